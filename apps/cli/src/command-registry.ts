@@ -1,0 +1,14 @@
+import type { CliCommand } from './cli-command';
+import { createPlanCommand } from './commands/create-plan.command';
+import { createTenantCommand } from './commands/create-tenant.command';
+import { migrateCommand, migrateRevertCommand } from './commands/migrate.command';
+import { usageCommand } from './commands/usage.command';
+
+/** Every CLI command; a name maps to exactly one command (checked at start-up). */
+export const CLI_COMMANDS: readonly CliCommand[] = [
+  createPlanCommand,
+  createTenantCommand,
+  usageCommand,
+  migrateCommand,
+  migrateRevertCommand,
+];

@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { calendarMonthOf } from '@metering/usage';
+import type { AgentType, BillingPeriod, PerAgent, PlanLimits, SubscriptionStatus } from '@metering/usage';
+
+export interface PlanSeed {
+  code?: string;
+  name?: string;
+  limits?: PlanLimits;
+  overageUnitCents?: PerAgent<number>;
+  meterEventNames?: PerAgent<string>;
+}
+
+export const STARTER_LIMITS: PlanLimits = { emails_per_month: 1000, invoices_per_month: 200, meetings_per_month: null };
+export const STARTER_OVERAGE_CENTS: PerAgent<number> = { inbox: 2, invoice: 10, meeting: 50 };
+
+/** Inserts a plan (defaults: the Starter plan of DESIGN.md with a unique code); returns its id. */
+export async function seedPlan(db: DataSource, seed: PlanSeed = {}): Promise<{ id: string; code: string }> {
+  const code = seed.code ?? `plan-${randomUUID().slice(0, 8)}`;
+  const [row] = await db.query(
+    `INSERT INTO plans (code, name, limits, overage_unit_cents, meter_event_names)
+     VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+    [
+      code,
+      seed.name ?? 'Starter',
+      JSON.stringify(seed.limits ?? STARTER_LIMITS),
+      JSON.stringify(seed.overageUnitCents ?? STARTER_OVERAGE_CENTS),
+      JSON.stringify(seed.meterEventNames ?? { inbox: 'inbox_overage', invoice: 'invoice_overage', meeting: 'meeting_overage' }),
+    ],
+  );
+  return { id: row.id as string, code };
+}
+
+export interface TenantSeed {
+  name?: string;
+  planId?: string | null;
+  status?: SubscriptionStatus | `${SubscriptionStatus}`;
+  period?: BillingPeriod;
+  anchorDay?: number;
+  stripeCustomerId?: string | null;
+  stripeSubscriptionId?: string | null;
+  stripeSubscriptionItemIds?: PerAgent<string>;
+  /** false: the tenant gets no subscription row. */
+  withSubscription?: boolean;
+}
+
+/** Inserts a tenant and (by default) an active subscription for the current calendar month. */
+export async function seedTenant(db: DataSource, seed: TenantSeed = {}): Promise<{ tenantId: string; period: BillingPeriod }> {
+  const [tenant] = await db.query(`INSERT INTO tenants (name, stripe_customer_id) VALUES ($1, $2) RETURNING id`, [
+    seed.name ?? 'Test tenant',
+    seed.stripeCustomerId === undefined ? `cus_${randomUUID().replace(/-/g, '').slice(0, 14)}` : seed.stripeCustomerId,
+  ]);
+  const period = seed.period ?? calendarMonthOf(new Date());
+  if (seed.withSubscription !== false) {
+    await db.query(
+      `INSERT INTO subscriptions (tenant_id, plan_id, status, current_period_start, current_period_end,
+                                  billing_anchor_day, stripe_subscription_id, stripe_subscription_item_ids)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        tenant.id,
+        seed.planId ?? null,
+        seed.status ?? 'active',
+        period.start,
+        period.end,
+        seed.anchorDay ?? period.start.getUTCDate(),
+        seed.stripeSubscriptionId ?? null,
+        JSON.stringify(seed.stripeSubscriptionItemIds ?? {}),
+      ],
+    );
+  }
+  return { tenantId: tenant.id as string, period };
+}
+
+/** Sets a counter directly (bypassing events), e.g. to start a test at 85% of a limit. */
+export async function seedCounter(
+  db: DataSource,
+  tenantId: string,
+  agent: AgentType | `${AgentType}`,
+  period: BillingPeriod,
+  count: number,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO usage_counters (tenant_id, agent, period_start, period_end, count)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (tenant_id, agent, period_start) DO UPDATE SET count = excluded.count`,
+    [tenantId, agent, period.start, period.end, count],
+  );
+}
+
+/** Counter value of one (tenant, agent, period), 0 when the counter does not exist. */
+export async function counterValue(db: DataSource, tenantId: string, agent: string, periodStart?: Date): Promise<number> {
+  const [row] = await db.query(
+    `SELECT count FROM usage_counters WHERE tenant_id = $1 AND agent = $2 AND period_start = coalesce($3, period_start)
+     ORDER BY period_start DESC LIMIT 1`,
+    [tenantId, agent, periodStart ?? null],
+  );
+  return row ? Number(row.count) : 0;
+}
+
+/** Sum of event quantities of one tenant (and agent, when given). */
+export async function eventQuantitySum(db: DataSource, tenantId: string, agent?: string): Promise<number> {
+  const [row] = await db.query(
+    `SELECT coalesce(sum(quantity), 0) AS total FROM usage_events WHERE tenant_id = $1 AND agent = coalesce($2, agent)`,
+    [tenantId, agent ?? null],
+  );
+  return Number(row.total);
+}

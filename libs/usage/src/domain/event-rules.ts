@@ -1,0 +1,63 @@
+import { AGENT_ACTIONS, isActionType, isAgentType } from './agent-type';
+import type { FieldError } from './usage-errors';
+
+export const MAX_QUANTITY = 1_000_000;
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
+export const MAX_RESOURCE_ID_LENGTH = 255;
+export const MAX_METADATA_BYTES = 4096;
+export const MAX_METADATA_DEPTH = 8;
+export const MAX_EVENTS_PER_BATCH = 1000;
+
+/** How far from "now" an event's `occurred_at` may lie. */
+export interface OccurredAtWindow {
+  maxAgeDays: number;
+  maxFutureSeconds: number;
+}
+
+/** Error for an agent/action pair the agent may not report, or null when the pair is allowed. */
+export function agentActionError(agent: unknown, action: unknown, prefix = ''): FieldError | null {
+  if (!isAgentType(agent) || !isActionType(action)) return null; // reported by the field checks
+  if (AGENT_ACTIONS[agent].includes(action)) return null;
+  return {
+    field: `${prefix}action_type`,
+    message: `action_type ${action} is not valid for agent ${agent} (expected ${AGENT_ACTIONS[agent].join(', ')})`,
+  };
+}
+
+export function occurredAtError(occurredAt: Date, now: Date, window: OccurredAtWindow, prefix = ''): FieldError | null {
+  const field = `${prefix}occurred_at`;
+  if (Number.isNaN(occurredAt.getTime())) return { field, message: 'occurred_at must be an ISO-8601 date-time' };
+  const ageMs = now.getTime() - occurredAt.getTime();
+  if (ageMs > window.maxAgeDays * 86_400_000) {
+    return { field, message: `occurred_at is more than ${window.maxAgeDays} days in the past` };
+  }
+  if (-ageMs > window.maxFutureSeconds * 1000) {
+    return { field, message: `occurred_at is more than ${window.maxFutureSeconds} seconds in the future` };
+  }
+  return null;
+}
+
+function depthOf(value: unknown, depth = 0): number {
+  if (value === null || typeof value !== 'object') return depth;
+  let max = depth + 1;
+  for (const child of Object.values(value as Record<string, unknown>)) {
+    max = Math.max(max, depthOf(child, depth + 1));
+    if (max > MAX_METADATA_DEPTH) break;
+  }
+  return max;
+}
+
+export function metadataError(metadata: unknown, prefix = ''): FieldError | null {
+  const field = `${prefix}metadata`;
+  if (metadata === undefined) return null;
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
+    return { field, message: 'metadata must be a JSON object' };
+  }
+  if (depthOf(metadata) > MAX_METADATA_DEPTH) {
+    return { field, message: `metadata must not nest deeper than ${MAX_METADATA_DEPTH} levels` };
+  }
+  if (Buffer.byteLength(JSON.stringify(metadata), 'utf8') > MAX_METADATA_BYTES) {
+    return { field, message: `metadata must be at most ${MAX_METADATA_BYTES} bytes when serialized` };
+  }
+  return null;
+}

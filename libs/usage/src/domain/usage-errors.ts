@@ -1,0 +1,61 @@
+/** Stable codes the API maps to HTTP statuses and the worker to retry decisions. */
+export type UsageErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'TENANT_NOT_FOUND'
+  | 'SUBSCRIPTION_NOT_FOUND'
+  | 'SUBSCRIPTION_INACTIVE'
+  | 'PLAN_NOT_FOUND';
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/**
+ * A domain error: the input or the tenant's state makes the operation impossible. Retrying the
+ * same input cannot succeed, so workers treat it as permanent.
+ */
+export class UsageError extends Error {
+  constructor(
+    readonly code: UsageErrorCode,
+    message: string,
+    readonly fieldErrors: FieldError[] = [],
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export class ValidationFailedError extends UsageError {
+  constructor(fieldErrors: FieldError[]) {
+    super('VALIDATION_FAILED', fieldErrors.map((e) => `${e.field}: ${e.message}`).join('; '), fieldErrors);
+  }
+}
+
+export class TenantNotFoundError extends UsageError {
+  constructor(readonly tenantId: string) {
+    super('TENANT_NOT_FOUND', `Tenant ${tenantId} does not exist`);
+  }
+}
+
+export class SubscriptionNotFoundError extends UsageError {
+  constructor(readonly tenantId: string) {
+    super('SUBSCRIPTION_NOT_FOUND', `Tenant ${tenantId} has no subscription`);
+  }
+}
+
+export class SubscriptionInactiveError extends UsageError {
+  constructor(readonly tenantId: string, readonly status: string) {
+    super('SUBSCRIPTION_INACTIVE', `Tenant ${tenantId} has no active subscription (status: ${status})`);
+  }
+}
+
+export class PlanNotFoundError extends UsageError {
+  constructor(readonly planCode: string) {
+    super('PLAN_NOT_FOUND', `Plan ${planCode} does not exist`);
+  }
+}
+
+export function isUsageError(error: unknown): error is UsageError {
+  return error instanceof UsageError;
+}

@@ -1,0 +1,136 @@
+import 'reflect-metadata';
+import { plainToInstance } from 'class-transformer';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, Min, validateSync } from 'class-validator';
+import { ACTION_TYPES, AGENT_TYPES } from '../domain/agent-type';
+import type { ActionType, AgentType } from '../domain/agent-type';
+import {
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  MAX_QUANTITY,
+  MAX_RESOURCE_ID_LENGTH,
+  agentActionError,
+  metadataError,
+} from '../domain/event-rules';
+import type { FieldError } from '../domain/usage-errors';
+
+/** The wire shape of one event (HTTP body and job data), snake_case as in the API contract. */
+export class TrackEventDto {
+  @IsIn(AGENT_TYPES, { message: `agent must be one of ${AGENT_TYPES.join(', ')}` })
+  agent!: AgentType;
+
+  @IsIn(ACTION_TYPES, { message: `action_type must be one of ${ACTION_TYPES.join(', ')}` })
+  action_type!: ActionType;
+
+  @IsString({ message: 'resource_id must be a string' })
+  @Length(1, MAX_RESOURCE_ID_LENGTH, { message: `resource_id must be 1 to ${MAX_RESOURCE_ID_LENGTH} characters` })
+  resource_id!: string;
+
+  @IsOptional()
+  @IsInt({ message: 'quantity must be an integer' })
+  @Min(1, { message: 'quantity must be at least 1' })
+  @Max(MAX_QUANTITY, { message: `quantity must be at most ${MAX_QUANTITY}` })
+  quantity?: number;
+
+  @IsOptional()
+  @IsString({ message: 'idempotency_key must be a string' })
+  @Length(1, MAX_IDEMPOTENCY_KEY_LENGTH, {
+    message: `idempotency_key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`,
+  })
+  idempotency_key?: string;
+
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true }, { message: 'occurred_at must be an ISO-8601 date-time' })
+  occurred_at?: string;
+
+  @IsOptional()
+  metadata?: Record<string, unknown>;
+}
+
+/** An event as the tracker takes it, once its wire shape is valid. */
+export interface TrackEventInput {
+  tenantId: string;
+  agent: AgentType;
+  actionType: ActionType;
+  resourceId: string;
+  quantity?: number;
+  idempotencyKey?: string;
+  occurredAt?: Date | string;
+  metadata?: Record<string, unknown>;
+}
+
+export type ParsedTrackEvent = Omit<TrackEventInput, 'tenantId'>;
+
+export type ParseResult = { ok: true; event: ParsedTrackEvent } | { ok: false; errors: FieldError[] };
+
+const NUL = '\u0000';
+
+/** Postgres cannot store NUL characters or unpaired surrogates; reject them here, not with a 500. */
+function textError(value: unknown, field: string): FieldError | null {
+  if (typeof value !== 'string') return null;
+  if (value.includes(NUL)) return { field, message: `${field.split('.').pop()} must not contain NUL characters` };
+  if (!value.isWellFormed()) return { field, message: `${field.split('.').pop()} must be valid Unicode` };
+  return null;
+}
+
+function metadataTextError(metadata: unknown, field: string): FieldError | null {
+  if (metadata === undefined || metadata === null || typeof metadata !== 'object') return null;
+  const serialized = JSON.stringify(metadata);
+  if (serialized.includes('\\u0000')) return { field, message: 'metadata must not contain NUL characters' };
+  if (!serialized.isWellFormed()) return { field, message: 'metadata must be valid Unicode' };
+  return null;
+}
+
+/**
+ * Validates one wire event. Field names in errors carry `prefix` (e.g. `events[3].`) so a batch
+ * error points at the exact item.
+ */
+export function parseTrackEvent(raw: unknown, prefix = ''): ParseResult {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return { ok: false, errors: [{ field: prefix.replace(/\.$/, '') || 'body', message: 'event must be a JSON object' }] };
+  }
+  const dto = plainToInstance(TrackEventDto, raw);
+  const errors: FieldError[] = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true }).flatMap((error) =>
+    Object.values(error.constraints ?? {}).map((message) => ({
+      field: `${prefix}${error.property}`,
+      message: message.startsWith(`property ${error.property} should not exist`)
+        ? `${error.property} is not a known field`
+        : message,
+    })),
+  );
+  const source = raw as Record<string, unknown>;
+  for (const candidate of [
+    agentActionError(source.agent, source.action_type, prefix),
+    metadataError(source.metadata, prefix),
+    textError(source.resource_id, `${prefix}resource_id`),
+    textError(source.idempotency_key, `${prefix}idempotency_key`),
+    metadataTextError(source.metadata, `${prefix}metadata`),
+  ]) {
+    if (candidate) errors.push(candidate);
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  return {
+    ok: true,
+    event: {
+      agent: dto.agent,
+      actionType: dto.action_type,
+      resourceId: dto.resource_id,
+      quantity: dto.quantity ?? 1,
+      idempotencyKey: dto.idempotency_key,
+      occurredAt: dto.occurred_at,
+      metadata: dto.metadata,
+    },
+  };
+}
+
+/** The wire shape of a tracker input (for job data and HTTP bodies). */
+export function toTrackEventDto(event: ParsedTrackEvent): TrackEventDto {
+  const occurredAt = event.occurredAt instanceof Date ? event.occurredAt.toISOString() : event.occurredAt;
+  return {
+    agent: event.agent,
+    action_type: event.actionType,
+    resource_id: event.resourceId,
+    quantity: event.quantity ?? 1,
+    ...(event.idempotencyKey !== undefined ? { idempotency_key: event.idempotencyKey } : {}),
+    ...(occurredAt !== undefined ? { occurred_at: occurredAt } : {}),
+    ...(event.metadata !== undefined ? { metadata: event.metadata } : {}),
+  };
+}

@@ -1,0 +1,72 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { AgentType } from '../domain/agent-type';
+
+export enum StripeReportStatus {
+  Pending = 'pending',
+  Sent = 'sent',
+  Failed = 'failed',
+}
+
+const bigintAsNumber = { to: (value: number) => value, from: (value: string) => Number(value) };
+
+/**
+ * The ledger of overage told to Stripe. A row is written `pending` before the call and marked
+ * `sent` after it; a resend reuses `identifier`, so Stripe counts it once.
+ */
+@Entity({ name: 'stripe_usage_reports' })
+export class StripeUsageReport {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'tenant_id', type: 'uuid' })
+  tenantId!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  agent!: AgentType;
+
+  @Column({ name: 'period_start', type: 'timestamptz' })
+  periodStart!: Date;
+
+  @Column({ name: 'period_end', type: 'timestamptz' })
+  periodEnd!: Date;
+
+  /** Total overage of the period reported once this row is sent. */
+  @Column({ name: 'cumulative_quantity', type: 'bigint', transformer: bigintAsNumber })
+  cumulativeQuantity!: number;
+
+  /** What this row adds to Stripe's total. */
+  @Column({ type: 'bigint', transformer: bigintAsNumber })
+  delta!: number;
+
+  /** Deterministic: tenant, agent, period and cumulative quantity. Also the Idempotency-Key. */
+  @Column({ type: 'varchar', length: 100, unique: true })
+  identifier!: string;
+
+  @Column({ name: 'meter_event_name', type: 'varchar', length: 100, nullable: true })
+  meterEventName!: string | null;
+
+  @Column({ name: 'stripe_customer_id', type: 'varchar', length: 255, nullable: true })
+  stripeCustomerId!: string | null;
+
+  /** The meter event timestamp sent to Stripe; always inside the period. */
+  @Column({ name: 'event_timestamp', type: 'timestamptz' })
+  eventTimestamp!: Date;
+
+  @Column({ type: 'varchar', length: 16 })
+  status!: StripeReportStatus;
+
+  @Column({ type: 'integer', default: 0 })
+  attempts!: number;
+
+  @Column({ name: 'last_error', type: 'text', nullable: true })
+  lastError!: string | null;
+
+  @Column({ name: 'sent_at', type: 'timestamptz', nullable: true })
+  sentAt!: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}

@@ -1,0 +1,40 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { ActionType, AgentType } from '../domain/agent-type';
+
+/** One accepted unit (or units) of agent work. Never updated, never deleted. */
+@Entity({ name: 'usage_events' })
+export class UsageEvent {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'tenant_id', type: 'uuid' })
+  tenantId!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  agent!: AgentType;
+
+  @Column({ name: 'action_type', type: 'varchar', length: 32 })
+  actionType!: ActionType;
+
+  @Column({ name: 'resource_id', type: 'varchar', length: 255 })
+  resourceId!: string;
+
+  @Column({ type: 'integer' })
+  quantity!: number;
+
+  @Column({ name: 'idempotency_key', type: 'varchar', length: 255 })
+  idempotencyKey!: string;
+
+  @Column({ type: 'jsonb', default: () => "'{}'::jsonb" })
+  metadata!: Record<string, unknown>;
+
+  @Column({ name: 'occurred_at', type: 'timestamptz' })
+  occurredAt!: Date;
+
+  /** Start of the billing period whose counter this event was added to. */
+  @Column({ name: 'period_start', type: 'timestamptz' })
+  periodStart!: Date;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+}

@@ -1,0 +1,14 @@
+export * from './domain/agent-type';
+export * from './domain/billing-period';
+export * from './domain/event-rules';
+export * from './domain/usage-errors';
+export * from './dto/track-event.dto';
+export * from './dto/usage-stats.dto';
+export * from './entities';
+export * from './tracking/usage-tracker.service';
+export { deriveIdempotencyKey } from './tracking/idempotency-key';
+export * from './stats/usage-stats.calculator';
+export * from './stats/usage.service';
+export * from './admin/plan-input';
+export * from './admin/tenant-admin.service';
+export { createUsageDataSource, runMigrationsWithLock } from './database/usage-data-source';

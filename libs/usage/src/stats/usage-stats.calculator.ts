@@ -1,0 +1,83 @@
+import { AGENT_LABELS, AGENT_LIMIT_KEYS, AGENT_TYPES } from '../domain/agent-type';
+import type { AgentType } from '../domain/agent-type';
+import type { BillingPeriod } from '../domain/billing-period';
+import type { AgentUsage, UsageAlert, UsageStatsResponse } from '../dto/usage-stats.dto';
+import type { AlertLevel } from '../entities/usage-threshold-alert.entity';
+import type { PerAgent, PlanLimits } from '../entities/plan.entity';
+
+export const WARNING_PERCENT = 80;
+export const ERROR_PERCENT = 100;
+
+/** The limit of `agent` under `limits`; null (unlimited) when the key is missing or null. */
+export function limitFor(limits: PlanLimits, agent: AgentType): number | null {
+  const value = limits[AGENT_LIMIT_KEYS[agent]];
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.floor(value) : null;
+}
+
+/** The alert level `count` has reached against `limit`, in exact integer arithmetic. */
+export function alertLevelFor(count: number, limit: number | null): AlertLevel | null {
+  if (limit === null) return null;
+  if (limit === 0) return count > 0 ? 'error' : null;
+  if (count * 100 >= limit * ERROR_PERCENT) return 'error';
+  if (count * 100 >= limit * WARNING_PERCENT) return 'warning';
+  return null;
+}
+
+export function agentUsage(count: number, limit: number | null, unitCents: number): AgentUsage {
+  if (limit === null) return { count, limit: null, percentage: null, overage: 0, overage_cost_cents: 0 };
+  const percentage = limit === 0 ? (count > 0 ? 100 : 0) : Math.round((count * 1000) / limit) / 10;
+  const overage = Math.max(0, count - limit);
+  return { count, limit, percentage, overage, overage_cost_cents: overage * unitCents };
+}
+
+function alertFor(agent: AgentType, usage: AgentUsage): UsageAlert | null {
+  const level = alertLevelFor(usage.count, usage.limit);
+  if (!level) return null;
+  const label = AGENT_LABELS[agent];
+  if (level === 'warning') {
+    return { agent, level, message: `${label} agent has used ${Math.floor(usage.percentage ?? 0)}% of its monthly limit` };
+  }
+  return {
+    agent,
+    level,
+    message:
+      usage.overage > 0
+        ? `${label} agent is ${usage.overage.toLocaleString('en-US')} over its monthly limit`
+        : `${label} agent has reached its monthly limit`,
+  };
+}
+
+export interface UsageStatsInput {
+  tenantId: string;
+  period: BillingPeriod;
+  plan: { code: string; name: string };
+  subscriptionStatus: string;
+  limits: PlanLimits;
+  overageUnitCents: PerAgent<number>;
+  counts: Partial<Record<AgentType, number>>;
+}
+
+/** Pure: turns counters and a plan into the API's usage response. */
+export function calculateUsageStats(input: UsageStatsInput): UsageStatsResponse {
+  const usage = {} as Record<AgentType, AgentUsage>;
+  const alerts: UsageAlert[] = [];
+  let total = 0;
+  for (const agent of AGENT_TYPES) {
+    const unitCents = Math.max(0, Math.floor(Number(input.overageUnitCents[agent] ?? 0)));
+    const item = agentUsage(input.counts[agent] ?? 0, limitFor(input.limits, agent), unitCents);
+    usage[agent] = item;
+    total += item.overage_cost_cents;
+    const alert = alertFor(agent, item);
+    if (alert) alerts.push(alert);
+  }
+  return {
+    tenant_id: input.tenantId,
+    period_start: input.period.start.toISOString(),
+    period_end: input.period.end.toISOString(),
+    plan: input.plan,
+    subscription_status: input.subscriptionStatus,
+    usage,
+    total_overage_cost_cents: total,
+    alerts,
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * One statement, so it is atomic without BEGIN/COMMIT round trips:
+ * 1. insert the events, skipping keys already stored (the unique index is the guarantee);
+ * 2. sum what was actually inserted per (tenant, agent, period) -- hot tenants touch each
+ *    counter row once per batch, not once per event;
+ * 3. upsert those sums into the counters in a fixed order.
+ * Returns the inserted keys and the counters' new values.
+ */
+export const COMMIT_EVENTS_SQL = `
+WITH input AS (
+  SELECT *
+    FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::int[], $6::varchar[],
+                $7::jsonb[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[])
+      AS t(tenant_id, agent, action_type, resource_id, quantity, idempotency_key,
+           metadata, occurred_at, period_start, period_end)
+), inserted AS (
+  INSERT INTO usage_events
+         (tenant_id, agent, action_type, resource_id, quantity, idempotency_key, metadata, occurred_at, period_start)
+  SELECT tenant_id, agent, action_type, resource_id, quantity, idempotency_key, metadata, occurred_at, period_start
+    FROM input
+  ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+  RETURNING tenant_id, agent, period_start, quantity, occurred_at, idempotency_key
+), added AS (
+  SELECT tenant_id, agent, period_start, sum(quantity)::bigint AS quantity, max(occurred_at) AS last_event_at
+    FROM inserted
+   GROUP BY tenant_id, agent, period_start
+), periods AS (
+  SELECT DISTINCT tenant_id, agent, period_start, period_end FROM input
+), counted AS (
+  INSERT INTO usage_counters (tenant_id, agent, period_start, period_end, count, last_event_at)
+  SELECT a.tenant_id, a.agent, a.period_start, p.period_end, a.quantity, a.last_event_at
+    FROM added a
+    JOIN periods p USING (tenant_id, agent, period_start)
+   ORDER BY a.tenant_id, a.agent, a.period_start
+  ON CONFLICT (tenant_id, agent, period_start) DO UPDATE
+     SET count = usage_counters.count + excluded.count,
+         last_event_at = greatest(usage_counters.last_event_at, excluded.last_event_at),
+         updated_at = now()
+  RETURNING tenant_id, agent, period_start, period_end, count
+)
+SELECT
+  (SELECT coalesce(json_agg(json_build_array(tenant_id, idempotency_key)), '[]'::json) FROM inserted) AS recorded,
+  (SELECT coalesce(json_agg(json_build_object(
+            'tenant_id', c.tenant_id, 'agent', c.agent, 'period_start', c.period_start,
+            'period_end', c.period_end, 'count', c.count, 'added', a.quantity)), '[]'::json)
+     FROM counted c JOIN added a USING (tenant_id, agent, period_start)) AS counters
+`;

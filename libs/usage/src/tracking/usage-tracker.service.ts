@@ -1,0 +1,242 @@
+import type { DataSource } from 'typeorm';
+import { counter, systemClock } from '@metering/platform';
+import type { Clock, Logger } from '@metering/platform';
+import { AGENT_TYPES, isActionType, isAgentType } from '../domain/agent-type';
+import type { ActionType, AgentType } from '../domain/agent-type';
+import { periodContaining } from '../domain/billing-period';
+import { MAX_QUANTITY, agentActionError, occurredAtError } from '../domain/event-rules';
+import type { OccurredAtWindow } from '../domain/event-rules';
+import {
+  SubscriptionInactiveError,
+  SubscriptionNotFoundError,
+  TenantNotFoundError,
+  UsageError,
+  ValidationFailedError,
+} from '../domain/usage-errors';
+import type { FieldError } from '../domain/usage-errors';
+import type { TrackEventInput } from '../dto/track-event.dto';
+import { METERED_STATUSES } from '../entities/subscription.entity';
+import { deriveIdempotencyKey } from './idempotency-key';
+import { loadTenantBillingStates } from './subscription-lookup';
+import { COMMIT_EVENTS_SQL } from './commit-events.sql';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** An event that passed every check and knows the period whose counter it adds to. */
+export interface PreparedEvent {
+  tenantId: string;
+  agent: AgentType;
+  actionType: ActionType;
+  resourceId: string;
+  quantity: number;
+  idempotencyKey: string;
+  metadata: Record<string, unknown>;
+  occurredAt: Date;
+  periodStart: Date;
+  periodEnd: Date;
+}
+
+export type TrackOutcome = 'recorded' | 'duplicate';
+
+export interface TrackResult {
+  tenantId: string;
+  agent: AgentType;
+  idempotencyKey: string;
+  outcome: TrackOutcome;
+}
+
+/** How a counter moved in one commit; alerting compares `previousCount` and `count` to limits. */
+export interface CounterChange {
+  tenantId: string;
+  agent: AgentType;
+  periodStart: Date;
+  periodEnd: Date;
+  previousCount: number;
+  count: number;
+}
+
+export interface TrackBatchResult {
+  /** One result per input, in input order. */
+  results: TrackResult[];
+  counters: CounterChange[];
+}
+
+export interface UsageTrackerOptions {
+  logger: Logger;
+  window: OccurredAtWindow;
+  clock?: Clock;
+}
+
+const eventsTotal = counter({
+  name: 'usage_events_total',
+  help: 'Usage events processed by the tracker, by agent and outcome (recorded, duplicate, rejected)',
+  labelNames: ['agent', 'outcome'] as const,
+});
+
+interface CommitRow {
+  recorded: Array<[string, string]>;
+  counters: Array<{ tenant_id: string; agent: AgentType; period_start: string; period_end: string; count: number; added: number }>;
+}
+
+/**
+ * Records usage events exactly once. Each commit is ONE Postgres statement: the events are
+ * inserted `ON CONFLICT DO NOTHING` and only the quantities actually inserted are added to the
+ * counters of their periods, so a retried or duplicated event never changes a counter twice.
+ */
+export class UsageTracker {
+  private readonly clock: Clock;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly options: UsageTrackerOptions,
+  ) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Records one event; throws a UsageError (nothing written) when it cannot be counted. */
+  async trackEvent(input: TrackEventInput): Promise<TrackResult> {
+    const { results } = await this.trackEvents([input]);
+    return results[0]!;
+  }
+
+  /** Records a batch atomically: every event is checked first, and one bad event fails the whole batch. */
+  async trackEvents(inputs: readonly TrackEventInput[]): Promise<TrackBatchResult> {
+    const prepared = await this.prepare(inputs);
+    const failure = prepared.find((item): item is UsageError => item instanceof UsageError);
+    if (failure) throw failure;
+    return this.commit(prepared as PreparedEvent[]);
+  }
+
+  /**
+   * Checks each input and resolves its tenant's period, with one query for the whole batch.
+   * Returns, per input, the prepared event or the UsageError that rejects it, so a caller that
+   * gathers many jobs can fail only the bad ones.
+   */
+  async prepare(inputs: readonly TrackEventInput[]): Promise<Array<PreparedEvent | UsageError>> {
+    const now = this.clock();
+    const tenantIds = [...new Set(inputs.map((input) => input.tenantId).filter((id) => UUID.test(String(id))))];
+    const states = tenantIds.length > 0 ? await loadTenantBillingStates(this.dataSource, tenantIds) : new Map();
+    return inputs.map((input) => {
+      const fieldErrors = this.check(input, now);
+      if (fieldErrors.length > 0) return this.reject(input, new ValidationFailedError(fieldErrors));
+      const state = states.get(input.tenantId);
+      if (!state) return this.reject(input, new TenantNotFoundError(input.tenantId));
+      if (!state.status || !state.period) return this.reject(input, new SubscriptionNotFoundError(input.tenantId));
+      if (!METERED_STATUSES.includes(state.status)) {
+        return this.reject(input, new SubscriptionInactiveError(input.tenantId, state.status));
+      }
+      const occurredAt = input.occurredAt === undefined ? now : new Date(input.occurredAt);
+      const period = periodContaining(state.period, state.anchorDay, occurredAt);
+      return {
+        tenantId: input.tenantId,
+        agent: input.agent,
+        actionType: input.actionType,
+        resourceId: input.resourceId,
+        quantity: input.quantity ?? 1,
+        idempotencyKey:
+          input.idempotencyKey ?? deriveIdempotencyKey(input.tenantId, input.agent, input.actionType, input.resourceId),
+        metadata: input.metadata ?? {},
+        occurredAt,
+        periodStart: period.start,
+        periodEnd: period.end,
+      };
+    });
+  }
+
+  /** Writes prepared events and their counter increments in one atomic statement. */
+  async commit(events: readonly PreparedEvent[]): Promise<TrackBatchResult> {
+    if (events.length === 0) return { results: [], counters: [] };
+    // The first occurrence of a key within the batch is the one inserted; later ones are duplicates.
+    const unique = new Map<string, PreparedEvent>();
+    for (const event of events) {
+      const key = `${event.tenantId}\u0000${event.idempotencyKey}`;
+      if (!unique.has(key)) unique.set(key, event);
+    }
+    // A fixed order of unique-index and counter locks keeps concurrent batches from deadlocking.
+    const rows = [...unique.values()].sort(
+      (a, b) => compare(a.tenantId, b.tenantId) || compare(a.idempotencyKey, b.idempotencyKey),
+    );
+    const [result]: CommitRow[] = await this.dataSource.query(COMMIT_EVENTS_SQL, [
+      rows.map((e) => e.tenantId),
+      rows.map((e) => e.agent),
+      rows.map((e) => e.actionType),
+      rows.map((e) => e.resourceId),
+      rows.map((e) => e.quantity),
+      rows.map((e) => e.idempotencyKey),
+      rows.map((e) => JSON.stringify(e.metadata)),
+      rows.map((e) => e.occurredAt.toISOString()),
+      rows.map((e) => e.periodStart.toISOString()),
+      rows.map((e) => e.periodEnd.toISOString()),
+    ]);
+    const recorded = new Set(result!.recorded.map(([tenantId, key]) => `${tenantId}\u0000${key}`));
+    const claimed = new Set<string>();
+    const results = events.map((event): TrackResult => {
+      const key = `${event.tenantId}\u0000${event.idempotencyKey}`;
+      const outcome: TrackOutcome = recorded.has(key) && !claimed.has(key) ? 'recorded' : 'duplicate';
+      claimed.add(key);
+      return { tenantId: event.tenantId, agent: event.agent, idempotencyKey: event.idempotencyKey, outcome };
+    });
+    this.observe(results);
+    return {
+      results,
+      counters: result!.counters.map((row) => ({
+        tenantId: row.tenant_id,
+        agent: row.agent,
+        periodStart: new Date(row.period_start),
+        periodEnd: new Date(row.period_end),
+        previousCount: Number(row.count) - Number(row.added),
+        count: Number(row.count),
+      })),
+    };
+  }
+
+  private check(input: TrackEventInput, now: Date): FieldError[] {
+    const errors: FieldError[] = [];
+    if (!UUID.test(String(input.tenantId))) errors.push({ field: 'tenant_id', message: 'tenant_id must be a UUID' });
+    if (!isAgentType(input.agent)) {
+      errors.push({ field: 'agent', message: `agent must be one of ${AGENT_TYPES.join(', ')}` });
+    }
+    if (!isActionType(input.actionType)) errors.push({ field: 'action_type', message: 'action_type is not a known action' });
+    const pairError = agentActionError(input.agent, input.actionType);
+    if (pairError) errors.push(pairError);
+    if (typeof input.resourceId !== 'string' || input.resourceId.length === 0 || input.resourceId.length > 255) {
+      errors.push({ field: 'resource_id', message: 'resource_id must be 1 to 255 characters' });
+    }
+    const quantity = input.quantity ?? 1;
+    if (!Number.isInteger(quantity) || quantity < 1 || quantity > MAX_QUANTITY) {
+      errors.push({ field: 'quantity', message: `quantity must be an integer from 1 to ${MAX_QUANTITY}` });
+    }
+    if (input.idempotencyKey !== undefined && (input.idempotencyKey.length === 0 || input.idempotencyKey.length > 255)) {
+      errors.push({ field: 'idempotency_key', message: 'idempotency_key must be 1 to 255 characters' });
+    }
+    if (input.occurredAt !== undefined) {
+      const timeError = occurredAtError(new Date(input.occurredAt), now, this.options.window);
+      if (timeError) errors.push(timeError);
+    }
+    return errors;
+  }
+
+  private reject(input: TrackEventInput, error: UsageError): UsageError {
+    eventsTotal.inc({ agent: isAgentType(input.agent) ? input.agent : 'unknown', outcome: 'rejected' });
+    this.options.logger.debug('usage event rejected', { tenantId: input.tenantId, agent: input.agent, code: error.code });
+    return error;
+  }
+
+  private observe(results: readonly TrackResult[]): void {
+    const debug = this.options.logger.isDebugEnabled();
+    for (const result of results) {
+      eventsTotal.inc({ agent: result.agent, outcome: result.outcome });
+      if (debug) {
+        this.options.logger.debug('usage event tracked', {
+          tenantId: result.tenantId,
+          agent: result.agent,
+          outcome: result.outcome,
+        });
+      }
+    }
+  }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import { createLogger } from '@metering/platform';
+import { counterValue, eventQuantitySum, seedPlan, seedTenant, useTestDatabase } from '@metering/testing';
+import {
+  ActionType,
+  AgentType,
+  SubscriptionNotFoundError,
+  TenantNotFoundError,
+  UsageError,
+  UsageTracker,
+  ValidationFailedError,
+  calendarMonthOf,
+} from '@metering/usage';
+import type { TrackEventInput } from '@metering/usage';
+
+const db = useTestDatabase();
+const NOW = new Date('2026-11-15T12:00:00Z');
+const PERIOD = calendarMonthOf(NOW);
+const logger = createLogger({ level: 'silent', json: true, service: 'test' });
+
+function tracker(now: Date = NOW): UsageTracker {
+  return new UsageTracker(db.current.dataSource, { logger, window: { maxAgeDays: 35, maxFutureSeconds: 300 }, clock: () => now });
+}
+
+async function activeTenant(): Promise<string> {
+  const plan = await seedPlan(db.current.dataSource);
+  return (await seedTenant(db.current.dataSource, { planId: plan.id, period: PERIOD })).tenantId;
+}
+
+function email(tenantId: string, resourceId: string, extra: Partial<TrackEventInput> = {}): TrackEventInput {
+  return { tenantId, agent: AgentType.Inbox, actionType: ActionType.EmailProcessed, resourceId, ...extra };
+}
+
+async function rowCount(table: string, tenantId: string): Promise<number> {
+  const [row] = await db.current.dataSource.query(`SELECT count(*)::int AS n FROM ${table} WHERE tenant_id = $1`, [tenantId]);
+  return row.n as number;
+}
+
+describe('UsageTracker', () => {
+  it('writes the event and its counter together', async () => {
+    const tenantId = await activeTenant();
+    const result = await tracker().trackEvent(email(tenantId, 'msg-1', { quantity: 3, metadata: { subject: 'Hi ✉' } }));
+
+    expect(result.outcome).toBe('recorded');
+    const [event] = await db.current.dataSource.query(`SELECT * FROM usage_events WHERE tenant_id = $1`, [tenantId]);
+    expect(event).toMatchObject({ agent: 'inbox', action_type: 'email_processed', resource_id: 'msg-1', quantity: 3 });
+    expect(event.metadata).toEqual({ subject: 'Hi ✉' });
+    expect(event.period_start.toISOString()).toBe(PERIOD.start.toISOString());
+    expect(await counterValue(db.current.dataSource, tenantId, 'inbox', PERIOD.start)).toBe(3);
+  });
+
+  it('counts a retried event once', async () => {
+    const tenantId = await activeTenant();
+    const first = await tracker().trackEvent(email(tenantId, 'msg-1', { idempotencyKey: 'key-1', quantity: 2 }));
+    const again = await tracker().trackEvent(email(tenantId, 'msg-1', { idempotencyKey: 'key-1', quantity: 2 }));
+
+    expect([first.outcome, again.outcome]).toEqual(['recorded', 'duplicate']);
+    expect(await rowCount('usage_events', tenantId)).toBe(1);
+    expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(2);
+  });
+
+  it('derives the same key for the same resource when no key is given', async () => {
+    const tenantId = await activeTenant();
+    await tracker().trackEvent(email(tenantId, 'msg-7'));
+    const again = await tracker().trackEvent(email(tenantId, 'msg-7'));
+    const other = await tracker().trackEvent(email(tenantId, 'msg-8'));
+
+    expect(again.outcome).toBe('duplicate');
+    expect(other.outcome).toBe('recorded');
+    expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(2);
+  });
+
+  it('scopes idempotency keys to the tenant', async () => {
+    const a = await activeTenant();
+    const b = await activeTenant();
+    await tracker().trackEvent(email(a, 'r', { idempotencyKey: 'shared-key' }));
+    const forB = await tracker().trackEvent(email(b, 'r', { idempotencyKey: 'shared-key' }));
+
+    expect(forB.outcome).toBe('recorded');
+    expect(await counterValue(db.current.dataSource, b, 'inbox')).toBe(1);
+  });
+
+  it('creates the counter of the period an event occurred in', async () => {
+    const tenantId = await activeTenant();
+    const lastMonth = new Date('2026-10-30T08:00:00Z');
+    await tracker().trackEvent(email(tenantId, 'late', { occurredAt: lastMonth }));
+    await tracker().trackEvent(email(tenantId, 'now'));
+
+    const counters = await db.current.dataSource.query(
+      `SELECT period_start, period_end, count FROM usage_counters WHERE tenant_id = $1 ORDER BY period_start`,
+      [tenantId],
+    );
+    expect(counters.map((c: { period_start: Date; period_end: Date; count: string }) => [
+      c.period_start.toISOString(), c.period_end.toISOString(), Number(c.count),
+    ])).toEqual([
+      ['2026-10-01T00:00:00.000Z', '2026-11-01T00:00:00.000Z', 1],
+      ['2026-11-01T00:00:00.000Z', '2026-12-01T00:00:00.000Z', 1],
+    ]);
+  });
+
+  it('records a batch with duplicates inside it and returns each outcome in order', async () => {
+    const tenantId = await activeTenant();
+    const { results, counters } = await tracker().trackEvents([
+      email(tenantId, 'a', { quantity: 2 }),
+      email(tenantId, 'b'),
+      email(tenantId, 'a', { quantity: 2 }),
+      { tenantId, agent: AgentType.Invoice, actionType: ActionType.InvoiceDetected, resourceId: 'inv-1', quantity: 5 },
+    ]);
+
+    expect(results.map((r) => r.outcome)).toEqual(['recorded', 'recorded', 'duplicate', 'recorded']);
+    expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(3);
+    expect(await counterValue(db.current.dataSource, tenantId, 'invoice')).toBe(5);
+    expect(counters.find((c) => c.agent === 'inbox')).toMatchObject({ previousCount: 0, count: 3 });
+  });
+
+  it('leaves neither event nor counter change when the transaction fails', async () => {
+    const tenantId = await activeTenant();
+    await tracker().trackEvent(email(tenantId, 'before'));
+    // A real failure inside the statement: the counter upsert raises for this tenant.
+    await db.current.dataSource.query(`
+      CREATE FUNCTION fail_counter() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.tenant_id = '${tenantId}' THEN RAISE EXCEPTION 'injected counter failure'; END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER fail_counter BEFORE UPDATE ON usage_counters FOR EACH ROW EXECUTE FUNCTION fail_counter();`);
+    try {
+      await expect(tracker().trackEvent(email(tenantId, 'after'))).rejects.toThrow('injected counter failure');
+    } finally {
+      await db.current.dataSource.query(`DROP TRIGGER fail_counter ON usage_counters; DROP FUNCTION fail_counter();`);
+    }
+
+    expect(await rowCount('usage_events', tenantId)).toBe(1);
+    expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(1);
+  });
+
+  it('rejects a tenant without a subscription and writes nothing', async () => {
+    const { tenantId } = await seedTenant(db.current.dataSource, { withSubscription: false });
+    await expect(tracker().trackEvent(email(tenantId, 'x'))).rejects.toBeInstanceOf(SubscriptionNotFoundError);
+    expect(await rowCount('usage_events', tenantId)).toBe(0);
+  });
+
+  it('rejects an unknown tenant', async () => {
+    await expect(tracker().trackEvent(email(randomUUID(), 'x'))).rejects.toBeInstanceOf(TenantNotFoundError);
+  });
+
+  it('rejects a canceled subscription', async () => {
+    const plan = await seedPlan(db.current.dataSource);
+    const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id, status: 'canceled', period: PERIOD });
+    await expect(tracker().trackEvent(email(tenantId, 'x'))).rejects.toMatchObject({ code: 'SUBSCRIPTION_INACTIVE' });
+  });
+
+  it.each([
+    ['an agent/action pair that does not belong together', { actionType: ActionType.MeetingPrep }, 'action_type'],
+    ['a zero quantity', { quantity: 0 }, 'quantity'],
+    ['a fractional quantity', { quantity: 1.5 }, 'quantity'],
+    ['an event from too long ago', { occurredAt: new Date('2026-09-01T00:00:00Z') }, 'occurred_at'],
+    ['an event in the future', { occurredAt: new Date('2026-11-15T12:10:00Z') }, 'occurred_at'],
+  ])('rejects %s with a clear field error and writes nothing', async (_name, change, field) => {
+    const tenantId = await activeTenant();
+    const error = await tracker().trackEvent(email(tenantId, 'bad', change)).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ValidationFailedError);
+    expect((error as UsageError).fieldErrors.map((e) => e.field)).toContain(field);
+    expect(await rowCount('usage_events', tenantId)).toBe(0);
+    expect(await rowCount('usage_counters', tenantId)).toBe(0);
+  });
+
+  it('fails a whole batch when one event is invalid', async () => {
+    const tenantId = await activeTenant();
+    await expect(
+      tracker().trackEvents([email(tenantId, 'ok'), email(tenantId, 'bad', { quantity: -1 })]),
+    ).rejects.toBeInstanceOf(ValidationFailedError);
+    expect(await rowCount('usage_events', tenantId)).toBe(0);
+  });
+
+  it('counts exactly the distinct events of 200 parallel calls with 50 duplicate keys', async () => {
+    const tenantId = await activeTenant();
+    const inputs = Array.from({ length: 200 }, (_, i) => {
+      const key = i < 150 ? `k-${i}` : `k-${i - 150}`; // the last 50 repeat the first 50 keys
+      return email(tenantId, `msg-${key}`, { idempotencyKey: key, quantity: (i % 150) % 3 + 1 });
+    });
+    const distinctSum = inputs.slice(0, 150).reduce((sum, e) => sum + (e.quantity ?? 1), 0);
+
+    const results = await Promise.all(inputs.map((input) => tracker().trackEvent(input)));
+
+    expect(results.filter((r) => r.outcome === 'recorded')).toHaveLength(150);
+    expect(results.filter((r) => r.outcome === 'duplicate')).toHaveLength(50);
+    expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(distinctSum);
+    expect(await eventQuantitySum(db.current.dataSource, tenantId)).toBe(distinctSum);
+  });
+});
