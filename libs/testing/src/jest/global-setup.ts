@@ -5,7 +5,6 @@ import type { RuntimeServices } from '@metering/platform';
 import { createUsageDataSource, runMigrationsWithLock } from '@metering/usage';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __meteringTestServices: RuntimeServices | undefined;
 }
 

@@ -1,0 +1,31 @@
+import { createHash } from 'node:crypto';
+import type { TrackEventDto } from '../dto/track-event.dto';
+
+/** One event in job data: the wire shape plus the tenant it belongs to. */
+export interface TrackEventJobData {
+  tenant_id: string;
+  event: TrackEventDto & { idempotency_key: string };
+  /** When the producer accepted it (ms since epoch), for the enqueue-to-commit lag metric. */
+  enqueued_at: number;
+}
+
+/** A `track-events` job: up to MAX_EVENTS_PER_BATCH events, recorded in one transaction. */
+export interface TrackEventsJobData {
+  events: Array<Omit<TrackEventJobData, 'enqueued_at'>>;
+  enqueued_at: number;
+}
+
+/**
+ * BullMQ job id of one event: the same tenant + idempotency key always gives the same id, so a
+ * re-enqueue of an event still in Redis is absorbed there (Postgres remains the real guarantee).
+ */
+export function trackEventJobId(tenantId: string, idempotencyKey: string): string {
+  return `evt-${createHash('sha256').update(`${tenantId}\u0000${idempotencyKey}`).digest('hex').slice(0, 40)}`;
+}
+
+/** Job id of a batch: derived from every (tenant, key) in it, in order. */
+export function trackEventsJobId(events: ReadonlyArray<{ tenant_id: string; event: { idempotency_key: string } }>): string {
+  const hash = createHash('sha256');
+  for (const item of events) hash.update(`${item.tenant_id}\u0000${item.event.idempotency_key}\u0001`);
+  return `batch-${hash.digest('hex').slice(0, 40)}`;
+}
