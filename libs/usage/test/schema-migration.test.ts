@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { dropDatabase, ensureDatabase, withDatabase } from '@metering/platform';
+import { testServerUrl } from '@metering/testing';
+import { createUsageDataSource, runMigrationsWithLock } from '@metering/usage';
+
+const TABLES = [
+  'plans',
+  'reconciliation_runs',
+  'stripe_usage_reports',
+  'stripe_webhook_events',
+  'subscriptions',
+  'tenants',
+  'usage_alerts',
+  'usage_counters',
+  'usage_events',
+];
+
+// This file migrates a database of its own from empty: the shared template is already migrated.
+const name = `usage_test_${process.env.TEST_RUN_ID}_mig${randomBytes(3).toString('hex')}`;
+let dataSource: DataSource;
+
+beforeAll(async () => {
+  await ensureDatabase(testServerUrl(), name);
+  dataSource = createUsageDataSource(withDatabase(testServerUrl(), name), 2);
+  await dataSource.initialize();
+});
+
+afterAll(async () => {
+  await dataSource?.destroy();
+  await dropDatabase(testServerUrl(), name);
+});
+
+async function tables(): Promise<string[]> {
+  const rows: Array<{ table_name: string }> = await dataSource.query(
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'typeorm_migrations' ORDER BY 1`,
+  );
+  return rows.map((r) => r.table_name);
+}
+
+async function indexes(table: string): Promise<Record<string, string>> {
+  const rows: Array<{ indexname: string; indexdef: string }> = await dataSource.query(
+    `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1`,
+    [table],
+  );
+  return Object.fromEntries(rows.map((r) => [r.indexname, r.indexdef]));
+}
+
+async function constraints(table: string): Promise<Record<string, string>> {
+  const rows: Array<{ conname: string; def: string }> = await dataSource.query(
+    `SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = $1::regclass`,
+    [table],
+  );
+  return Object.fromEntries(rows.map((r) => [r.conname, r.def]));
+}
+
+describe('schema migration', () => {
+  it('creates every table, key, check and index, reverts cleanly and applies again', async () => {
+    expect(await runMigrationsWithLock(dataSource)).toEqual(['InitialSchema1764400000000']);
+    expect(await tables()).toEqual(TABLES);
+
+    const eventIndexes = await indexes('usage_events');
+    expect(eventIndexes.idx_usage_events_idempotency).toMatch(/UNIQUE INDEX .* \(tenant_id, idempotency_key\)/);
+    expect(eventIndexes.idx_usage_events_tenant_agent).toMatch(/\(tenant_id, agent, period_start\) INCLUDE \(quantity\)/);
+    expect((await indexes('usage_counters')).idx_usage_counters_tenant_period).toMatch(/\(tenant_id, period_start\)/);
+
+    const eventChecks = await constraints('usage_events');
+    expect(eventChecks.chk_usage_events_quantity).toBe('CHECK ((quantity > 0))');
+    expect(eventChecks.fk_usage_events_tenant).toMatch(/FOREIGN KEY \(tenant_id\) REFERENCES tenants\(id\)/);
+    const counterChecks = await constraints('usage_counters');
+    expect(counterChecks.chk_usage_counters_count).toBe('CHECK ((count >= 0))');
+    expect(counterChecks.uq_usage_counters_tenant_agent_period).toBe('UNIQUE (tenant_id, agent, period_start)');
+    expect((await constraints('plans')).uq_plans_code).toBe('UNIQUE (code)');
+    expect((await constraints('usage_alerts')).uq_usage_alerts_tenant_agent_period_level).toBe(
+      'UNIQUE (tenant_id, agent, period_start, level)',
+    );
+    expect((await constraints('stripe_usage_reports')).uq_stripe_usage_reports_identifier).toBe('UNIQUE (identifier)');
+
+    const columns: Array<{ column_name: string; data_type: string }> = await dataSource.query(
+      `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'usage_counters' ORDER BY ordinal_position`,
+    );
+    expect(columns.map((c) => `${c.column_name}:${c.data_type}`)).toEqual([
+      'id:uuid',
+      'tenant_id:uuid',
+      'agent:character varying',
+      'period_start:timestamp with time zone',
+      'period_end:timestamp with time zone',
+      'count:bigint',
+      'last_event_at:timestamp with time zone',
+      'created_at:timestamp with time zone',
+      'updated_at:timestamp with time zone',
+    ]);
+
+    await dataSource.undoLastMigration({ transaction: 'each' });
+    expect(await tables()).toEqual([]);
+
+    expect(await runMigrationsWithLock(dataSource)).toEqual(['InitialSchema1764400000000']);
+    expect(await tables()).toEqual(TABLES);
+  });
+
+  it('lets several processes migrate at once: one applies, the others find nothing to do', async () => {
+    const others = [createUsageDataSource(withDatabase(testServerUrl(), name), 2), createUsageDataSource(withDatabase(testServerUrl(), name), 2)];
+    await Promise.all(others.map((ds) => ds.initialize()));
+    try {
+      await dataSource.undoLastMigration({ transaction: 'each' });
+      const applied = await Promise.all([dataSource, ...others].map((ds) => runMigrationsWithLock(ds)));
+      expect(applied.flat()).toEqual(['InitialSchema1764400000000']);
+      expect(await tables()).toEqual(TABLES);
+    } finally {
+      await Promise.all(others.map((ds) => ds.destroy()));
+    }
+  });
+});
