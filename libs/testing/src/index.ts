@@ -2,3 +2,4 @@ export * from './test-database';
 export * from './factories';
 export * from './test-config';
 export * from './fault-proxy';
+export * from './app-process';

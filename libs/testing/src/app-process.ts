@@ -1,0 +1,111 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../../..');
+
+export type AppName = 'api' | 'worker';
+
+export interface AppProcessOptions {
+  env: NodeJS.ProcessEnv;
+  /** URL polled until it answers 2xx, e.g. http://127.0.0.1:PORT/health/live. */
+  readyUrl: string;
+  readyTimeoutMs?: number;
+  /** Collect the child's output (shown when it fails to start). */
+  echo?: boolean;
+}
+
+/**
+ * An app started exactly as production starts it (`npm run start:api` / `start:worker`), in its own
+ * process group so a test can SIGKILL the real Node process, not just npm.
+ */
+export class AppProcess {
+  private child?: ChildProcess;
+  private output = '';
+  private exited?: Promise<number | null>;
+
+  constructor(
+    readonly name: AppName,
+    private readonly options: AppProcessOptions,
+  ) {}
+
+  async start(): Promise<this> {
+    this.output = '';
+    const child = spawn('npm', ['run', '-s', `start:${this.name}`], {
+      cwd: ROOT,
+      env: { ...process.env, ...this.options.env },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    const keep = (chunk: Buffer): void => {
+      this.output = (this.output + chunk.toString()).slice(-20_000);
+      if (this.options.echo) process.stderr.write(chunk);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    await this.waitUntilReady();
+    return this;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get logs(): string {
+    return this.output;
+  }
+
+  /** Sends `signal` to the whole process group and resolves with the exit code (null if killed). */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 30_000): Promise<number | null> {
+    if (!this.child?.pid || this.child.exitCode !== null || this.child.signalCode !== null) return this.child?.exitCode ?? null;
+    try {
+      process.kill(-this.child.pid, signal);
+    } catch {
+      return this.child.exitCode;
+    }
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
+    const result = await Promise.race([this.exited!, timeout]);
+    if (result === 'timeout') {
+      process.kill(-this.child.pid, 'SIGKILL');
+      await this.exited;
+      throw new Error(`${this.name} did not exit within ${timeoutMs} ms after ${signal}`);
+    }
+    return result;
+  }
+
+  /** SIGKILL: a crash, no shutdown hooks run. */
+  kill(): Promise<number | null> {
+    return this.stop('SIGKILL');
+  }
+
+  private async waitUntilReady(): Promise<void> {
+    const deadline = Date.now() + (this.options.readyTimeoutMs ?? 30_000);
+    while (Date.now() < deadline) {
+      if (this.child?.exitCode !== null && this.child?.exitCode !== undefined) break;
+      try {
+        const response = await fetch(this.options.readyUrl, { signal: AbortSignal.timeout(1000) });
+        if (response.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await this.stop('SIGKILL').catch(() => undefined);
+    throw new Error(`${this.name} did not become ready at ${this.options.readyUrl}\n${this.output}`);
+  }
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
