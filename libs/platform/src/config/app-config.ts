@@ -44,6 +44,8 @@ export interface AppConfig {
     breakerOpenMs: number;
     maxRequestsPerSecond: number;
     maxAttempts: number;
+    concurrency: number;
+    timeoutMs: number;
   };
   shutdownTimeoutMs: number;
   demo: boolean;

@@ -130,6 +130,13 @@ export class EnvDto {
   @IsInt() @Min(1) @Max(100)
   STRIPE_MAX_ATTEMPTS!: number;
 
+  /** Customers reported in parallel (calls for one customer and meter are always one at a time). */
+  @IsInt() @Min(1) @Max(1000)
+  STRIPE_CONCURRENCY!: number;
+
+  @IsInt() @Min(100) @Max(120000)
+  STRIPE_TIMEOUT_MS!: number;
+
   @IsBooleanString()
   DEMO!: string;
 }

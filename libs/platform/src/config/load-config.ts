@@ -108,6 +108,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       breakerOpenMs: dto.STRIPE_BREAKER_OPEN_MS,
       maxRequestsPerSecond: dto.STRIPE_MAX_REQUESTS_PER_SECOND,
       maxAttempts: dto.STRIPE_MAX_ATTEMPTS,
+      concurrency: dto.STRIPE_CONCURRENCY,
+      timeoutMs: dto.STRIPE_TIMEOUT_MS,
     },
     shutdownTimeoutMs: dto.SHUTDOWN_TIMEOUT_MS,
     demo: dto.DEMO === 'true' || dto.DEMO === '1',
