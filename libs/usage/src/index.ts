@@ -15,3 +15,7 @@ export { createUsageDataSource, runMigrationsWithLock } from './database/usage-d
 export * from './queue/queue-names';
 export * from './queue/track-job';
 export * from './queue/usage-client';
+export * from './queue/maintenance-job';
+export * from './maintenance/usage-alerts.service';
+export * from './maintenance/usage-rollover.service';
+export * from './maintenance/usage-reconciliation.service';

@@ -1,0 +1,56 @@
+/**
+ * Recount and correct the counters of a set of tenants in ONE statement (one snapshot):
+ * - scope: every counter and event of the current period and the one before it
+ *   (`current_period_start - 31 days` reaches back past the start of the just-closed period);
+ * - recount: events summed per (tenant, agent, period) -- an index-only scan of
+ *   idx_usage_events_tenant_agent (tenant_id, agent, period_start) INCLUDE (quantity);
+ * - FULL JOIN, so counters without events and events without a counter both show up;
+ * - drift ratio = |counted - recounted| / max(recounted, 1);
+ * - counters within `$2` tolerance are corrected by the DELTA seen in this snapshot
+ *   (`count + (recounted - counted)`): a batch committed meanwhile added its events and its
+ *   increment together, so applying the delta on top of the current value stays exact.
+ * Parameters: $1 tenant ids, $2 tolerance ratio, $3 dry run.
+ */
+export const RECONCILE_COUNTERS_SQL = `
+WITH scope AS (
+  SELECT s.tenant_id, s.current_period_start - interval '31 days' AS since
+    FROM subscriptions s
+   WHERE s.tenant_id = ANY($1::uuid[])
+), counters AS (
+  SELECT c.id, c.tenant_id, c.agent, c.period_start, c.count
+    FROM usage_counters c JOIN scope ON scope.tenant_id = c.tenant_id
+   WHERE c.period_start >= scope.since
+), recount AS (
+  SELECT e.tenant_id, e.agent, e.period_start, sum(e.quantity)::bigint AS recounted
+    FROM usage_events e JOIN scope ON scope.tenant_id = e.tenant_id
+   WHERE e.period_start >= scope.since
+   GROUP BY e.tenant_id, e.agent, e.period_start
+), compared AS (
+  SELECT coalesce(c.tenant_id, r.tenant_id) AS tenant_id,
+         coalesce(c.agent, r.agent) AS agent,
+         coalesce(c.period_start, r.period_start) AS period_start,
+         c.id AS counter_id,
+         c.count AS counted,
+         coalesce(r.recounted, 0) AS recounted
+    FROM counters c
+    FULL JOIN recount r
+      ON r.tenant_id = c.tenant_id AND r.agent = c.agent AND r.period_start = c.period_start
+), drift AS (
+  SELECT compared.*,
+         abs(coalesce(counted, 0) - recounted)::float8 / greatest(recounted, 1) AS ratio
+    FROM compared
+   WHERE counted IS DISTINCT FROM recounted
+), corrected AS (
+  UPDATE usage_counters c
+     SET count = c.count + (d.recounted - d.counted), updated_at = now()
+    FROM drift d
+   WHERE NOT $3::boolean AND d.counter_id = c.id AND d.ratio <= $2::float8
+  RETURNING c.id
+)
+SELECT (SELECT count(*) FROM compared)::int AS checked,
+       (SELECT coalesce(json_agg(json_build_object(
+                 'tenant_id', d.tenant_id, 'agent', d.agent, 'period_start', d.period_start,
+                 'counter_id', d.counter_id, 'counted', d.counted, 'recounted', d.recounted,
+                 'ratio', d.ratio) ORDER BY d.tenant_id, d.agent, d.period_start), '[]'::json)
+          FROM drift d) AS drifts,
+       (SELECT coalesce(json_agg(id), '[]'::json) FROM corrected) AS corrected`;

@@ -1,0 +1,142 @@
+import type { DataSource } from 'typeorm';
+import { counter } from '@metering/platform';
+import type { Logger, PlanLimitsConfig } from '@metering/platform';
+import type { AgentType } from '../domain/agent-type';
+import type { PlanLimits } from '../entities/plan.entity';
+import type { AlertLevel } from '../entities/usage-threshold-alert.entity';
+import { ERROR_PERCENT, WARNING_PERCENT, limitFor } from '../stats/usage-stats.calculator';
+import type { CounterChange } from '../tracking/usage-tracker.service';
+
+/** An alert row this call inserted (a level crossed for the first time in its period). */
+export interface NewUsageAlert {
+  id: string;
+  tenantId: string;
+  agent: AgentType;
+  periodStart: Date;
+  level: AlertLevel;
+  thresholdPercent: number;
+  countAtAlert: number;
+  limitAtAlert: number;
+}
+
+export interface UsageAlertsServiceOptions {
+  /** Limits of a trial subscription without a plan. */
+  trialLimits: PlanLimitsConfig;
+  logger: Logger;
+}
+
+const alertsTotal = counter({
+  name: 'usage_alerts_total',
+  help: 'Usage threshold alerts raised (first crossing of 80% / 100% per tenant, agent and period)',
+  labelNames: ['agent', 'level'] as const,
+});
+
+const LEVELS: ReadonlyArray<{ level: AlertLevel; percent: number }> = [
+  { level: 'warning', percent: WARNING_PERCENT },
+  { level: 'error', percent: ERROR_PERCENT },
+];
+
+/**
+ * The levels `count` has reached against `limit`, in exact integer arithmetic. A zero limit has
+ * no meaningful 80%: any usage is over it, so only `error` applies (as on the billing page).
+ */
+export function alertLevelsReached(count: number, limit: number | null): AlertLevel[] {
+  if (limit === null) return [];
+  if (limit === 0) return count > 0 ? ['error'] : [];
+  return LEVELS.filter(({ percent }) => count * 100 >= limit * percent).map(({ level }) => level);
+}
+
+const LIMITS_SQL = `
+SELECT s.tenant_id, s.plan_id IS NULL AS trial, p.limits
+  FROM subscriptions s LEFT JOIN plans p ON p.id = s.plan_id
+ WHERE s.tenant_id = ANY($1::uuid[])`;
+
+// Batched: one statement per commit; the unique key makes each level fire once per period.
+const INSERT_ALERTS_SQL = `
+INSERT INTO usage_alerts (tenant_id, agent, period_start, level, threshold_percent, count_at_alert, limit_at_alert)
+SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::timestamptz[], $4::varchar[], $5::smallint[], $6::bigint[], $7::bigint[])
+ON CONFLICT (tenant_id, agent, period_start, level) DO NOTHING
+RETURNING id, tenant_id, agent, period_start, level, threshold_percent, count_at_alert, limit_at_alert`;
+
+interface AlertRow {
+  id: string;
+  tenant_id: string;
+  agent: AgentType;
+  period_start: Date;
+  level: AlertLevel;
+  threshold_percent: number;
+  count_at_alert: string;
+  limit_at_alert: string;
+}
+
+/**
+ * Turns counter movements into threshold alerts: when a commit moves a counter across 80% or
+ * 100% of its limit, one `usage_alerts` row is written per (tenant, agent, period, level).
+ */
+export class UsageAlertsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly options: UsageAlertsServiceOptions,
+  ) {}
+
+  /**
+   * Records the alerts that `changes` (one commit's counters) crossed. Limits are read with one
+   * query for the whole commit. Returns only rows inserted now, so callers notify once.
+   */
+  async recordCrossings(changes: readonly CounterChange[]): Promise<NewUsageAlert[]> {
+    const moved = changes.filter((change) => change.count > change.previousCount);
+    if (moved.length === 0) return [];
+    const limits = await this.loadLimits([...new Set(moved.map((change) => change.tenantId))]);
+    const candidates: Array<CounterChange & { level: AlertLevel; limit: number }> = [];
+    for (const change of moved) {
+      const tenantLimits = limits.get(change.tenantId);
+      if (!tenantLimits) continue;
+      const limit = limitFor(tenantLimits, change.agent);
+      const before = new Set(alertLevelsReached(change.previousCount, limit));
+      for (const level of alertLevelsReached(change.count, limit)) {
+        if (!before.has(level)) candidates.push({ ...change, level, limit: limit! });
+      }
+    }
+    if (candidates.length === 0) return [];
+    const rows: AlertRow[] = await this.dataSource.query(INSERT_ALERTS_SQL, [
+      candidates.map((c) => c.tenantId),
+      candidates.map((c) => c.agent),
+      candidates.map((c) => c.periodStart.toISOString()),
+      candidates.map((c) => c.level),
+      candidates.map((c) => (c.level === 'error' ? ERROR_PERCENT : WARNING_PERCENT)),
+      candidates.map((c) => c.count),
+      candidates.map((c) => c.limit),
+    ]);
+    const alerts = rows.map(
+      (row): NewUsageAlert => ({
+        id: row.id,
+        tenantId: row.tenant_id,
+        agent: row.agent,
+        periodStart: new Date(row.period_start),
+        level: row.level,
+        thresholdPercent: Number(row.threshold_percent),
+        countAtAlert: Number(row.count_at_alert),
+        limitAtAlert: Number(row.limit_at_alert),
+      }),
+    );
+    for (const alert of alerts) {
+      alertsTotal.inc({ agent: alert.agent, level: alert.level });
+      this.options.logger.info('usage alert raised', {
+        tenantId: alert.tenantId,
+        agent: alert.agent,
+        level: alert.level,
+        count: alert.countAtAlert,
+        limit: alert.limitAtAlert,
+      });
+    }
+    return alerts;
+  }
+
+  private async loadLimits(tenantIds: string[]): Promise<Map<string, PlanLimits>> {
+    const rows: Array<{ tenant_id: string; trial: boolean; limits: PlanLimits | null }> = await this.dataSource.query(
+      LIMITS_SQL,
+      [tenantIds],
+    );
+    return new Map(rows.map((row) => [row.tenant_id, row.trial ? this.options.trialLimits : (row.limits ?? {})]));
+  }
+}
