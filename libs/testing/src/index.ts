@@ -3,3 +3,4 @@ export * from './factories';
 export * from './test-config';
 export * from './fault-proxy';
 export * from './app-process';
+export * from './stripe-test-server';
