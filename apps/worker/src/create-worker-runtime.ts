@@ -1,0 +1,167 @@
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
+import { ShutdownManager, collectProcessMetrics, createLogger, createRedisConnection, systemClock } from '@metering/platform';
+import type { AppConfig, Clock, Logger } from '@metering/platform';
+import { ALL_QUEUES, JOBS, QUEUES, UsageAlertsService, UsageTracker, createUsageDataSource, toUsageAlertJobData } from '@metering/usage';
+import type { NewUsageAlert, QueueName } from '@metering/usage';
+import type { WorkerServices } from './jobs/job-definition';
+import { assertJobRegistry, handlersFor } from './jobs/job-registry';
+import { collectQueueDepth, measured } from './runtime/job-metrics';
+import { startMetricsServer } from './runtime/metrics-server';
+import type { HealthReport } from './runtime/metrics-server';
+import { registerSchedules } from './runtime/schedules';
+import { servedQueues } from './runtime/served-queues';
+import { StartCancelledError, waitForPostgres, waitForRedisPing } from './runtime/wait-for-dependencies';
+import { TrackEventBatcher } from './tracking/track-event-batcher';
+
+export interface WorkerRuntimeOptions {
+  config: AppConfig;
+  logger?: Logger;
+  clock?: Clock;
+  /** Pause between dependency checks at start-up. */
+  dependencyRetryMs?: number;
+  /** Called with the exit code after a signal-triggered shutdown (default: process.exit). */
+  exit?: (code: number) => void;
+}
+
+/** A worker process's parts, startable and stoppable in-process (tests) or from main.ts. */
+export interface WorkerRuntime {
+  readonly shutdown: ShutdownManager;
+  /** Waits for Postgres and Redis, registers schedules, then starts consuming. */
+  start(): Promise<void>;
+  /** Stops taking jobs, waits for active ones (within the deadline), closes everything. */
+  stop(reason?: string): Promise<number>;
+  /** Port of /metrics and /health (after start). */
+  readonly metricsPort: number;
+  readonly queues: ReadonlyMap<QueueName, Queue>;
+}
+
+const ALERT_JOB_OPTIONS = { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { count: 10_000 }, removeOnFail: { age: 7 * 24 * 3600 } };
+const CONCURRENCY: Record<QueueName, (config: AppConfig) => number> = {
+  [QUEUES.usageEvents]: (config) => config.worker.concurrency,
+  // Maintenance jobs are set-based and take a lock where they must not overlap; one at a time.
+  [QUEUES.usageMaintenance]: () => 1,
+  [QUEUES.usageAlerts]: () => 16,
+};
+
+/** Builds the worker process; nothing connects until `start()`. */
+export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntime {
+  const { config } = options;
+  const logger = options.logger ?? createLogger({ level: config.logLevel, json: config.env === 'production', service: 'worker' });
+  const clock = options.clock ?? systemClock;
+  const shutdown = new ShutdownManager(logger, config.shutdownTimeoutMs, options.exit);
+  const queues = new Map<QueueName, Queue>();
+  const workers: Worker[] = [];
+  let metricsPort = 0;
+  let dataSource: DataSource | undefined;
+  let redis: Redis | undefined;
+  let ready = false;
+
+  async function health(): Promise<HealthReport> {
+    if (shutdown.isShuttingDown) return { status: 'stopping', checks: {} };
+    if (!ready) return { status: 'starting', checks: { postgres: 'pending', redis: 'pending' } };
+    const [postgres, redisUp] = await Promise.all([
+      dataSource!.query('SELECT 1').then(() => 'up' as const, () => 'down' as const),
+      redis!.ping().then(() => 'up' as const, () => 'down' as const),
+    ]);
+    const workersUp = workers.every((worker) => worker.isRunning()) ? 'up' : 'down';
+    const checks = { postgres, redis: redisUp, workers: workersUp } as const;
+    return { status: Object.values(checks).every((c) => c === 'up') ? 'ok' : 'degraded', checks };
+  }
+
+  async function start(): Promise<void> {
+    const served = servedQueues(config.worker.queues);
+    assertJobRegistry();
+    collectProcessMetrics();
+    const metrics = await startMetricsServer({
+      port: config.worker.metricsPort,
+      logger,
+      collect: () => collectQueueDepth([...queues.values()]),
+      health,
+    });
+    metricsPort = metrics.port;
+    shutdown.register('metrics-server', 'http', () => metrics.close());
+
+    const connection = createRedisConnection(config.redis.url, 'worker');
+    redis = connection;
+    connection.on('error', (error) => logger.warn('redis connection error', { error: String(error) }));
+    shutdown.register('redis', 'connections', () => connection.quit().catch(() => connection.disconnect()));
+    const wait = { logger, retryMs: options.dependencyRetryMs ?? 1000, cancelled: () => shutdown.isShuttingDown };
+    const db = await waitForPostgres(() => createUsageDataSource(config.database.url, config.database.poolSize, 'usage-worker'), wait);
+    dataSource = db;
+    shutdown.register('postgres', 'connections', () => db.destroy());
+    await waitForRedisPing(connection, wait);
+    if (shutdown.isShuttingDown) {
+      // Shutdown began while we waited; its hooks may already have run.
+      await db.destroy().catch(() => undefined);
+      connection.disconnect();
+      throw new StartCancelledError();
+    }
+
+    for (const name of ALL_QUEUES) {
+      const queue = new Queue(name, { connection, prefix: config.queuePrefix });
+      queues.set(name, queue);
+      shutdown.register(`queue:${name}`, 'queues', () => queue.close());
+    }
+    if (served.includes(QUEUES.usageMaintenance)) await registerSchedules(queues.get(QUEUES.usageMaintenance)!, config.schedules);
+
+    const services = buildServices(db);
+    for (const queueName of served) {
+      const handlers = new Map([...handlersFor(queueName, services)].map(([name, handler]) => [name, measured(queueName, handler)]));
+      const worker = new Worker(
+        queueName,
+        async (job) => {
+          const handler = handlers.get(job.name);
+          if (!handler) throw new UnrecoverableError(`no handler for job ${job.name} on queue ${queueName}`);
+          return handler(job);
+        },
+        { connection, prefix: config.queuePrefix, concurrency: CONCURRENCY[queueName](config), autorun: false },
+      );
+      worker.on('error', (error) => logger.error('worker error', { queue: queueName, error: String(error) }));
+      worker.on('failed', (job, error) => {
+        // Retries are logged per batch by the batcher; here only jobs that stay failed.
+        if (job && (error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1))) {
+          logger.warn('job failed', { queue: queueName, name: job.name, id: job.id, attempts: job.attemptsMade, reason: error.message });
+        }
+      });
+      workers.push(worker);
+      shutdown.register(`worker:${queueName}`, 'workers', () => worker.close());
+      void worker.run().catch((error) => logger.error('worker stopped', { queue: queueName, error: String(error) }));
+    }
+    ready = true;
+    logger.info('worker started', { queues: served, prefix: config.queuePrefix, metricsPort });
+  }
+
+  function buildServices(db: DataSource): WorkerServices {
+    const tracker = new UsageTracker(db, { logger, window: { maxAgeDays: config.usage.eventMaxAgeDays, maxFutureSeconds: config.usage.eventMaxFutureSeconds }, clock });
+    const alerts = new UsageAlertsService(db, { trialLimits: config.usage.trialLimits, logger });
+    const enqueue: WorkerServices['enqueue'] = async (queue, name, data, jobOptions) => {
+      await queues.get(queue)!.add(name, data, jobOptions);
+    };
+    const publishAlerts = async (created: NewUsageAlert[]): Promise<void> => {
+      if (created.length === 0) return;
+      await queues.get(QUEUES.usageAlerts)!.addBulk(
+        created.map((alert) => ({ name: JOBS.usageAlert, data: toUsageAlertJobData(alert), opts: { ...ALERT_JOB_OPTIONS, jobId: `alert-${alert.id}` } })),
+      );
+    };
+    const trackBatcher = new TrackEventBatcher({
+      tracker,
+      logger,
+      batchSize: config.worker.batchSize,
+      batchWaitMs: config.worker.batchWaitMs,
+      onCommitted: async (counters) => publishAlerts(await alerts.recordCrossings(counters)),
+    });
+    return { config, logger, clock, dataSource: db, trackBatcher, enqueue };
+  }
+
+  return {
+    shutdown,
+    start,
+    stop: (reason = 'stop') => shutdown.shutdown(reason),
+    get metricsPort() {
+      return metricsPort;
+    },
+    queues,
+  };
+}

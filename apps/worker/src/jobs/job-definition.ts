@@ -1,0 +1,25 @@
+import type { Job, JobsOptions } from 'bullmq';
+import type { DataSource } from 'typeorm';
+import type { AppConfig, Clock, Logger } from '@metering/platform';
+import type { JobName, QueueName } from '@metering/usage';
+import type { TrackEventBatcher } from '../tracking/track-event-batcher';
+
+/** What job handlers may use; built once per worker runtime. */
+export interface WorkerServices {
+  config: AppConfig;
+  logger: Logger;
+  clock: Clock;
+  dataSource: DataSource;
+  trackBatcher: TrackEventBatcher;
+  /** Adds a job to one of the system's queues (same prefix and connection as the workers). */
+  enqueue(queue: QueueName, name: JobName, data: unknown, options?: JobsOptions): Promise<void>;
+}
+
+export type JobHandler = (job: Job) => Promise<unknown>;
+
+/** One job name, the queue it runs on, and how to build its (thin) handler. */
+export interface JobDefinition<N extends JobName = JobName> {
+  name: N;
+  queue: QueueName;
+  create(services: WorkerServices): JobHandler;
+}

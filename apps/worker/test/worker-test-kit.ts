@@ -1,0 +1,56 @@
+import type { Redis } from 'ioredis';
+import { createRedisConnection } from '@metering/platform';
+import type { AppConfig, Clock } from '@metering/platform';
+import { testConfig } from '@metering/testing';
+import { createUsageClient } from '@metering/usage';
+import type { UsageClient } from '@metering/usage';
+import { createWorkerRuntime } from '../src/create-worker-runtime';
+import type { WorkerRuntime } from '../src/create-worker-runtime';
+
+/** A worker runtime in this process, with its own queue prefix and a random metrics port. */
+export interface TestWorker {
+  runtime: WorkerRuntime;
+  config: AppConfig;
+  client: UsageClient;
+  metricsUrl: (path: string) => string;
+  close(): Promise<void>;
+}
+
+export async function startTestWorker(
+  databaseUrl: string,
+  overrides: Record<string, string> = {},
+  clock?: Clock,
+): Promise<TestWorker> {
+  const config = testConfig(databaseUrl, { WORKER_METRICS_PORT: '0', WORKER_BATCH_WAIT_MS: '5', SHUTDOWN_TIMEOUT_MS: '10000', ...overrides });
+  const runtime = createWorkerRuntime({ config, clock, dependencyRetryMs: 100, exit: () => undefined });
+  await runtime.start();
+  const producer: Redis = createRedisConnection(config.redis.url, 'producer');
+  const client = createUsageClient({ redis: producer, prefix: config.queuePrefix, clock });
+  return {
+    runtime,
+    config,
+    client,
+    metricsUrl: (path) => `http://127.0.0.1:${runtime.metricsPort}${path}`,
+    close: async () => {
+      await client.close();
+      await producer.quit();
+      await runtime.stop('test finished');
+    },
+  };
+}
+
+/** Polls `probe` until it returns a value other than undefined/false (no fixed sleeps in tests). */
+export async function eventually<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
