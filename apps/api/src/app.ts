@@ -1,0 +1,81 @@
+import express from 'express';
+import type { Express } from 'express';
+import { UsageService } from '@metering/usage';
+import type { ApiDeps } from './app-deps';
+import { createJwtAuthenticator } from './auth/jwt-auth';
+import { resolveJwtKeys } from './auth/jwt-keys';
+import { requireOperator } from './auth/operator-auth';
+import { errorMiddleware, notFoundHandler } from './errors/error.middleware';
+import { requestIdMiddleware } from './http/request-id.middleware';
+import { corsForWebOrigin, securityHeaders } from './http/security.middleware';
+import { staticWebRouter } from './http/static-web';
+import { httpMetricsMiddleware } from './metrics/http-metrics';
+import { tenantRateLimit } from './rate-limit/tenant-rate-limit';
+import { bullBoardRouter } from './routes/bull-board.router';
+import { devTokenRouter } from './routes/dev-token.router';
+import { docsRouter } from './routes/docs.router';
+import { eventsRouter } from './routes/events.router';
+import { healthRouter } from './routes/health.router';
+import { metricsRouter } from './routes/metrics.router';
+import { usageRouter } from './routes/usage.router';
+
+/**
+ * Builds the HTTP app from its dependencies; opens nothing itself, so tests drive it with
+ * supertest and main.ts decides what to listen on and how to shut down.
+ */
+export function createApp(deps: ApiDeps): Express {
+  const { config, dataSource, redis, logger } = deps;
+  const keys = resolveJwtKeys(config);
+  if (keys.usingDevSecret) logger.warn('JWT_SECRET is not set: using the development secret (never in production)');
+  const jwtAuth = createJwtAuthenticator(keys);
+  const rateLimitPrefix = deps.rateLimitPrefix ?? `rl:${config.queuePrefix}:`;
+  const limiter = (name: string, perMinute: number) =>
+    tenantRateLimit({ name, perMinute, redis, keyPrefix: rateLimitPrefix, logger });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestIdMiddleware, httpMetricsMiddleware, securityHeaders(config.env === 'production'));
+  app.use(corsForWebOrigin(config.api.webOrigin));
+
+  // Body parsers are per route (see each router), never global.
+  app.use(healthRouter({ dataSource, redis, isShuttingDown: deps.isShuttingDown }));
+  app.use(metricsRouter());
+  app.use(docsRouter());
+  app.use(
+    usageRouter({
+      usageService: new UsageService(dataSource, { trialLimits: config.usage.trialLimits, clock: deps.clock }),
+      authenticate: jwtAuth.authenticate,
+      rateLimit: limiter('usage-read', config.api.usageRateLimitPerMinute),
+    }),
+  );
+  app.use(
+    eventsRouter({
+      usageClient: deps.usageClient,
+      redis,
+      authenticate: jwtAuth.authenticate,
+      rateLimit: limiter('ingest', config.api.ingestRateLimitPerMinute),
+    }),
+  );
+  if (config.env !== 'production') {
+    app.use(devTokenRouter({ dataSource, keys, demoTenantId: deps.demoTenantId }));
+  }
+  app.use(
+    bullBoardRouter(
+      deps.queues,
+      requireOperator(jwtAuth, { username: config.auth.operatorUsername, password: config.auth.operatorPassword }),
+    ),
+  );
+
+  // Feature routers from other modules (e.g. routes/stripe-webhook.router.ts) mount here.
+  for (const router of deps.extraRouters ?? []) app.use(router);
+
+  const web = deps.webDistDir ? staticWebRouter(deps.webDistDir) : null;
+  if (web) app.use(web);
+  // main.ts prints the billing page URL only when there is a build to serve.
+  app.set('web-served', web !== null);
+
+  app.use(notFoundHandler);
+  app.use(errorMiddleware(logger));
+  return app;
+}

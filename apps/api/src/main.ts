@@ -1,0 +1,96 @@
+/**
+ * Composition root of the API process (`npm run start:api`): loads config, opens Postgres and a
+ * fail-fast Redis producer connection, builds the app, listens, and shuts down in order on
+ * SIGTERM/SIGINT: HTTP first, then queues, then connections, within SHUTDOWN_TIMEOUT_MS.
+ */
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { Queue } from 'bullmq';
+import { ShutdownManager, createLogger, createRedisConnection, loadConfig, systemClock, waitForRedis } from '@metering/platform';
+import { ALL_QUEUES, createUsageClient, createUsageDataSource } from '@metering/usage';
+import { createApp } from './app';
+import { closeServer } from './http/close-server';
+import { BULL_BOARD_PATH } from './routes/bull-board.router';
+
+const WEB_DIST_DIR = path.resolve(__dirname, '../../web/dist');
+
+/** Logs a repeating error (Redis away) once per interval instead of on every reconnect attempt. */
+function throttled(log: (message: string) => void, intervalMs = 10_000): (message: string) => void {
+  let last = 0;
+  return (message) => {
+    const now = Date.now();
+    if (now - last < intervalMs) return;
+    last = now;
+    log(message);
+  };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel, json: config.env === 'production', service: 'api' });
+  const shutdown = new ShutdownManager(logger, config.shutdownTimeoutMs);
+  shutdown.listen();
+  process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { error: String(reason) }));
+
+  const dataSource = createUsageDataSource(config.database.url, config.database.poolSize, 'usage-api');
+  await dataSource.initialize();
+  shutdown.register('postgres', 'connections', () => dataSource.destroy());
+
+  const redis = createRedisConnection(config.redis.url, 'producer');
+  const redisWarning = throttled((message) => logger.warn('redis connection error', { error: message }));
+  redis.on('error', (error: Error) => redisWarning(error.message));
+  shutdown.register('redis', 'connections', () => redis.quit().catch(() => redis.disconnect()));
+  await waitForRedis(redis, 10_000).catch(() => logger.warn('Redis is not ready yet: ingest answers 503 until it is'));
+
+  const usageClient = createUsageClient({
+    redis,
+    prefix: config.queuePrefix,
+    window: { maxAgeDays: config.usage.eventMaxAgeDays, maxFutureSeconds: config.usage.eventMaxFutureSeconds },
+  });
+  shutdown.register('usage-client', 'queues', () => usageClient.close());
+  const queues = ALL_QUEUES.map((name) => {
+    const queue = new Queue(name, { connection: redis, prefix: config.queuePrefix });
+    queue.on('error', (error: Error) => redisWarning(error.message));
+    shutdown.register(`queue:${name}`, 'queues', () => queue.close());
+    return queue;
+  });
+
+  const app = createApp({
+    config,
+    dataSource,
+    redis,
+    usageClient,
+    logger,
+    clock: systemClock,
+    queues,
+    demoTenantId: process.env.DEMO_TENANT_ID || undefined,
+    webDistDir: WEB_DIST_DIR,
+    isShuttingDown: () => shutdown.isShuttingDown,
+  });
+
+  const server = app.listen(config.api.port);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  shutdown.register('http', 'http', () => closeServer(server));
+
+  const base = `http://localhost:${(server.address() as AddressInfo).port}`;
+  const lines = [
+    `API listening on ${base} (${config.env})`,
+    `  usage:       GET  ${base}/api/v1/usage`,
+    `  ingest:      POST ${base}/api/v1/usage/events`,
+    `  API docs:    ${base}/api/docs`,
+    `  Bull Board:  ${base}${BULL_BOARD_PATH}`,
+    `  metrics:     ${base}/metrics`,
+    `  health:      ${base}/health/ready`,
+  ];
+  if (app.get('web-served')) lines.push(`  billing page: ${base}/settings/billing`);
+  if (config.env !== 'production') lines.push(`  dev token:   POST ${base}/api/v1/dev/token  (or: npm run token -- --tenant <id>)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[api] failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

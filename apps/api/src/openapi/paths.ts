@@ -1,0 +1,157 @@
+import { batchExample, singleEventExample, usageStatsExample } from './examples';
+import { problemResponse, rateLimitHeaders, requestIdHeader } from './responses';
+
+const json = (schemaName: string, example?: unknown) => ({
+  'application/json': {
+    schema: { $ref: `#/components/schemas/${schemaName}` },
+    ...(example !== undefined ? { example } : {}),
+  },
+});
+const ref = (name: string) => ({ $ref: `#/components/responses/${name}` });
+const bearer = [{ bearerAuth: [] }];
+
+/** Every endpoint the API serves; `openapi.test.ts` checks real responses against these. */
+export const paths = {
+  '/api/v1/usage': {
+    get: {
+      operationId: 'getUsage',
+      tags: ['usage'],
+      summary: "The caller's tenant's usage of the current billing period",
+      description:
+        'Counts, limits, percentages, overage and overage cost per agent, plus alerts (warning >= 80%, error >= 100%). ' +
+        'The tenant is taken from the token only. Rate limited per tenant (USAGE_RATE_LIMIT_PER_MINUTE, default 10).',
+      security: bearer,
+      responses: {
+        '200': {
+          description: 'Usage of the current period',
+          headers: { ...requestIdHeader, ...rateLimitHeaders },
+          content: json('UsageStatsResponse', usageStatsExample),
+        },
+        '401': ref('Unauthorized'),
+        '404': problemResponse('The tenant has no subscription', 'noSubscription'),
+        '429': ref('RateLimited'),
+        '500': ref('InternalError'),
+      },
+    },
+  },
+  '/api/v1/usage/events': {
+    post: {
+      operationId: 'trackUsageEvents',
+      tags: ['usage'],
+      summary: 'Report units of work: one event or a batch of up to 1,000',
+      description:
+        'Needs role `agent` or `service`. Every event is validated first; one invalid event rejects the request ' +
+        'and nothing is enqueued. Accepted events are counted exactly once by the workers (retries with the same ' +
+        'idempotency_key are safe). `tenant_id` must not be sent: the tenant comes from the token. ' +
+        'Rate limited per tenant (INGEST_RATE_LIMIT_PER_MINUTE). Body limit 5 MB.',
+      security: bearer,
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: { oneOf: [{ $ref: '#/components/schemas/UsageEvent' }, { $ref: '#/components/schemas/UsageEventBatch' }] },
+            examples: { single: { value: singleEventExample }, batch: { value: batchExample } },
+          },
+        },
+      },
+      responses: {
+        '202': {
+          description: 'Events accepted and enqueued',
+          headers: { ...requestIdHeader, ...rateLimitHeaders },
+          content: json('IngestAccepted', { accepted: 2 }),
+        },
+        '400': problemResponse('Invalid events (each bad field named) or malformed JSON', 'validation', 'malformedJson'),
+        '401': ref('Unauthorized'),
+        '403': ref('Forbidden'),
+        '413': problemResponse('Body larger than 5 MB', 'tooLarge'),
+        '415': problemResponse('Body is not application/json', 'unsupportedMedia'),
+        '429': ref('RateLimited'),
+        '500': ref('InternalError'),
+        '503': {
+          ...problemResponse('Redis (the event queue) is unreachable; retry later', 'queueUnavailable'),
+          headers: { ...requestIdHeader, 'Retry-After': { schema: { type: 'integer' } } },
+        },
+      },
+    },
+  },
+  '/api/v1/dev/token': {
+    post: {
+      operationId: 'mintDevToken',
+      tags: ['development'],
+      summary: 'Development only: a one-hour token for the demo tenant (404 in production)',
+      requestBody: { required: false, content: json('DevTokenRequest', { roles: ['user'] }) },
+      responses: {
+        '200': { description: 'A signed HS256 token', content: json('DevToken') },
+        '400': problemResponse('Invalid tenant_id or roles', 'validation'),
+        '404': problemResponse('Production, or no demo tenant seeded', 'noSubscription'),
+      },
+    },
+  },
+  '/health/live': {
+    get: {
+      operationId: 'liveness',
+      tags: ['operations'],
+      summary: 'The process is up',
+      responses: { '200': { description: 'Alive', content: json('HealthStatus', { status: 'ok' }) } },
+    },
+  },
+  '/health/ready': {
+    get: {
+      operationId: 'readiness',
+      tags: ['operations'],
+      summary: 'Postgres (SELECT 1) and Redis (PING) answer within 1 s each',
+      responses: {
+        '200': {
+          description: 'Ready',
+          content: json('HealthStatus', { status: 'ok', checks: { postgres: 'up', redis: 'up' } }),
+        },
+        '503': problemResponse('A dependency is down (named in detail and checks) or the process is draining', 'notReady'),
+      },
+    },
+  },
+  '/metrics': {
+    get: {
+      operationId: 'metrics',
+      tags: ['operations'],
+      summary: 'Prometheus metrics: process defaults, http_request_duration_seconds, usage_api_latency_seconds',
+      responses: {
+        '200': {
+          description: 'Prometheus text exposition format',
+          content: { 'text/plain': { schema: { type: 'string' } } },
+        },
+      },
+    },
+  },
+  '/api/openapi.json': {
+    get: {
+      operationId: 'openApiDocument',
+      tags: ['operations'],
+      summary: 'This OpenAPI 3.1 document',
+      responses: { '200': { description: 'OpenAPI document', content: { 'application/json': { schema: { type: 'object' } } } } },
+    },
+  },
+  '/api/docs': {
+    get: {
+      operationId: 'swaggerUi',
+      tags: ['operations'],
+      summary: 'Swagger UI over this document',
+      responses: { '200': { description: 'HTML page', content: { 'text/html': { schema: { type: 'string' } } } } },
+    },
+  },
+  '/admin/queues': {
+    get: {
+      operationId: 'bullBoard',
+      tags: ['operations'],
+      summary: 'Bull Board over every queue; operators only (role operator, or HTTP basic OPERATOR_USERNAME/PASSWORD)',
+      security: [{ bearerAuth: [] }, { operatorBasic: [] }],
+      responses: {
+        '200': { description: 'Bull Board UI', content: { 'text/html': { schema: { type: 'string' } } } },
+        '401': {
+          ...problemResponse('No operator credentials', 'operatorUnauthorized'),
+          headers: { ...requestIdHeader, 'WWW-Authenticate': { schema: { type: 'string' }, example: 'Basic realm="operators"' } },
+        },
+      },
+    },
+  },
+};
+

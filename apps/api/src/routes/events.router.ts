@@ -1,0 +1,91 @@
+import express, { Router } from 'express';
+import type { RequestHandler } from 'express';
+import type { Redis } from 'ioredis';
+import { MAX_EVENTS_PER_BATCH } from '@metering/usage';
+import type { UsageClient } from '@metering/usage';
+import { currentUser, requireRole } from '../auth/jwt-auth';
+import { HttpProblem } from '../errors/problem';
+
+/**
+ * Room for a full batch: 1,000 events with 4 KB of metadata and long ids each is ~4.7 MB. Larger
+ * bodies are refused with 413 before they are parsed.
+ */
+export const INGEST_BODY_LIMIT = '5mb';
+
+/** How long an enqueue may take before the caller gets 503 and retries (job ids make that safe). */
+export const ENQUEUE_TIMEOUT_MS = 3000;
+
+export interface EventsRouterDeps {
+  usageClient: UsageClient;
+  /** The producer connection the client enqueues on; checked first so an outage answers 503 at once. */
+  redis: Redis;
+  authenticate: RequestHandler;
+  rateLimit: RequestHandler;
+}
+
+function validationProblem(field: string, message: string): HttpProblem {
+  return new HttpProblem(400, 'The request has invalid fields; see errors', { errors: [{ field, message }] });
+}
+
+/** One event object or `{ "events": [...] }`, as the list of raw events to validate. */
+function eventsOf(body: unknown): unknown[] {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw validationProblem('body', 'body must be an event object or { "events": [ ... ] }');
+  }
+  const fields = body as Record<string, unknown>;
+  if ('tenant_id' in fields) {
+    throw validationProblem('tenant_id', 'tenant_id must not be sent: the tenant is taken from the token');
+  }
+  if (!('events' in fields)) return [fields];
+  const extra = Object.keys(fields).find((key) => key !== 'events');
+  if (extra) throw validationProblem(extra, `${extra} is not allowed next to events`);
+  if (!Array.isArray(fields.events)) throw validationProblem('events', 'events must be an array');
+  if (fields.events.length > MAX_EVENTS_PER_BATCH) {
+    throw validationProblem('events', `at most ${MAX_EVENTS_PER_BATCH} events per request`);
+  }
+  return fields.events;
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new HttpProblem(503, 'The event queue did not answer in time; retry the request')), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * `POST /api/v1/usage/events` (roles `agent` or `service`): validates every event, then enqueues
+ * them for the workers; one invalid event rejects the request and nothing is enqueued.
+ */
+export function eventsRouter({ usageClient, redis, authenticate, rateLimit }: EventsRouterDeps): Router {
+  const router = Router();
+  router.post(
+    '/api/v1/usage/events',
+    authenticate,
+    requireRole('agent', 'service'),
+    rateLimit,
+    express.json({ limit: INGEST_BODY_LIMIT, type: ['application/json', 'application/*+json'] }),
+    async (req, res) => {
+      if (req.body === undefined) throw new HttpProblem(415, 'Send the events as application/json');
+      const events = eventsOf(req.body);
+      if (redis.status !== 'ready') {
+        throw new HttpProblem(503, 'The event queue is unavailable; retry the request later', {
+          headers: { 'Retry-After': '5' },
+        });
+      }
+      let accepted: number;
+      try {
+        ({ accepted } = await withDeadline(usageClient.trackWire(currentUser(res).tenantId, events), ENQUEUE_TIMEOUT_MS));
+      } catch (error) {
+        if (error instanceof HttpProblem || (error as { code?: string }).code === 'VALIDATION_FAILED') throw error;
+        // Anything else from the producer is Redis failing mid-request.
+        throw new HttpProblem(503, 'The event queue is unavailable; retry the request later', {
+          headers: { 'Retry-After': '5' },
+        });
+      }
+      res.status(202).json({ accepted });
+    },
+  );
+  return router;
+}
