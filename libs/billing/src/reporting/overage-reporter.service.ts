@@ -1,0 +1,196 @@
+import type { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
+import { systemClock } from '@metering/platform';
+import type { AppConfig, Clock, Logger } from '@metering/platform';
+import { billingOperatorAlertsTotal, stripeReportsTotal } from '../metrics/billing-metrics';
+import { RedisCircuitBreaker } from '../resilience/redis-circuit-breaker';
+import type { CircuitState } from '../resilience/redis-circuit-breaker';
+import { RequestRateLimiter } from '../resilience/request-rate-limiter';
+import type { StripeClient } from '../stripe/stripe-client.factory';
+import { findOverageCandidates } from './overage-candidates.query';
+import type { OverageCandidate } from './overage-candidates.query';
+import { lineFor, unreportableReason } from './overage-report-line';
+import type { OverageReportLine, ReportAction } from './overage-report-line';
+import { PendingReportDispatcher } from './pending-report.dispatcher';
+import { meterEventTimestamp, overageReportIdentifier } from './report-identifier';
+import { UsageLedgerRepository } from './usage-ledger.repository';
+import type { NewReport } from './usage-ledger.repository';
+import { UsageReportSender } from './usage-report.sender';
+
+// Any constant, the same in every process: only one reporting run at a time per database.
+const REPORT_LOCK_KEY = 7_211_426_005;
+
+export interface OverageReporterDeps {
+  dataSource: DataSource;
+  /** Null when STRIPE_SECRET_KEY is not set: runs are then disabled (a dry run still works). */
+  stripe: StripeClient | null;
+  /** Holds the circuit breaker's shared state; only needed when `stripe` is set. */
+  redis: Redis | null;
+  config: AppConfig['stripe'];
+  /** Redis key prefix of the breaker, shared by all processes, e.g. `{metering}:stripe`. */
+  keyPrefix: string;
+  logger: Logger;
+  clock?: Clock;
+  /** Retry backoff; small values let tests retry without waiting. */
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+}
+
+export interface OverageRunOptions {
+  dryRun?: boolean;
+  tenantId?: string;
+}
+
+export interface OverageRunResult {
+  /** `disabled`: no Stripe key; `busy`: another run holds the lock; `circuit_open`: stopped early. */
+  status: 'completed' | 'disabled' | 'busy' | 'circuit_open';
+  dryRun: boolean;
+  circuit: CircuitState | null;
+  lines: OverageReportLine[];
+  totals: Partial<Record<ReportAction, number>>;
+}
+
+/**
+ * Bills overage through Stripe exactly as the ledger shows: per (tenant, agent, period) it writes a
+ * pending ledger row for the delta between the overage and what the ledger has, then sends every
+ * pending row (older ones first) and marks it sent. See README "Stripe billing".
+ */
+export class OverageReporter {
+  private readonly ledger: UsageLedgerRepository;
+  private readonly clock: Clock;
+  private readonly breaker: RedisCircuitBreaker | null;
+  private readonly dispatcher: PendingReportDispatcher | null;
+
+  constructor(private readonly deps: OverageReporterDeps) {
+    this.ledger = new UsageLedgerRepository(deps.dataSource);
+    this.clock = deps.clock ?? systemClock;
+    const { config, logger } = deps;
+    if (deps.stripe && deps.redis) {
+      this.breaker = new RedisCircuitBreaker({
+        redis: deps.redis,
+        keyPrefix: deps.keyPrefix,
+        threshold: config.breakerThreshold,
+        openMs: config.breakerOpenMs,
+        clock: this.clock,
+        logger,
+        trialLeaseMs: config.timeoutMs * config.maxAttempts + 5000,
+      });
+      const sender = new UsageReportSender(deps.stripe, this.breaker, new RequestRateLimiter(config.maxRequestsPerSecond), {
+        usageApi: config.usageApi,
+        maxAttempts: config.maxAttempts,
+        backoffInitialMs: deps.backoffInitialMs ?? 500,
+        backoffMaxMs: deps.backoffMaxMs ?? 30_000,
+      }, logger);
+      this.dispatcher = new PendingReportDispatcher(this.ledger, sender, this.breaker, {
+        usageApi: config.usageApi,
+        concurrency: config.concurrency,
+        clock: this.clock,
+        logger,
+      });
+    } else {
+      this.breaker = null;
+      this.dispatcher = null;
+    }
+  }
+
+  /** True when a Stripe key is configured. */
+  get enabled(): boolean {
+    return this.dispatcher !== null;
+  }
+
+  async run(options: OverageRunOptions = {}): Promise<OverageRunResult> {
+    const dryRun = options.dryRun ?? false;
+    if (dryRun) return this.preview(options.tenantId);
+    if (!this.dispatcher || !this.breaker) {
+      this.deps.logger.warn('Stripe overage reporting is disabled: STRIPE_SECRET_KEY is not set; nothing was sent');
+      return result('disabled', false, null, []);
+    }
+    const lockRunner = this.deps.dataSource.createQueryRunner();
+    await lockRunner.connect();
+    try {
+      const [{ locked }] = (await lockRunner.query('SELECT pg_try_advisory_lock($1) AS locked', [REPORT_LOCK_KEY])) as [{ locked: boolean }];
+      if (!locked) {
+        this.deps.logger.info('Overage report skipped: another run is in progress');
+        return result('busy', false, null, []);
+      }
+      try {
+        const lines = await this.writeLedger(options.tenantId);
+        const dispatched = await this.dispatcher.dispatch(await this.ledger.findPending(options.tenantId));
+        const { state } = await this.breaker.state();
+        const all = [...lines, ...dispatched.lines];
+        const outcome = result(dispatched.circuitOpen ? 'circuit_open' : 'completed', false, state, all);
+        this.deps.logger.info(`Overage report finished: ${JSON.stringify(outcome.totals)} (circuit ${state})`);
+        return outcome;
+      } finally {
+        await lockRunner.query('SELECT pg_advisory_unlock($1)', [REPORT_LOCK_KEY]);
+      }
+    } finally {
+      await lockRunner.release();
+    }
+  }
+
+  /** Writes pending rows for every positive delta; returns lines for what could not be written. */
+  private async writeLedger(tenantId?: string): Promise<OverageReportLine[]> {
+    const now = this.clock();
+    const lines: OverageReportLine[] = [];
+    const reports: NewReport[] = [];
+    for (const candidate of await findOverageCandidates(this.deps.dataSource, now, tenantId)) {
+      const blocked = this.blocked(candidate, true);
+      if (blocked) lines.push(blocked);
+      else reports.push(toNewReport(candidate, now));
+    }
+    await this.ledger.insertPending(reports);
+    for (const line of lines) stripeReportsTotal.inc({ outcome: line.action });
+    return lines;
+  }
+
+  private async preview(tenantId?: string): Promise<OverageRunResult> {
+    const now = this.clock();
+    const lines = (await this.ledger.findPending(tenantId)).map((r) => lineFor(r, 'would_send', 'pending from an earlier run: re-sent with the same identifier'));
+    for (const candidate of await findOverageCandidates(this.deps.dataSource, now, tenantId)) {
+      lines.push(this.blocked(candidate, false) ?? lineFor(toNewReport(candidate, now), 'would_send'));
+    }
+    return result('completed', true, this.breaker ? (await this.breaker.state()).state : null, lines);
+  }
+
+  /** A line when the candidate must not be sent (and, for a real run, the alert); else null. */
+  private blocked(candidate: OverageCandidate, alert: boolean): OverageReportLine | null {
+    const where = `tenant ${candidate.tenantId}, ${candidate.agent}, period ${candidate.periodStart.toISOString()}`;
+    if (candidate.delta < 0) {
+      const detail = `overage ${candidate.overage} is below the ${candidate.alreadyReported} already reported to Stripe; not sent, needs an operator (credit note or correction)`;
+      if (alert) {
+        billingOperatorAlertsTotal.inc({ kind: 'negative_delta' });
+        this.deps.logger.error(`Negative overage delta (${where}): ${detail}`);
+      }
+      return lineFor(candidate, 'negative_delta', detail);
+    }
+    const problem = unreportableReason(candidate, this.deps.config.usageApi);
+    if (!problem) return null;
+    if (alert) {
+      billingOperatorAlertsTotal.inc({ kind: 'unreportable' });
+      this.deps.logger.error(`Overage of ${candidate.delta} cannot be reported (${where}): ${problem}`);
+    }
+    return lineFor(candidate, 'skipped', problem);
+  }
+}
+
+function toNewReport(candidate: OverageCandidate, now: Date): NewReport {
+  return {
+    tenantId: candidate.tenantId,
+    agent: candidate.agent,
+    periodStart: candidate.periodStart,
+    periodEnd: candidate.periodEnd,
+    cumulativeQuantity: candidate.overage,
+    delta: candidate.delta,
+    identifier: overageReportIdentifier(candidate.tenantId, candidate.agent, candidate.periodStart, candidate.overage),
+    meterEventName: candidate.meterEventName,
+    stripeCustomerId: candidate.stripeCustomerId,
+    eventTimestamp: meterEventTimestamp(candidate.periodEnd, now),
+  };
+}
+
+function result(status: OverageRunResult['status'], dryRun: boolean, circuit: CircuitState | null, lines: OverageReportLine[]): OverageRunResult {
+  const totals: Partial<Record<ReportAction, number>> = {};
+  for (const line of lines) totals[line.action] = (totals[line.action] ?? 0) + 1;
+  return { status, dryRun, circuit, lines, totals };
+}
