@@ -105,10 +105,11 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
     raw: toTrackEventDto(event),
   });
 
+  // async, so a validation error is a rejected promise (never a synchronous throw) for callers using .catch().
   return {
-    track: (event) => enqueue(toJobEvents([toRaw(event)])),
-    trackMany: (events) => enqueue(toJobEvents(events.map(toRaw))),
-    trackWire: (tenantId, events) => enqueue(toJobEvents(events.map((raw) => ({ tenantId, raw })))),
+    track: async (event) => enqueue(toJobEvents([toRaw(event)])),
+    trackMany: async (events) => enqueue(toJobEvents(events.map(toRaw))),
+    trackWire: async (tenantId, events) => enqueue(toJobEvents(events.map((raw) => ({ tenantId, raw })))),
     close: () => queue.close(),
   };
 }

@@ -1,0 +1,64 @@
+import { Queue } from 'bullmq';
+import { createRedisConnection } from '@metering/platform';
+import { testConfig, uniqueQueuePrefix, useTestDatabase } from '@metering/testing';
+import { ActionType, AgentType, JOBS, QUEUES, ValidationFailedError, createUsageClient, trackEventJobId } from '@metering/usage';
+
+useTestDatabase(1);
+const TENANT = '3f1b2c4d-1111-4222-8333-123456789abc';
+const prefix = uniqueQueuePrefix();
+const redisUrl = () => testConfig('postgres://unused/unused').redis.url;
+let producer: ReturnType<typeof createRedisConnection>;
+let queue: Queue;
+let consumerSide: ReturnType<typeof createRedisConnection>;
+let client: ReturnType<typeof createUsageClient>;
+
+beforeAll(() => {
+  producer = createRedisConnection(redisUrl(), 'producer');
+  client = createUsageClient({ redis: producer, prefix });
+  consumerSide = createRedisConnection(redisUrl(), 'worker');
+  queue = new Queue(QUEUES.usageEvents, { connection: consumerSide, prefix });
+});
+afterAll(async () => {
+  await client.close();
+  await queue.close();
+  await consumerSide.quit();
+  await producer.quit();
+});
+
+describe('usage producer client', () => {
+  it('enqueues one track-event job per event, id derived from tenant and key, absorbing a re-enqueue', async () => {
+    const event = { tenantId: TENANT, agent: AgentType.Inbox, actionType: ActionType.EmailProcessed, resourceId: 'msg-1', idempotencyKey: 'msg-1' };
+    const first = await client.track(event);
+    const again = await client.track(event);
+
+    expect(first.jobIds).toEqual([trackEventJobId(TENANT, 'msg-1')]);
+    expect(again.jobIds).toEqual(first.jobIds);
+    expect(await queue.getWaitingCount()).toBe(1);
+    const job = await queue.getJob(first.jobIds[0]!);
+    expect(job?.name).toBe(JOBS.trackEvent);
+    expect(job?.data).toMatchObject({ tenant_id: TENANT, event: { agent: 'inbox', resource_id: 'msg-1', quantity: 1, idempotency_key: 'msg-1' } });
+    expect(job?.opts.attempts).toBeGreaterThan(1);
+  });
+
+  it('enqueues a batch as one track-events job', async () => {
+    const events = ['a', 'b', 'c'].map((id) => ({ tenantId: TENANT, agent: AgentType.Invoice, actionType: ActionType.InvoiceDetected, resourceId: id }));
+    const { accepted, jobIds } = await client.trackMany(events);
+
+    expect(accepted).toBe(3);
+    const job = await queue.getJob(jobIds[0]!);
+    expect(job?.name).toBe(JOBS.trackEvents);
+    expect(job?.data.events).toHaveLength(3);
+  });
+
+  it('rejects an invalid event naming the field, and enqueues nothing of the call', async () => {
+    const before = await queue.getWaitingCount();
+    const call = client.trackMany([
+      { tenantId: TENANT, agent: AgentType.Inbox, actionType: ActionType.EmailProcessed, resourceId: 'ok' },
+      { tenantId: TENANT, agent: AgentType.Inbox, actionType: ActionType.MeetingPrep, resourceId: 'bad' },
+    ]);
+
+    await expect(call).rejects.toThrow(ValidationFailedError);
+    await expect(call).rejects.toThrow(/events\[1\]\.action_type/);
+    expect(await queue.getWaitingCount()).toBe(before);
+  });
+});
