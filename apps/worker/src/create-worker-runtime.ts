@@ -152,7 +152,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       batchWaitMs: config.worker.batchWaitMs,
       onCommitted: async (counters) => publishAlerts(await alerts.recordCrossings(counters)),
     });
-    return { config, logger, clock, dataSource: db, trackBatcher, enqueue };
+    return { config, logger, clock, dataSource: db, redis: redis!, trackBatcher, enqueue };
   }
 
   return {

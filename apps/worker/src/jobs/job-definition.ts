@@ -1,4 +1,5 @@
 import type { Job, JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import type { AppConfig, Clock, Logger } from '@metering/platform';
 import type { JobName, QueueName } from '@metering/usage';
@@ -10,6 +11,8 @@ export interface WorkerServices {
   logger: Logger;
   clock: Clock;
   dataSource: DataSource;
+  /** The worker's Redis connection (state shared by all workers, e.g. the Stripe circuit breaker). */
+  redis: Redis;
   trackBatcher: TrackEventBatcher;
   /** Adds a job to one of the system's queues (same prefix and connection as the workers). */
   enqueue(queue: QueueName, name: JobName, data: unknown, options?: JobsOptions): Promise<void>;
