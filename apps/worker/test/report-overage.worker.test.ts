@@ -1,0 +1,69 @@
+import { overageReportIdentifier } from '@metering/billing';
+import { StripeTestServer, seedCounter, seedPlan, seedTenant, uniqueQueuePrefix, useTestDatabase } from '@metering/testing';
+import { JOBS, QUEUES } from '@metering/usage';
+import type { BillingPeriod } from '@metering/usage';
+import { eventually, startTestWorker } from './worker-test-kit';
+import type { TestWorker } from './worker-test-kit';
+
+const db = useTestDatabase();
+const NOVEMBER: BillingPeriod = { start: new Date('2026-11-01T00:00:00Z'), end: new Date('2026-12-01T00:00:00Z') };
+const NOW = '2026-11-20T01:00:00Z';
+let stripe: StripeTestServer;
+let worker: TestWorker | undefined;
+
+beforeAll(async () => {
+  stripe = await StripeTestServer.start();
+});
+afterEach(async () => {
+  await worker?.close();
+  worker = undefined;
+  stripe.reset();
+});
+afterAll(async () => {
+  await stripe.close();
+});
+
+async function runReportJob(w: TestWorker): Promise<Record<string, unknown>> {
+  const queue = w.runtime.queues.get(QUEUES.usageMaintenance)!;
+  const job = await queue.add(JOBS.reportOverageToStripe, { trigger: 'operator' });
+  return eventually(async () => {
+    const current = await queue.getJob(job.id!);
+    return (await current?.getState()) === 'completed' ? (current!.returnvalue as Record<string, unknown>) : undefined;
+  });
+}
+
+describe('report-overage-to-stripe job', () => {
+  it('sends the overage to Stripe from the queue and records it as sent', async () => {
+    worker = await startTestWorker(
+      db.current.url,
+      { QUEUE_PREFIX: uniqueQueuePrefix(), STRIPE_SECRET_KEY: 'sk_test_worker', STRIPE_API_BASE: stripe.url },
+      () => new Date(NOW),
+    );
+    const plan = await seedPlan(db.current.dataSource);
+    const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id, period: NOVEMBER, stripeCustomerId: 'cus_worker1' });
+    await seedCounter(db.current.dataSource, tenantId, 'invoice', NOVEMBER, 212);
+
+    const result = await runReportJob(worker);
+
+    expect(result).toEqual({ status: 'completed', circuit: 'closed', totals: { sent: 1 } });
+    expect(stripe.requests.map((r) => r.body)).toEqual([
+      expect.objectContaining({
+        event_name: 'invoice_overage',
+        'payload[stripe_customer_id]': 'cus_worker1',
+        'payload[value]': '12',
+        identifier: overageReportIdentifier(tenantId, 'invoice', NOVEMBER.start, 12),
+      }),
+    ]);
+    const [row] = await db.current.dataSource.query(`SELECT status FROM stripe_usage_reports WHERE tenant_id = $1`, [tenantId]);
+    expect(row.status).toBe('sent');
+  });
+
+  it('completes without calling Stripe when no key is configured', async () => {
+    worker = await startTestWorker(db.current.url, { QUEUE_PREFIX: uniqueQueuePrefix(), STRIPE_SECRET_KEY: '', STRIPE_API_BASE: stripe.url }, () => new Date(NOW));
+
+    const result = await runReportJob(worker);
+
+    expect(result).toMatchObject({ status: 'disabled' });
+    expect(stripe.requests).toHaveLength(0);
+  });
+});
