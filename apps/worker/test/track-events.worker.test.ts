@@ -26,9 +26,10 @@ function email(tenantId: string, key: string, quantity = 1): TrackEventInput {
 async function finishedJob(jobId: string) {
   const queue = worker.runtime.queues.get(QUEUES.usageEvents)!;
   return eventually(async () => {
-    const job = await queue.getJob(jobId);
-    const state = await job?.getState();
-    return state === 'completed' || state === 'failed' ? { job: job!, state } : undefined;
+    // State first, then the job: a job read before it finished would carry no return value.
+    const state = await queue.getJobState(jobId);
+    if (state !== 'completed' && state !== 'failed') return undefined;
+    return { job: (await queue.getJob(jobId))!, state };
   });
 }
 

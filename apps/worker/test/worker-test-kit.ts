@@ -26,15 +26,19 @@ export async function startTestWorker(
   await runtime.start();
   const producer: Redis = createRedisConnection(config.redis.url, 'producer');
   const client = createUsageClient({ redis: producer, prefix: config.queuePrefix, clock });
+  let closing: Promise<void> | undefined;
   return {
     runtime,
     config,
     client,
     metricsUrl: (path) => `http://127.0.0.1:${runtime.metricsPort}${path}`,
-    close: async () => {
-      await client.close();
-      await producer.quit();
-      await runtime.stop('test finished');
+    close: () => {
+      closing ??= (async () => {
+        await client.close();
+        await producer.quit().catch(() => producer.disconnect());
+        await runtime.stop('test finished');
+      })();
+      return closing;
     },
   };
 }
