@@ -2,6 +2,8 @@ import type { CliCommand } from './cli-command';
 import { createPlanCommand } from './commands/create-plan.command';
 import { createTenantCommand } from './commands/create-tenant.command';
 import { migrateCommand, migrateRevertCommand } from './commands/migrate.command';
+import { reconcileCommand } from './commands/reconcile.command';
+import { resetCommand } from './commands/reset.command';
 import { usageCommand } from './commands/usage.command';
 
 /** Every CLI command; a name maps to exactly one command (checked at start-up). */
@@ -9,6 +11,8 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
   createPlanCommand,
   createTenantCommand,
   usageCommand,
+  resetCommand,
+  reconcileCommand,
   migrateCommand,
   migrateRevertCommand,
 ];
