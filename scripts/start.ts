@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { resolveRuntimeServices } from '@metering/platform';
 import { createUsageDataSource, runMigrationsWithLock } from '@metering/usage';
+import { ensureWebBuild } from './web-build';
 
 const ROOT = path.resolve(__dirname, '..');
 const TSX_CLI = require.resolve('tsx/cli');
@@ -17,16 +18,31 @@ const TSX_CLI = require.resolve('tsx/cli');
 interface AppProcess {
   name: string;
   entry: string;
+  /** Runs only with demo on (not --no-demo, DEMO not 0/false). */
+  demoOnly?: boolean;
 }
 
 /** The processes `npm start` runs, in start order; an app not built yet is skipped. */
 const APPS: AppProcess[] = [
   { name: 'api', entry: 'apps/api/src/main.ts' },
   { name: 'worker', entry: 'apps/worker/src/main.ts' },
+  { name: 'demo-agent', entry: 'scripts/demo-agent.ts', demoOnly: true },
 ];
 
 function log(message: string): void {
   process.stdout.write(`[start] ${message}\n`);
+}
+
+/** Prints the billing page URL once the API answers, so it is the last thing on the screen. */
+async function announceBillingPage(port: number): Promise<void> {
+  for (let attempt = 0; attempt < 120; attempt += 1) {
+    const live = await fetch(`http://127.0.0.1:${port}/health/live`).then((res) => res.ok, () => false);
+    if (live) {
+      log(`billing page: http://localhost:${port}/settings/billing`);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
 
 async function main(): Promise<void> {
@@ -53,9 +69,10 @@ async function main(): Promise<void> {
     DEMO: demo ? 'true' : 'false',
     NODE_ENV: process.env.NODE_ENV ?? 'development',
   };
+  const webBuilt = ensureWebBuild(ROOT, env.NODE_ENV !== 'production', log);
   const children: ChildProcess[] = [];
   for (const app of APPS) {
-    if (!existsSync(path.join(ROOT, app.entry))) continue;
+    if (!existsSync(path.join(ROOT, app.entry)) || (app.demoOnly && !demo)) continue;
     const child = spawn(process.execPath, [TSX_CLI, app.entry], { cwd: ROOT, env, stdio: 'inherit' });
     child.on('exit', (code, signal) => {
       log(`${app.name} exited (${signal ?? code})`);
@@ -84,6 +101,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
   if (children.length === 0) await stop(0);
+  if (webBuilt) void announceBillingPage(Number(process.env.API_PORT ?? 3000));
 }
 
 main().catch((error: unknown) => {

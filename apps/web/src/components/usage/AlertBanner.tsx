@@ -1,4 +1,5 @@
 import type { UsageAlert } from '../../api/usage.types';
+import { StatusIcon } from './StatusIcon';
 import { alertSeverity } from './usage-level';
 
 export interface AlertBannerProps {
@@ -17,8 +18,8 @@ export function AlertBanner({ alerts, onDismiss }: AlertBannerProps) {
   const heading = level === 'error' ? 'Usage limit reached' : 'Approaching your usage limit';
   return (
     <section className={`alert-banner alert-banner--${level}`} aria-label="Usage alerts" data-level={level}>
-      <span className="alert-banner__icon" aria-hidden="true">
-        {level === 'error' ? '⛔' : '⚠'}
+      <span className="alert-banner__icon">
+        <StatusIcon kind={level === 'error' ? 'critical' : 'warning'} />
       </span>
       <div className="alert-banner__body" role={level === 'error' ? 'alert' : 'status'}>
         <p className="alert-banner__heading">{heading}</p>

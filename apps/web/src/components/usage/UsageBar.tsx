@@ -1,5 +1,6 @@
 import { useId } from 'react';
 import type { AgentType, AgentUsage } from '../../api/usage.types';
+import { StatusIcon } from './StatusIcon';
 import { AGENT_UNIT_LABELS, formatCents, formatCount, formatPercent } from './formatters';
 import { usageLevelOf, usageStatusText } from './usage-level';
 
@@ -29,10 +30,12 @@ export function UsageBar({ agent, usage }: UsageBarProps) {
     return (
       <li className="usage-bar usage-bar--unlimited" data-agent={agent} data-level={level}>
         <div className="usage-bar__header">
-          <span id={labelId} className="usage-bar__title">
-            {title}
+          <span className="usage-bar__label">
+            <span id={labelId} className="usage-bar__title">
+              {title}
+            </span>
+            <span className="usage-bar__numbers">{formatCount(usage.count)}</span>
           </span>
-          <span className="usage-bar__numbers">{formatCount(usage.count)}</span>
         </div>
         <p className="usage-bar__status usage-bar__status--muted">Unlimited on your plan</p>
       </li>
@@ -43,11 +46,13 @@ export function UsageBar({ agent, usage }: UsageBarProps) {
   return (
     <li className={`usage-bar usage-bar--${level}`} data-agent={agent} data-level={level}>
       <div className="usage-bar__header">
-        <span id={labelId} className="usage-bar__title">
-          {title}
-        </span>
-        <span className="usage-bar__numbers">
-          {formatCount(usage.count)} / {formatCount(usage.limit)}
+        <span className="usage-bar__label">
+          <span id={labelId} className="usage-bar__title">
+            {title}
+          </span>
+          <span className="usage-bar__numbers">
+            {formatCount(usage.count)} / {formatCount(usage.limit)}
+          </span>
         </span>
         <span className="usage-bar__percent">{formatPercent(usage.percentage ?? 0)}</span>
       </div>
@@ -67,7 +72,7 @@ export function UsageBar({ agent, usage }: UsageBarProps) {
         <p id={statusId} className="usage-bar__status">
           {status && (
             <span className="usage-bar__badge">
-              <span aria-hidden="true">{level === 'critical' ? '⛔' : '⚠'}</span> {status}
+              <StatusIcon kind={level === 'critical' ? 'critical' : 'warning'} /> {status}
             </span>
           )}
           {usage.overage > 0 && (
