@@ -1,5 +1,6 @@
 import express from 'express';
 import type { Express } from 'express';
+import { StripeWebhookService } from '@metering/billing';
 import { UsageService } from '@metering/usage';
 import type { ApiDeps } from './app-deps';
 import { createJwtAuthenticator } from './auth/jwt-auth';
@@ -17,6 +18,7 @@ import { docsRouter } from './routes/docs.router';
 import { eventsRouter } from './routes/events.router';
 import { healthRouter } from './routes/health.router';
 import { metricsRouter } from './routes/metrics.router';
+import { stripeWebhooksRouter } from './routes/stripe-webhooks.router';
 import { usageRouter } from './routes/usage.router';
 
 /**
@@ -55,6 +57,12 @@ export function createApp(deps: ApiDeps): Express {
       redis,
       authenticate: jwtAuth.authenticate,
       rateLimit: limiter('ingest', config.api.ingestRateLimitPerMinute),
+    }),
+  );
+  // Authenticated by Stripe's signature over the raw body, which this router reads itself.
+  app.use(
+    stripeWebhooksRouter({
+      webhooks: new StripeWebhookService({ dataSource, webhookSecret: config.stripe.webhookSecret, logger }),
     }),
   );
   if (config.env !== 'production') {

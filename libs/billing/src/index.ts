@@ -19,3 +19,8 @@ export { OverageReporter } from './reporting/overage-reporter.service';
 export type { OverageReporterDeps, OverageRunOptions, OverageRunResult } from './reporting/overage-reporter.service';
 export { createOverageReporter } from './reporting/create-overage-reporter';
 export type { CreateOverageReporterDeps } from './reporting/create-overage-reporter';
+export { StripeWebhookService, METER_ERROR_REPORT_EVENT } from './webhooks/stripe-webhook.service';
+export type { WebhookOutcome } from './webhooks/stripe-webhook.service';
+export { WebhookNotConfiguredError, WebhookSignatureError, WebhookUnprocessableError } from './webhooks/webhook-errors';
+export { toSubscriptionChange } from './webhooks/stripe-subscription.mapper';
+export type { StripeSubscriptionPayload, SubscriptionChange } from './webhooks/stripe-subscription.mapper';
