@@ -3,6 +3,7 @@ import { createPlanCommand } from './commands/create-plan.command';
 import { createTenantCommand } from './commands/create-tenant.command';
 import { migrateCommand, migrateRevertCommand } from './commands/migrate.command';
 import { reconcileCommand } from './commands/reconcile.command';
+import { reportOverageCommand } from './commands/report-overage.command';
 import { resetCommand } from './commands/reset.command';
 import { usageCommand } from './commands/usage.command';
 
@@ -13,6 +14,7 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
   usageCommand,
   resetCommand,
   reconcileCommand,
+  reportOverageCommand,
   migrateCommand,
   migrateRevertCommand,
 ];
