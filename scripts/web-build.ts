@@ -18,12 +18,15 @@ function newestMtime(target: string): number {
   return readdirSync(target).reduce((newest, entry) => Math.max(newest, newestMtime(path.join(target, entry))), stat.mtimeMs);
 }
 
-/** Why the web app must be (re)built, or null when the existing build fits. */
-export function webBuildReason(webDir: string, devLogin: boolean): string | null {
+/**
+ * Why the web app must be (re)built, or null when the existing build fits. `devLogin` undefined:
+ * either kind of build will do (the end-to-end test signs in with its own token).
+ */
+export function webBuildReason(webDir: string, devLogin?: boolean): string | null {
   const infoFile = path.join(webDir, 'dist', 'build-info.json');
   if (!existsSync(path.join(webDir, 'dist', 'index.html')) || !existsSync(infoFile)) return 'not built yet';
   const info = JSON.parse(readFileSync(infoFile, 'utf8')) as BuildInfo;
-  if (Boolean(info.devLogin) !== devLogin) return devLogin ? 'adding the demo login' : 'removing the demo login';
+  if (devLogin !== undefined && Boolean(info.devLogin) !== devLogin) return devLogin ? 'adding the demo login' : 'removing the demo login';
   const sources = ['src', 'index.html', 'vite.config.ts'].map((entry) => path.join(webDir, entry)).filter(existsSync);
   const builtAt = Date.parse(info.builtAt ?? '');
   if (Number.isNaN(builtAt) || sources.some((source) => newestMtime(source) > builtAt)) return 'sources changed';
