@@ -20,6 +20,7 @@ export const openApiDocument = {
     { name: 'usage', description: 'Usage of the current period and event ingest' },
     { name: 'operations', description: 'Health, metrics, documentation, queues' },
     { name: 'development', description: 'Only outside production' },
+    { name: 'billing', description: 'Stripe webhooks (signature-authenticated)' },
   ],
   paths,
   components: {

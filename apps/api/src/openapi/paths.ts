@@ -138,6 +138,41 @@ export const paths = {
       responses: { '200': { description: 'HTML page', content: { 'text/html': { schema: { type: 'string' } } } } },
     },
   },
+  '/api/v1/stripe/webhooks': {
+    post: {
+      operationId: 'stripeWebhook',
+      tags: ['billing'],
+      summary: 'Stripe webhook deliveries (customer.subscription.*, v1.billing.meter.error_report_triggered)',
+      description:
+        'Authenticated by the Stripe-Signature header over the raw body (STRIPE_WEBHOOK_SECRET), not by a token. ' +
+        'Each event id is applied once; a redelivery answers 200 with status "duplicate".',
+      parameters: [{ name: 'Stripe-Signature', in: 'header', required: true, schema: { type: 'string' } }],
+      requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
+      responses: {
+        '200': {
+          description: 'Received: applied, duplicate (already applied) or ignored (not for this system)',
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['received', 'id', 'type', 'status'],
+                properties: {
+                  received: { type: 'boolean' },
+                  id: { type: 'string' },
+                  type: { type: 'string' },
+                  status: { type: 'string', enum: ['applied', 'duplicate', 'ignored'] },
+                },
+              },
+              example: { received: true, id: 'evt_1QxYz', type: 'customer.subscription.updated', status: 'applied' },
+            },
+          },
+        },
+        '400': problemResponse('Missing or invalid Stripe signature; nothing was changed'),
+        '422': problemResponse('Genuine event that cannot be applied yet (e.g. unknown plan); Stripe redelivers it'),
+        '503': problemResponse('STRIPE_WEBHOOK_SECRET is not configured'),
+      },
+    },
+  },
   '/admin/queues': {
     get: {
       operationId: 'bullBoard',
