@@ -131,9 +131,14 @@ export function useApiHarness(options: HarnessOptions = {}): { readonly current:
   };
 }
 
-/** A producer connection to a closed port, closed again by the returned function. */
-export async function deadRedis(): Promise<{ redis: Redis; close: () => void }> {
-  const redis = createRedisConnection(`redis://127.0.0.1:${await closedPort()}`, 'producer');
+/**
+ * A producer connection to a closed port, as the API sees Redis during an outage (not ready,
+ * commands refused at once). It does not retry: a retrying ioredis client keeps timers alive
+ * after disconnect, which would hold jest open.
+ */
+export async function deadRedis(): Promise<{ redis: Redis; close: () => Promise<void> }> {
+  const redis = createRedisConnection(`redis://127.0.0.1:${await closedPort()}`, 'producer', { retryStrategy: () => null });
   redis.on('error', () => undefined);
-  return { redis, close: () => redis.disconnect() };
+  await new Promise<void>((resolve) => redis.once('end', () => resolve()));
+  return { redis, close: async () => redis.disconnect() };
 }
