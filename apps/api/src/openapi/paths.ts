@@ -81,7 +81,15 @@ export const paths = {
       summary: 'Development only: a one-hour token for the demo tenant (404 in production)',
       requestBody: { required: false, content: json('DevTokenRequest', { roles: ['user'] }) },
       responses: {
-        '200': { description: 'A signed HS256 token', content: json('DevToken') },
+        '200': {
+          description: 'A signed HS256 token',
+          content: json('DevToken', {
+            token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0ZW5hbnRfaWQiOiIuLi4ifQ.c2lnbmF0dXJl',
+            token_type: 'Bearer',
+            expires_in: 3600,
+            tenant_id: '3f1b2c4d-1111-4222-8333-123456789abc',
+          }),
+        },
         '400': problemResponse('Invalid tenant_id or roles', 'validation'),
         '404': problemResponse('Production, or no demo tenant seeded', 'noSubscription'),
       },

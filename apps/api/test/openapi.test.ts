@@ -1,0 +1,161 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import type { Express } from 'express';
+import request from 'supertest';
+import type { Response } from 'supertest';
+import { seedCounter, seedPlan, seedTenant } from '@metering/testing';
+import { openApiDocument } from '../src/openapi/openapi.document';
+import { deadRedis, tokenFor, useApiHarness } from './support/api-harness';
+
+const api = useApiHarness({ env: { USAGE_RATE_LIMIT_PER_MINUTE: '2' } });
+
+type Json = Record<string, unknown>;
+const doc = openApiDocument as unknown as Json & { paths: Record<string, Record<string, Json>> };
+
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+addFormats(ajv);
+ajv.addSchema({ ...(structuredClone(openApiDocument) as object), $id: 'openapi.json' });
+
+const pointer = (...parts: string[]) => parts.map((part) => part.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+
+/** Asserts that a real response is documented for its path, method and status, and matches the schema. */
+function expectDocumented(res: Response, path: string, method: string): void {
+  const operation = doc.paths[path]?.[method] as { responses: Record<string, Json> } | undefined;
+  expect(operation).toBeDefined();
+  let response = operation!.responses[String(res.status)];
+  expect(response).toBeDefined();
+  let responsePath = `#/${pointer('paths', path, method, 'responses', String(res.status))}`;
+  if (typeof response!.$ref === 'string') {
+    responsePath = response!.$ref;
+    const name = responsePath.split('/').pop()!;
+    response = (doc.components as { responses: Record<string, Json> }).responses[name];
+  }
+  const mediaType = String(res.headers['content-type']).split(';')[0]!;
+  const content = response!.content as Record<string, Json>;
+  expect(Object.keys(content)).toContain(mediaType);
+  const validate = ajv.compile({ $ref: `openapi.json${responsePath}/content/${pointer(mediaType)}/schema` });
+  const valid = validate(res.body);
+  if (!valid) throw new Error(`${method.toUpperCase()} ${path} ${res.status}: ${ajv.errorsText(validate.errors)}`);
+}
+
+/** Route paths the app actually registered (Express 5 router layers). */
+function registeredPaths(app: Express): string[] {
+  const found = new Set<string>();
+  const walk = (stack: Array<{ route?: { path: string }; handle?: { stack?: unknown[] } }>) => {
+    for (const layer of stack) {
+      if (layer.route) found.add(layer.route.path);
+      else if (layer.handle?.stack) walk(layer.handle.stack as typeof stack);
+    }
+  };
+  walk((app as unknown as { router: { stack: Parameters<typeof walk>[0] } }).router.stack);
+  return [...found];
+}
+
+describe('OpenAPI document', () => {
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const validated = await SwaggerParser.validate(structuredClone(openApiDocument) as never);
+    expect((validated as { openapi: string }).openapi).toBe('3.1.0');
+  });
+
+  it('is served at /api/openapi.json', async () => {
+    const res = await request(api.current.app).get('/api/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(JSON.parse(JSON.stringify(openApiDocument)));
+  });
+
+  it('documents every route the app serves', () => {
+    const documented = Object.keys(doc.paths);
+    const served = registeredPaths(api.current.app);
+    expect(served.length).toBeGreaterThan(5);
+    expect(served.filter((path) => !documented.includes(path))).toEqual([]);
+    expect(documented).toEqual(expect.arrayContaining(['/api/docs', '/admin/queues']));
+  });
+
+  it('every documented operation has examples for its JSON responses', () => {
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        for (const [status, response] of Object.entries((operation as { responses: Record<string, Json> }).responses)) {
+          const content = (response.content ?? {}) as Record<string, Json>;
+          for (const [type, media] of Object.entries(content)) {
+            if (!type.includes('json') || path === '/api/openapi.json') continue;
+            const hasExample = media.example !== undefined || media.examples !== undefined;
+            if (!hasExample) throw new Error(`${method} ${path} ${status} ${type} has no example`);
+          }
+        }
+      }
+    }
+  });
+});
+
+describe('real responses match the document', () => {
+  let tenantId: string;
+  beforeAll(async () => {
+    const { db } = api.current;
+    const seeded = await seedTenant(db.dataSource, { planId: (await seedPlan(db.dataSource)).id, name: 'Demo tenant' });
+    tenantId = seeded.tenantId;
+    await seedCounter(db.dataSource, tenantId, 'inbox', seeded.period, 1500);
+  });
+
+  it('GET /api/v1/usage: 200, 401, 404, 429', async () => {
+    const { app, db } = api.current;
+    const token = `Bearer ${tokenFor(tenantId)}`;
+    expectDocumented(await request(app).get('/api/v1/usage').set('Authorization', token), '/api/v1/usage', 'get');
+    expectDocumented(await request(app).get('/api/v1/usage'), '/api/v1/usage', 'get');
+    const { tenantId: noSubscription } = await seedTenant(db.dataSource, { withSubscription: false });
+    expectDocumented(
+      await request(app).get('/api/v1/usage').set('Authorization', `Bearer ${tokenFor(noSubscription)}`),
+      '/api/v1/usage',
+      'get',
+    );
+    await request(app).get('/api/v1/usage').set('Authorization', token);
+    const limited = await request(app).get('/api/v1/usage').set('Authorization', token);
+    expect(limited.status).toBe(429);
+    expectDocumented(limited, '/api/v1/usage', 'get');
+  });
+
+  it('POST /api/v1/usage/events: 202, 400, 403, 413, 415, 503', async () => {
+    const { app } = api.current;
+    const agent = `Bearer ${tokenFor(tenantId, ['agent'])}`;
+    const path = '/api/v1/usage/events';
+    const event = { agent: 'inbox', action_type: 'email_processed', resource_id: 'msg-openapi' };
+    const accepted = await request(app).post(path).set('Authorization', agent).send({ events: [event, { ...event, resource_id: 'msg-2' }] });
+    expect(accepted.status).toBe(202);
+    expectDocumented(accepted, path, 'post');
+    expectDocumented(await request(app).post(path).set('Authorization', agent).send({ ...event, quantity: 0 }), path, 'post');
+    expectDocumented(await request(app).post(path).set('Authorization', `Bearer ${tokenFor(tenantId)}`).send(event), path, 'post');
+    expectDocumented(
+      await request(app).post(path).set('Authorization', agent).set('Content-Type', 'application/json').send('x'.repeat(6 * 1024 * 1024)),
+      path,
+      'post',
+    );
+    expectDocumented(await request(app).post(path).set('Authorization', agent).set('Content-Type', 'text/plain').send('x'), path, 'post');
+    const dead = await deadRedis();
+    try {
+      const res = await request(api.current.buildApp({ redis: dead.redis })).post(path).set('Authorization', agent).send(event);
+      expect(res.status).toBe(503);
+      expectDocumented(res, path, 'post');
+    } finally {
+      await dead.close();
+    }
+  });
+
+  it('health, dev token and Bull Board responses', async () => {
+    const { app } = api.current;
+    expectDocumented(await request(app).get('/health/live'), '/health/live', 'get');
+    expectDocumented(await request(app).get('/health/ready'), '/health/ready', 'get');
+    const dead = await deadRedis();
+    try {
+      const notReady = await request(api.current.buildApp({ redis: dead.redis })).get('/health/ready');
+      expect(notReady.status).toBe(503);
+      expectDocumented(notReady, '/health/ready', 'get');
+    } finally {
+      await dead.close();
+    }
+    const minted = await request(app).post('/api/v1/dev/token');
+    expect(minted.status).toBe(200);
+    expectDocumented(minted, '/api/v1/dev/token', 'post');
+    expectDocumented(await request(app).post('/api/v1/dev/token').send({ tenant_id: 'nope' }), '/api/v1/dev/token', 'post');
+    expectDocumented(await request(app).get('/admin/queues'), '/admin/queues', 'get');
+  });
+});

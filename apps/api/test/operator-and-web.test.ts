@@ -1,0 +1,163 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Router } from 'express';
+import jwt from 'jsonwebtoken';
+import request from 'supertest';
+import { seedPlan, seedTenant } from '@metering/testing';
+import { runMintToken } from '../src/cli/mint-token';
+import { capturingLogger, tokenFor, useApiHarness } from './support/api-harness';
+
+const OPERATOR = { OPERATOR_USERNAME: 'ops', OPERATOR_PASSWORD: 'correct-horse-battery' };
+const api = useApiHarness({ env: OPERATOR });
+
+const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+describe('Bull Board at /admin/queues', () => {
+  it('answers 401 with WWW-Authenticate without operator credentials', async () => {
+    const { app } = api.current;
+    const attempts = [
+      request(app).get('/admin/queues'),
+      request(app).get('/admin/queues').set('Authorization', basic('ops', 'wrong-password-123')),
+      request(app).get('/admin/queues').set('Authorization', basic('someone', OPERATOR.OPERATOR_PASSWORD)),
+      request(app).get('/admin/queues').set('Authorization', `Bearer ${tokenFor('3f1b2c4d-1111-4222-8333-123456789abc', ['user', 'agent'])}`),
+      request(app).get('/admin/queues/api/queues'),
+    ];
+    for (const res of await Promise.all(attempts)) {
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toMatch(/^Basic realm="operators"/);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    }
+  });
+
+  it('serves the board to basic-auth operators and to operator tokens', async () => {
+    const { app } = api.current;
+    const withBasic = await request(app).get('/admin/queues').set('Authorization', basic('ops', OPERATOR.OPERATOR_PASSWORD));
+    expect(withBasic.status).toBe(200);
+    expect(withBasic.text).toContain('<html');
+    expect(withBasic.headers['content-security-policy']).toContain("'unsafe-inline'");
+
+    const token = tokenFor('3f1b2c4d-1111-4222-8333-123456789abc', ['operator']);
+    const queues = await request(app).get('/admin/queues/api/queues').set('Authorization', `Bearer ${token}`);
+    expect(queues.status).toBe(200);
+    expect(queues.body.queues.map((queue: { name: string }) => queue.name).sort()).toEqual(
+      ['usage-alerts', 'usage-events', 'usage-maintenance'],
+    );
+  });
+});
+
+describe('documentation and headers', () => {
+  it('serves Swagger UI at /api/docs with a CSP relaxed only there', async () => {
+    const { app } = api.current;
+    const docs = await request(app).get('/api/docs/');
+    expect(docs.status).toBe(200);
+    expect(docs.text).toContain('swagger-ui');
+    expect(docs.headers['content-security-policy']).toContain("script-src 'self' 'unsafe-inline'");
+
+    const apiResponse = await request(app).get('/health/live');
+    expect(apiResponse.headers['content-security-policy']).toContain("script-src 'self';");
+    expect(apiResponse.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('allows CORS from the web origin only', async () => {
+    const { app, config } = api.current;
+    const allowed = await request(app).options('/api/v1/usage').set('Origin', config.api.webOrigin).set('Access-Control-Request-Method', 'GET');
+    expect(allowed.headers['access-control-allow-origin']).toBe(config.api.webOrigin);
+    const other = await request(app).get('/health/live').set('Origin', 'https://evil.example.com');
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it("echoes a caller's X-Request-Id and creates one otherwise", async () => {
+    const { app } = api.current;
+    expect((await request(app).get('/health/live').set('X-Request-Id', 'trace-abc-123')).headers['x-request-id']).toBe('trace-abc-123');
+    expect((await request(app).get('/health/live').set('X-Request-Id', 'bad id\twith spaces')).headers['x-request-id']).toMatch(
+      /^[0-9a-f-]{36}$/,
+    );
+  });
+
+  it('answers an unknown path with a 404 problem', async () => {
+    const res = await request(api.current.app).get('/api/v1/nothing-here');
+    expect(res.status).toBe(404);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
+  it('logs an unexpected error with the request id and returns no stack', async () => {
+    const { logger, lines } = capturingLogger();
+    const failing = Router().get('/api/v1/explode', () => {
+      throw new Error('secret internal detail at /srv/app.ts:12');
+    });
+    const app = api.current.buildApp({ logger, extraRouters: [failing] });
+
+    const res = await request(app).get('/api/v1/explode').set('X-Request-Id', 'req-500-check');
+
+    expect(res.status).toBe(500);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ status: 500, request_id: 'req-500-check' });
+    expect(JSON.stringify(res.body)).not.toMatch(/secret internal detail|app\.ts|stack/);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ level: 'error', requestId: 'req-500-check', error: 'secret internal detail at /srv/app.ts:12' }),
+      ]),
+    );
+  });
+});
+
+describe('development token', () => {
+  it('mints a token for the demo tenant that the usage read accepts', async () => {
+    const { db, app } = api.current;
+    const { tenantId } = await seedTenant(db.dataSource, { name: 'Demo tenant', planId: (await seedPlan(db.dataSource)).id });
+
+    const minted = await request(app).post('/api/v1/dev/token');
+
+    expect(minted.status).toBe(200);
+    expect(minted.body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, tenant_id: tenantId });
+    const usage = await request(app).get('/api/v1/usage').set('Authorization', `Bearer ${minted.body.token}`);
+    expect(usage.status).toBe(200);
+    expect(usage.body.tenant_id).toBe(tenantId);
+  });
+
+  it('is a 404 in production', async () => {
+    const app = api.current.buildApp({ env: { NODE_ENV: 'production', ...OPERATOR } });
+    const res = await request(app).post('/api/v1/dev/token');
+    expect(res.status).toBe(404);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
+  it('npm run token prints a token the API accepts, and refuses in production', async () => {
+    const { db, app } = api.current;
+    const { tenantId } = await seedTenant(db.dataSource, { planId: (await seedPlan(db.dataSource)).id });
+    const out: string[] = [];
+    const err: string[] = [];
+
+    expect(runMintToken(['--tenant', tenantId, '--role', 'operator'], process.env, (l) => out.push(l), (l) => err.push(l))).toBe(0);
+    const token = out[0]!;
+    expect(jwt.decode(token)).toMatchObject({ tenant_id: tenantId, roles: ['operator'] });
+    expect((await request(app).get('/api/v1/usage').set('Authorization', `Bearer ${token}`)).status).toBe(200);
+    expect((await request(app).get('/admin/queues').set('Authorization', `Bearer ${token}`)).status).toBe(200);
+
+    expect(runMintToken(['--tenant', tenantId], { ...process.env, NODE_ENV: 'production' }, (l) => out.push(l), (l) => err.push(l))).toBe(1);
+    expect(err.join('\n')).toContain('refusing');
+    expect(runMintToken(['--tenant', 'not-a-uuid'], process.env, (l) => out.push(l), (l) => err.push(l))).toBe(2);
+  });
+});
+
+describe('built web app', () => {
+  let distDir: string;
+  beforeAll(() => {
+    distDir = mkdtempSync(path.join(tmpdir(), 'web-dist-'));
+    writeFileSync(path.join(distDir, 'index.html'), '<!doctype html><html><body><div id="root">billing</div></body></html>');
+    writeFileSync(path.join(distDir, 'app.js'), 'console.log("app")');
+  });
+  afterAll(() => rmSync(distDir, { recursive: true, force: true }));
+
+  it('serves files and falls back to index.html for client routes, never for API paths', async () => {
+    const app = api.current.buildApp({ webDistDir: distDir });
+    const page = await request(app).get('/settings/billing').set('Accept', 'text/html');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('id="root"');
+    expect((await request(app).get('/app.js')).text).toContain('console.log');
+    const apiMiss = await request(app).get('/api/v1/missing').set('Accept', 'text/html');
+    expect(apiMiss.status).toBe(404);
+    expect(apiMiss.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+});
