@@ -14,6 +14,11 @@ const TICK_MS = Number(process.env.DEMO_TICK_MS ?? 3000);
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, json: config.env === 'production', service: 'demo-agent' });
+  // Fake tenants and fake usage never belong in a production database.
+  if (config.env === 'production' || !config.demo) {
+    logger.warn(config.env === 'production' ? 'the demo agent does not run in production' : 'DEMO is off: nothing to do');
+    return;
+  }
   const shutdown = new ShutdownManager(logger, config.shutdownTimeoutMs);
   shutdown.listen();
 

@@ -18,7 +18,7 @@ const TSX_CLI = require.resolve('tsx/cli');
 interface AppProcess {
   name: string;
   entry: string;
-  /** Runs only with demo on (not --no-demo, DEMO not 0/false). */
+  /** Runs only with demo on (not --no-demo, DEMO not 0/false) and outside production. */
   demoOnly?: boolean;
 }
 
@@ -72,7 +72,8 @@ async function main(): Promise<void> {
   const webBuilt = ensureWebBuild(ROOT, env.NODE_ENV !== 'production', log);
   const children: ChildProcess[] = [];
   for (const app of APPS) {
-    if (!existsSync(path.join(ROOT, app.entry)) || (app.demoOnly && !demo)) continue;
+    // The demo agent also refuses production itself; skipping it here keeps its exit from stopping the rest.
+    if (!existsSync(path.join(ROOT, app.entry)) || (app.demoOnly && (!demo || env.NODE_ENV === 'production'))) continue;
     const child = spawn(process.execPath, [TSX_CLI, app.entry], { cwd: ROOT, env, stdio: 'inherit' });
     child.on('exit', (code, signal) => {
       log(`${app.name} exited (${signal ?? code})`);
