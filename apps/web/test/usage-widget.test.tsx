@@ -119,6 +119,20 @@ describe('UsageWidget alert banner', () => {
     expect(screen.queryByRole('region', { name: 'Usage alerts' })).toBeNull();
   });
 
+  it('can be dismissed from the keyboard alone', async () => {
+    stubFetch().respond(USAGE, { body: usageStats({ inbox: 850 }) });
+    renderWithClient(<UsageWidget />);
+    const dismiss = await screen.findByRole('button', { name: 'Dismiss usage alerts' });
+
+    await userEvent.tab(); // Refresh
+    await userEvent.tab();
+    expect(dismiss).toHaveFocus();
+    await userEvent.keyboard('{Enter}');
+
+    expect(screen.queryByRole('region', { name: 'Usage alerts' })).toBeNull();
+    expect(screen.getByRole('heading', { name: 'Usage this period' })).toHaveFocus();
+  });
+
   it('shows the banner again in red when a dismissed warning becomes an error', async () => {
     const api = stubFetch();
     api.respond(USAGE, { body: usageStats({ inbox: 850 }) }, { body: usageStats({ inbox: 1010 }) });
