@@ -23,6 +23,12 @@ export interface UsageAlertsServiceOptions {
   /** Limits of a trial subscription without a plan. */
   trialLimits: PlanLimitsConfig;
   logger: Logger;
+  /**
+   * How long a tenant's limits are reused before being read again (default 30 s; 0 = every
+   * commit). Saves a round trip per commit on the hot path; a plan change reaches alerting
+   * within this time.
+   */
+  limitsCacheMs?: number;
 }
 
 const alertsTotal = counter({
@@ -74,6 +80,8 @@ interface AlertRow {
  * 100% of its limit, one `usage_alerts` row is written per (tenant, agent, period, level).
  */
 export class UsageAlertsService {
+  private readonly limitsCache = new Map<string, { limits: PlanLimits; expiresAt: number }>();
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly options: UsageAlertsServiceOptions,
@@ -133,10 +141,26 @@ export class UsageAlertsService {
   }
 
   private async loadLimits(tenantIds: string[]): Promise<Map<string, PlanLimits>> {
+    const now = Date.now();
+    const found = new Map<string, PlanLimits>();
+    const missing: string[] = [];
+    for (const tenantId of tenantIds) {
+      const cached = this.limitsCache.get(tenantId);
+      if (cached && cached.expiresAt > now) found.set(tenantId, cached.limits);
+      else missing.push(tenantId);
+    }
+    if (missing.length === 0) return found;
     const rows: Array<{ tenant_id: string; trial: boolean; limits: PlanLimits | null }> = await this.dataSource.query(
       LIMITS_SQL,
-      [tenantIds],
+      [missing],
     );
-    return new Map(rows.map((row) => [row.tenant_id, row.trial ? this.options.trialLimits : (row.limits ?? {})]));
+    const ttl = this.options.limitsCacheMs ?? 30_000;
+    if (this.limitsCache.size > 100_000) this.limitsCache.clear(); // bound memory; refills as needed
+    for (const row of rows) {
+      const limits = row.trial ? this.options.trialLimits : (row.limits ?? {});
+      found.set(row.tenant_id, limits);
+      if (ttl > 0) this.limitsCache.set(row.tenant_id, { limits, expiresAt: now + ttl });
+    }
+    return found;
   }
 }
