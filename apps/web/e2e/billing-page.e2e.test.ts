@@ -93,6 +93,8 @@ it('shows live usage: yellow at 85%, red with overage cost after more events are
 
   const { context } = browser!;
   await context.addInitScript((value) => window.localStorage.setItem('metering.token', value), token);
+  // "Updated 12:00:00 PM" on every run, so the screenshots change only when the page does (timers still run).
+  await context.clock.setFixedTime(new Date(`${period.start.toISOString().slice(0, 8)}15T12:00:00Z`));
   const page = await context.newPage();
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
