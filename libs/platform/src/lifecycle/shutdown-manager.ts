@@ -28,10 +28,15 @@ export class ShutdownManager {
     this.hooks.push({ name, phase, close });
   }
 
-  /** Installs SIGTERM and SIGINT handlers that shut down and exit. */
+  /**
+   * Installs SIGTERM and SIGINT handlers that shut down and exit. A repeated signal (the whole
+   * process group signalled, plus a wrapper forwarding it) must not kill the process mid-shutdown,
+   * so the handlers stay installed and later signals join the shutdown already running.
+   */
   listen(): void {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => {
+      process.on(signal, () => {
+        if (this.isShuttingDown) return;
         void this.shutdown(signal).then((code) => this.exit(code));
       });
     }
