@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
@@ -57,11 +57,17 @@ export class AppProcess {
     return this.output;
   }
 
-  /** Sends `signal` to the whole process group and resolves with the exit code (null if killed). */
+  /**
+   * Stops the app and resolves with the exit code npm reports (null if killed by a signal).
+   * SIGKILL goes to the whole process group (a crash: nothing survives). Other signals go only to
+   * the app's own Node process (the leaf of npm -> sh -> tsx -> node), as an orchestrator would
+   * signal it; the wrappers then pass its exit code up instead of dying of the signal themselves.
+   */
   async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 30_000): Promise<number | null> {
     if (!this.child?.pid || this.child.exitCode !== null || this.child.signalCode !== null) return this.child?.exitCode ?? null;
     try {
-      process.kill(-this.child.pid, signal);
+      if (signal === 'SIGKILL') process.kill(-this.child.pid, signal);
+      else for (const pid of leafProcesses(this.child.pid)) process.kill(pid, signal);
     } catch {
       return this.child.exitCode;
     }
@@ -108,4 +114,16 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Processes of the group led by `leader` that have no child of their own in it. */
+function leafProcesses(leader: number): number[] {
+  const out = execFileSync('ps', ['-o', 'pid=,ppid=', '-g', String(leader)], { encoding: 'utf8' });
+  const rows = out
+    .trim()
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/).map(Number) as [number, number]);
+  const parents = new Set(rows.map(([, ppid]) => ppid));
+  const leaves = rows.filter(([pid]) => !parents.has(pid)).map(([pid]) => pid);
+  return leaves.length > 0 ? leaves : [leader];
 }
