@@ -111,6 +111,7 @@ export class TrackEventBatcher {
     try {
       committed = await this.options.tracker.commit(events);
     } catch (error) {
+      if (accepted.length > 1 && isDataError(error)) return this.isolate(accepted, events);
       return this.failAll(
         accepted.map(({ job }) => job),
         error,
@@ -138,6 +139,28 @@ export class TrackEventBatcher {
     }
   }
 
+  /*
+   * Postgres rejected the batch's data, not the connection: one job's events are poison. Retrying
+   * the whole batch would fail again and take healthy jobs down with it on every retry, so each
+   * job is committed on its own; only the poisonous one fails.
+   */
+  private async isolate(accepted: Array<{ job: PendingJob; offset: number }>, events: PreparedEvent[]): Promise<void> {
+    this.options.logger.warn('usage batch rejected by Postgres; committing its jobs one by one', { jobs: accepted.length });
+    await Promise.all(
+      accepted.map(async ({ job, offset }) => {
+        try {
+          const own = await this.options.tracker.commit(events.slice(offset, offset + job.inputs.length));
+          await this.afterCommit(own.counters);
+          const recorded = own.results.filter((result) => result.outcome === 'recorded').length;
+          commitLag.observe(Math.max(0, Date.now() - job.enqueuedAt) / 1000);
+          job.resolve({ recorded, duplicates: own.results.length - recorded });
+        } catch (error) {
+          job.reject(error);
+        }
+      }),
+    );
+  }
+
   private failAll(jobs: PendingJob[], error: unknown): void {
     this.options.logger.warn('usage batch not committed; its jobs will be retried', {
       jobs: jobs.length,
@@ -145,4 +168,13 @@ export class TrackEventBatcher {
     });
     for (const job of jobs) job.reject(error);
   }
+}
+
+/**
+ * SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation): the statement's
+ * input is wrong, so retrying the same rows cannot succeed. Connection failures carry no such code.
+ */
+function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23)[0-9A-Z]{3}$/.test(code);
 }
