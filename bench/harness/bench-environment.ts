@@ -1,0 +1,152 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { DataSource } from 'typeorm';
+import { createRedisConnection, dropDatabase, waitForRedis, ensureDatabase, resolveRuntimeServices, withDatabase } from '@metering/platform';
+import type { RuntimeServices } from '@metering/platform';
+import { AppProcess, StripeTestServer, freePort } from '@metering/testing';
+import { createUsageClient, createUsageDataSource, runMigrationsWithLock } from '@metering/usage';
+import type { UsageClient } from '@metering/usage';
+import type { Redis } from 'ioredis';
+import { ProcessMemory, findAppProcess } from './process-memory';
+
+export const ROOT = path.resolve(__dirname, '../..');
+export const BENCH_JWT_SECRET = 'bench-secret-that-is-at-least-32-characters-long';
+
+export interface BenchEnvironmentOptions {
+  profileDir?: string;
+  verbose: boolean;
+}
+
+/**
+ * Everything a run needs, started as production starts it: Postgres and Redis chosen as the tests
+ * choose them, a fresh migrated database for this run (dropped at the end), a unique queue prefix,
+ * and the api and worker as child processes (`npm run start:api` / `start:worker`).
+ */
+export class BenchEnvironment {
+  readonly runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  readonly databaseName = `usage_bench_${this.runId}`;
+  readonly queuePrefix = `{bench-${this.runId}}`;
+  services!: RuntimeServices;
+  databaseUrl = '';
+  serverUrl = '';
+  db!: DataSource;
+  redis!: Redis;
+  usageClient!: UsageClient;
+  stripe!: StripeTestServer;
+  api!: AppProcess;
+  worker!: AppProcess;
+  apiUrl = '';
+  workerUrl = '';
+  apiMemory!: ProcessMemory;
+  workerMemory!: ProcessMemory;
+
+  constructor(private readonly options: BenchEnvironmentOptions) {}
+
+  async start(): Promise<void> {
+    this.services = await resolveRuntimeServices({ env: process.env, dataRoot: path.join(ROOT, '.data'), databaseName: this.databaseName });
+    // Like the tests: a DATABASE_URL names a server; the bench never writes into the database it names.
+    this.serverUrl = withDatabase(this.services.databaseUrl, 'postgres');
+    await ensureDatabase(this.serverUrl, this.databaseName);
+    this.databaseUrl = withDatabase(this.serverUrl, this.databaseName);
+    this.db = createUsageDataSource(this.databaseUrl, 10, 'usage-bench');
+    await this.db.initialize();
+    await runMigrationsWithLock(this.db);
+
+    this.redis = createRedisConnection(this.services.redisUrl, 'producer');
+    await waitForRedis(this.redis, 10_000);
+    this.usageClient = createUsageClient({ redis: this.redis, prefix: this.queuePrefix });
+    this.stripe = await StripeTestServer.start();
+    await this.startApps();
+  }
+
+  /** Environment of the api and worker: production mode, limits raised for the run. */
+  appEnv(apiPort: number, workerPort: number): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = {
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      DEMO: 'false',
+      DATABASE_URL: this.databaseUrl,
+      REDIS_URL: this.services.redisUrl,
+      QUEUE_PREFIX: this.queuePrefix,
+      API_PORT: String(apiPort),
+      WORKER_METRICS_PORT: String(workerPort),
+      JWT_SECRET: BENCH_JWT_SECRET,
+      USAGE_RATE_LIMIT_PER_MINUTE: '100000000',
+      INGEST_RATE_LIMIT_PER_MINUTE: '100000000',
+      STRIPE_SECRET_KEY: 'sk_test_bench',
+      STRIPE_API_BASE: this.stripe.url,
+      // Stripe's live limit is 1,000 calls/s; the default of 100/s is a conservative production choice.
+      STRIPE_MAX_REQUESTS_PER_SECOND: '1000',
+      STRIPE_CONCURRENCY: '50',
+    };
+    if (this.options.profileDir) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${this.options.profileDir}`;
+    return env;
+  }
+
+  private async startApps(): Promise<void> {
+    const [apiPort, workerPort] = [await freePort(), await freePort()];
+    this.apiUrl = `http://127.0.0.1:${apiPort}`;
+    this.workerUrl = `http://127.0.0.1:${workerPort}`;
+    const env = this.appEnv(apiPort, workerPort);
+    const echo = this.options.verbose;
+    [this.api, this.worker] = await Promise.all([
+      new AppProcess('api', { env, readyUrl: `${this.apiUrl}/health/ready`, readyTimeoutMs: 60_000, echo }).start(),
+      new AppProcess('worker', { env, readyUrl: `${this.workerUrl}/health`, readyTimeoutMs: 60_000, echo }).start(),
+    ]);
+    this.apiMemory = new ProcessMemory(this.appPid(this.api, 'apps/api/src/main.ts'));
+    this.workerMemory = new ProcessMemory(this.appPid(this.worker, 'apps/worker/src/main.ts'));
+  }
+
+  private appPid(app: AppProcess, entry: string): number {
+    const pid = app.pid === undefined ? undefined : findAppProcess(app.pid, entry);
+    if (pid === undefined) throw new Error(`cannot find the node process running ${entry}`);
+    return pid;
+  }
+
+  /** Peak RSS (MB) of both apps since the last `resetMemory()`. */
+  peakRssMb(): { api: number; worker: number } {
+    const mb = (bytes: number): number => Math.round(bytes / 1024 / 1024);
+    return { api: mb(this.apiMemory.peakBytes()), worker: mb(this.workerMemory.peakBytes()) };
+  }
+
+  resetMemory(): void {
+    this.apiMemory.reset();
+    this.workerMemory.reset();
+  }
+
+  /** Stops everything this run started and drops its database; safe to call after a partial start. */
+  async stop(): Promise<void> {
+    const quietly = async (work: () => Promise<unknown> | undefined): Promise<void> => {
+      try {
+        await work();
+      } catch (error) {
+        process.stderr.write(`bench cleanup: ${String(error)}\n`);
+      }
+    };
+    this.apiMemory?.stop();
+    this.workerMemory?.stop();
+    await Promise.all([quietly(() => this.api?.stop()), quietly(() => this.worker?.stop())]);
+    await quietly(() => this.usageClient?.close());
+    await quietly(() => this.stripe?.close());
+    await quietly(() => (this.redis ? this.deleteQueueKeys().then(() => this.redis.quit()) : undefined));
+    await quietly(() => (this.db?.isInitialized ? this.db.destroy() : undefined));
+    if (this.serverUrl) await quietly(() => dropDatabase(this.serverUrl, this.databaseName));
+    await quietly(() => this.services?.stop());
+  }
+
+  /** Removes this run's BullMQ keys (completed jobs are kept an hour otherwise). */
+  private async deleteQueueKeys(): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.queuePrefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await this.redis.unlink(...keys);
+    } while (cursor !== '0');
+    let rlCursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(rlCursor, 'MATCH', `rl:${this.queuePrefix}*`, 'COUNT', 1000);
+      rlCursor = next;
+      if (keys.length > 0) await this.redis.unlink(...keys);
+    } while (rlCursor !== '0');
+  }
+}

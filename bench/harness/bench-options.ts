@@ -1,0 +1,78 @@
+/** How big a bench run is; `--quick` is a ~30 s smoke size that only proves the harness works. */
+export type BenchSize = 'default' | 'quick';
+
+export interface BenchOptions {
+  size: BenchSize;
+  /** Only these scenarios (in registry order); every scenario when empty. */
+  scenarios: string[];
+  /** Write CPU profiles of the api and worker (`node --cpu-prof`) into bench/results/profiles. */
+  profile: boolean;
+  /** Exit 1 when a target is missed (correctness failures always exit 1). */
+  strict: boolean;
+  /** Echo the api/worker output to stderr. */
+  verbose: boolean;
+}
+
+/** Per-scenario amounts for each size. */
+export interface BenchSizes {
+  ingestEvents: number;
+  ingestTenants: number;
+  freshnessSeconds: number;
+  readTenants: number;
+  readSeconds: number;
+  readConnections: number;
+  reconcileEvents: number;
+  reconcileTenants: number;
+  stripeTenants: number;
+}
+
+export const SIZES: Record<BenchSize, BenchSizes> = {
+  default: {
+    ingestEvents: 60_000,
+    ingestTenants: 200,
+    freshnessSeconds: 20,
+    readTenants: 1_000,
+    readSeconds: 15,
+    readConnections: 50,
+    reconcileEvents: 1_000_000,
+    reconcileTenants: 1_000,
+    stripeTenants: 10_000,
+  },
+  quick: {
+    ingestEvents: 5_000,
+    ingestTenants: 50,
+    freshnessSeconds: 4,
+    readTenants: 1_000,
+    readSeconds: 3,
+    readConnections: 50,
+    reconcileEvents: 50_000,
+    reconcileTenants: 100,
+    stripeTenants: 500,
+  },
+};
+
+const USAGE = `npm run bench [-- [--quick] [--scenario <name>]... [--profile] [--strict] [--verbose]]`;
+
+/** Parses `process.argv.slice(2)`; unknown flags are an error naming them. */
+export function parseBenchOptions(argv: readonly string[], known: readonly string[]): BenchOptions {
+  const options: BenchOptions = { size: 'default', scenarios: [], profile: false, strict: false, verbose: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--quick') options.size = 'quick';
+    else if (arg === '--profile') options.profile = true;
+    else if (arg === '--strict') options.strict = true;
+    else if (arg === '--verbose') options.verbose = true;
+    else if (arg === '--scenario' || arg.startsWith('--scenario=')) {
+      const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[++i];
+      for (const name of (value ?? '').split(',').filter(Boolean)) {
+        if (!known.includes(name)) throw new Error(`unknown scenario "${name}"; one of: ${known.join(', ')}`);
+        options.scenarios.push(name);
+      }
+    } else if (arg === '--help' || arg === '-h') {
+      throw new Error(`usage: ${USAGE}\nscenarios: ${known.join(', ')}`);
+    } else {
+      throw new Error(`unknown argument "${arg}"\nusage: ${USAGE}`);
+    }
+  }
+  return options;
+}

@@ -1,0 +1,58 @@
+import type { TrackEventInput } from '@metering/usage';
+import { benchEvent, resetData, runPool, seedTenants, verifyCountedExactly, waitForCounterSum } from '../harness/bench-data';
+import { ratioTarget } from '../harness/bench-report';
+import type { Scenario, ScenarioContext } from '../harness/scenario';
+import { rawBulkInsertRate } from '../baselines/pg-bulk-insert';
+
+export const EVENTS_PER_JOB = 100;
+const JOBS_IN_FLIGHT = 16;
+
+/** `count` events as track-events jobs of 100 (each job one tenant's events), until counted. */
+export async function bulkEventRate(ctx: ScenarioContext, count: number, tenantIds: string[]): Promise<number> {
+  const { env } = ctx;
+  const jobs = Math.ceil(count / EVENTS_PER_JOB);
+  const started = Date.now();
+  await runPool(jobs, JOBS_IN_FLIGHT, (j) => env.usageClient.trackMany(jobEvents('bulk', tenantIds, j, count)));
+  const done = await waitForCounterSum(env.db, count, 120_000);
+  return count / ((done - started) / 1000);
+}
+
+/** The events of job `j`: one tenant per job, as an agent service batching its own work would send. */
+export function jobEvents(tag: string, tenantIds: readonly string[], j: number, total: number): TrackEventInput[] {
+  const tenant = [tenantIds[j % tenantIds.length]!];
+  const end = Math.min(total, (j + 1) * EVENTS_PER_JOB);
+  const events: TrackEventInput[] = [];
+  for (let i = j * EVENTS_PER_JOB; i < end; i++) events.push(benchEvent(tag, tenant, i));
+  return events;
+}
+
+export const ingestBulkScenario: Scenario = {
+  name: 'ingest-bulk',
+  memoryTargets: { api: false, worker: true },
+  async run(ctx) {
+    const count = ctx.sizes.ingestEvents;
+    const { db } = ctx.env;
+    await resetData(db);
+    const { tenantIds, period } = await seedTenants(db, ctx.sizes.ingestTenants);
+    const jobs = Math.ceil(count / EVENTS_PER_JOB);
+    const rawEvents = Array.from({ length: jobs }, (_, j) => jobEvents('raw', tenantIds, j, count)).flat();
+    ctx.log(`baseline: ${count} events, raw pg transactions of ${EVENTS_PER_JOB}`);
+    const baseline = await rawBulkInsertRate(ctx.env.databaseUrl, rawEvents, period, EVENTS_PER_JOB);
+    const rawCheck = await verifyCountedExactly(db, count);
+    await db.query('TRUNCATE usage_events, usage_counters');
+    ctx.log(`project: ${jobs} track-events jobs of ${EVENTS_PER_JOB}`);
+    const project = await bulkEventRate(ctx, count, tenantIds);
+    ctx.shared.set('ingest-bulk.project', project);
+    const check = await verifyCountedExactly(db, count);
+    const ratio = project / baseline;
+    return {
+      size: { events: count, tenants: tenantIds.length, perJob: EVENTS_PER_JOB },
+      unit: 'events/s',
+      baseline: { name: 'raw pg 100-row insert+counter transactions', rate: baseline },
+      project: { rate: project },
+      ratio,
+      correctness: { ok: check.ok && rawCheck.ok, detail: check.ok && !rawCheck.ok ? `baseline: ${rawCheck.detail}` : check.detail },
+      targets: [ratioTarget('rate', ratio, 0.6)],
+    };
+  },
+};
