@@ -116,7 +116,15 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
           if (!handler) throw new UnrecoverableError(`no handler for job ${job.name} on queue ${queueName}`);
           return handler(job);
         },
-        { connection, prefix: config.queuePrefix, concurrency: CONCURRENCY[queueName](config), autorun: false },
+        {
+          connection,
+          prefix: config.queuePrefix,
+          concurrency: CONCURRENCY[queueName](config),
+          autorun: false,
+          lockDuration: config.worker.lockDurationMs,
+          stalledInterval: config.worker.stalledIntervalMs,
+          maxStalledCount: config.worker.maxStalledCount,
+        },
       );
       worker.on('error', (error) => logger.error('worker error', { queue: queueName, error: String(error) }));
       worker.on('failed', (job, error) => {

@@ -33,6 +33,10 @@ export interface AppConfig {
     batchSize: number;
     batchWaitMs: number;
     queues: string[] | 'all';
+    /** BullMQ lock of an active job; a crashed worker's jobs are re-queued after it expires. */
+    lockDurationMs: number;
+    stalledIntervalMs: number;
+    maxStalledCount: number;
   };
   schedules: { resetUsage: string; reportOverage: string; reconcileUsage: string };
   stripe: {

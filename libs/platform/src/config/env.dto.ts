@@ -94,6 +94,23 @@ export class EnvDto {
   @IsString()
   WORKER_QUEUES!: string;
 
+  /** How long a worker's lock on an active job lasts without renewal: after a crash, its jobs wait this long. */
+  @IsInt() @Min(1000) @Max(600000)
+  WORKER_LOCK_DURATION_MS!: number;
+
+  /** How often workers look for jobs whose worker died (lock expired) and put them back in the queue. */
+  @IsInt() @Min(500) @Max(600000)
+  WORKER_STALLED_INTERVAL_MS!: number;
+
+  /**
+   * How many times a job may lose its worker (crash, SIGKILL) before it is failed instead of re-run.
+   * Every job is safe to re-run (events are unique per key), and a failed track job is uncounted
+   * usage, so this is well above BullMQ's default of 1: with 1, jobs active in two crashes in a row
+   * were failed and their events never counted.
+   */
+  @IsInt() @Min(0) @Max(1000)
+  WORKER_MAX_STALLED_COUNT!: number;
+
   @IsInt() @Min(100) @Max(600000)
   SHUTDOWN_TIMEOUT_MS!: number;
 

@@ -93,6 +93,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       batchSize: dto.WORKER_BATCH_SIZE,
       batchWaitMs: dto.WORKER_BATCH_WAIT_MS,
       queues: queues === 'all' ? 'all' : queues.split(',').map((q) => q.trim()).filter(Boolean),
+      lockDurationMs: dto.WORKER_LOCK_DURATION_MS,
+      stalledIntervalMs: dto.WORKER_STALLED_INTERVAL_MS,
+      maxStalledCount: dto.WORKER_MAX_STALLED_COUNT,
     },
     schedules: {
       resetUsage: dto.CRON_RESET_USAGE,
