@@ -1,0 +1,117 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { createRedisConnection } from '@metering/platform';
+import { AppProcess, FaultProxy, freePort, uniqueQueuePrefix } from '@metering/testing';
+import type { TestDatabase } from '@metering/testing';
+import { QUEUES, createUsageClient } from '@metering/usage';
+import type { UsageClient } from '@metering/usage';
+
+/** A running API child process and where it listens. */
+export interface ApiProcess {
+  process: AppProcess;
+  url: string;
+}
+
+/** A running worker child process and its /metrics + /health port. */
+export interface WorkerProcess {
+  process: AppProcess;
+  metricsUrl: string;
+}
+
+export interface FaultStackOptions {
+  db: TestDatabase;
+  /** Put a FaultProxy between every app and Postgres (DATABASE_URL goes through it). */
+  proxyPostgres?: boolean;
+  /** Put a FaultProxy between every app and Redis (REDIS_URL goes through it). */
+  proxyRedis?: boolean;
+  /** Extra environment for every process of the stack. */
+  env?: Record<string, string>;
+}
+
+function hostPort(url: string): { host: string; port: number } {
+  const parsed = new URL(url);
+  return { host: parsed.hostname, port: Number(parsed.port || (parsed.protocol.startsWith('redis') ? 6379 : 5432)) };
+}
+
+/**
+ * One deployment under test: API and worker child processes started as production starts them
+ * (`npm run start:api` / `start:worker`), sharing one database, one Redis and one queue prefix,
+ * optionally behind fault proxies. The test side talks to Postgres and Redis directly (never
+ * through the proxies), so it can watch the queue and the rows while the apps are cut off.
+ */
+export class FaultStack {
+  readonly queuePrefix = uniqueQueuePrefix();
+  pgProxy?: FaultProxy;
+  redisProxy?: FaultProxy;
+  /** Direct producer connection, queue and client for the test itself. */
+  redis!: Redis;
+  eventsQueue!: Queue;
+  client!: UsageClient;
+  private readonly apps: AppProcess[] = [];
+
+  constructor(private readonly options: FaultStackOptions) {}
+
+  async start(): Promise<this> {
+    const { db } = this.options;
+    if (this.options.proxyPostgres) this.pgProxy = await new FaultProxy({ target: hostPort(db.url) }).start();
+    if (this.options.proxyRedis) this.redisProxy = await new FaultProxy({ target: hostPort(process.env.REDIS_URL!) }).start();
+    this.redis = createRedisConnection(process.env.REDIS_URL!, 'worker');
+    this.eventsQueue = new Queue(QUEUES.usageEvents, { connection: this.redis, prefix: this.queuePrefix });
+    this.client = createUsageClient({ redis: this.redis, prefix: this.queuePrefix });
+    return this;
+  }
+
+  /** Environment every app of this stack gets. */
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    const realRedis = process.env.REDIS_URL!;
+    return {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      DEMO: 'false',
+      JWT_SECRET: process.env.JWT_SECRET!,
+      DATABASE_URL: this.pgProxy ? this.pgProxy.url(this.options.db.url) : this.options.db.url,
+      REDIS_URL: this.redisProxy ? this.redisProxy.url(realRedis) : realRedis,
+      QUEUE_PREFIX: this.queuePrefix,
+      SHUTDOWN_TIMEOUT_MS: '15000',
+      ...this.options.env,
+      ...extra,
+    };
+  }
+
+  async startApi(extra: Record<string, string> = {}): Promise<ApiProcess> {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const process = new AppProcess('api', { env: this.env({ API_PORT: String(port), ...extra }), readyUrl: `${url}/health/ready`, readyTimeoutMs: 90_000 });
+    this.apps.push(process);
+    await process.start();
+    return { process, url };
+  }
+
+  async startWorker(extra: Record<string, string> = {}): Promise<WorkerProcess> {
+    const port = await freePort();
+    const metricsUrl = `http://127.0.0.1:${port}`;
+    const process = new AppProcess('worker', {
+      env: this.env({ WORKER_METRICS_PORT: String(port), ...extra }),
+      readyUrl: `${metricsUrl}/health/ready`,
+      readyTimeoutMs: 90_000,
+    });
+    this.apps.push(process);
+    await process.start();
+    return { process, metricsUrl };
+  }
+
+  /** Restarts a worker on the same port (its Redis/Postgres settings unchanged). */
+  async restart(worker: WorkerProcess | ApiProcess): Promise<void> {
+    await worker.process.start();
+  }
+
+  /** Stops every app still running (SIGKILL after the grace period), then the test's own connections. */
+  async stop(): Promise<void> {
+    await Promise.all(this.apps.map((app) => app.stop('SIGTERM', 20_000).catch(() => app.kill().catch(() => undefined))));
+    await this.client?.close().catch(() => undefined);
+    await this.eventsQueue?.close().catch(() => undefined);
+    await this.redis?.quit().catch(() => this.redis.disconnect());
+    await this.pgProxy?.close();
+    await this.redisProxy?.close();
+  }
+}
