@@ -1,41 +1,18 @@
 import type { DataSource } from 'typeorm';
 import { systemClock } from '@metering/platform';
 import type { Clock, PlanLimitsConfig } from '@metering/platform';
-import type { AgentType } from '../domain/agent-type';
 import { periodContaining } from '../domain/billing-period';
 import type { BillingPeriod } from '../domain/billing-period';
 import { SubscriptionNotFoundError } from '../domain/usage-errors';
 import type { UsageStatsResponse } from '../dto/usage-stats.dto';
-import type { PerAgent, PlanLimits } from '../entities/plan.entity';
 import { calculateUsageStats } from './usage-stats.calculator';
+import { UsageStatsLoader } from './usage-stats.loader';
+import type { StatsRow } from './usage-stats.loader';
 
 export interface UsageServiceOptions {
   trialLimits: PlanLimitsConfig;
   clock?: Clock;
 }
-
-interface StatsRow {
-  status: string;
-  current_period_start: Date;
-  current_period_end: Date;
-  billing_anchor_day: number;
-  plan_code: string | null;
-  plan_name: string | null;
-  limits: PlanLimits | null;
-  overage_unit_cents: PerAgent<number> | null;
-  counts: Partial<Record<AgentType, string | number>>;
-}
-
-// The subscription, its plan and the current period's counters in one round trip.
-const STATS_SQL = `
-SELECT s.status, s.current_period_start, s.current_period_end, s.billing_anchor_day,
-       p.code AS plan_code, p.name AS plan_name, p.limits, p.overage_unit_cents,
-       (SELECT coalesce(json_object_agg(c.agent, c.count), '{}'::json)
-          FROM usage_counters c
-         WHERE c.tenant_id = s.tenant_id AND c.period_start = s.current_period_start) AS counts
-  FROM subscriptions s
-  LEFT JOIN plans p ON p.id = s.plan_id
- WHERE s.tenant_id = $1`;
 
 const COUNTS_SQL = `
 SELECT coalesce(json_object_agg(agent, count), '{}'::json) AS counts
@@ -44,17 +21,19 @@ SELECT coalesce(json_object_agg(agent, count), '{}'::json) AS counts
 /** Reads a tenant's usage of the current period against its plan. */
 export class UsageService {
   private readonly clock: Clock;
+  private readonly loader: UsageStatsLoader;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly options: UsageServiceOptions,
   ) {
     this.clock = options.clock ?? systemClock;
+    this.loader = new UsageStatsLoader(dataSource);
   }
 
   /** @throws SubscriptionNotFoundError when the tenant has no subscription (or does not exist). */
   async getUsageStats(tenantId: string): Promise<UsageStatsResponse> {
-    const [row]: StatsRow[] = await this.dataSource.query(STATS_SQL, [tenantId]);
+    const row = await this.loader.load(tenantId);
     if (!row) throw new SubscriptionNotFoundError(tenantId);
     const stored: BillingPeriod = { start: row.current_period_start, end: row.current_period_end };
     // Between a period's end and the roll-over job, show the period "now" is in, not the old one.
