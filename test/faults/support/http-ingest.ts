@@ -26,6 +26,8 @@ export interface HttpIngestOptions {
   /** Give up retrying after this long (the scenario then fails on the missing acknowledgement). */
   retryForMs?: number;
   tally?: StatusTally;
+  /** Pause of each lane between batches, to stretch ingest over a fault window. */
+  pauseMs?: number;
 }
 
 async function post(url: string, token: string, body: unknown): Promise<number | 'network'> {
@@ -76,7 +78,10 @@ export async function sendOverHttp(options: HttpIngestOptions): Promise<StatusTa
 
   await Promise.all(
     Array.from({ length: options.inFlight ?? 4 }, async () => {
-      while (next < batches.length) await sendBatch(batches[next++]!);
+      while (next < batches.length) {
+        await sendBatch(batches[next++]!);
+        if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
+      }
     }),
   );
   return tally;
