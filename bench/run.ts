@@ -55,9 +55,15 @@ async function main(): Promise<number> {
       log(`${scenario.name}`);
       const started = Date.now();
       env.resetMemory();
+      const cpuBefore = env.cpuSeconds();
       try {
         const measured = await scenario.run(ctx);
         const peakRssMb = env.peakRssMb();
+        const cpuAfter = env.cpuSeconds();
+        const cpu = {
+          api: Math.round((cpuAfter.api - cpuBefore.api) * 100) / 100,
+          worker: Math.round((cpuAfter.worker - cpuBefore.worker) * 100) / 100,
+        };
         const targets = [...measured.targets];
         if (scenario.memoryTargets.worker) targets.push(maxTarget('worker peak RSS', peakRssMb.worker, WORKER_RSS_LIMIT_MB, 'MB'));
         if (scenario.memoryTargets.api) targets.push(maxTarget('api peak RSS', peakRssMb.api, API_RSS_LIMIT_MB, 'MB'));
@@ -66,6 +72,7 @@ async function main(): Promise<number> {
           ...measured,
           targets,
           peakRssMb,
+          cpuSeconds: cpu,
           durationSeconds: Math.round((Date.now() - started) / 100) / 10,
         };
         run.results.push(result);

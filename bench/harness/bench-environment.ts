@@ -7,7 +7,7 @@ import { AppProcess, StripeTestServer, freePort } from '@metering/testing';
 import { createUsageClient, createUsageDataSource, runMigrationsWithLock } from '@metering/usage';
 import type { UsageClient } from '@metering/usage';
 import type { Redis } from 'ioredis';
-import { ProcessMemory, findAppProcess } from './process-memory';
+import { ProcessMemory, cpuSeconds, findAppProcess } from './process-memory';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const BENCH_JWT_SECRET = 'bench-secret-that-is-at-least-32-characters-long';
@@ -79,7 +79,11 @@ export class BenchEnvironment {
       STRIPE_MAX_REQUESTS_PER_SECOND: '1000',
       STRIPE_CONCURRENCY: '50',
     };
-    if (this.options.profileDir) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${this.options.profileDir}`;
+    if (this.options.profileDir) {
+      // Node refuses --cpu-prof in NODE_OPTIONS; the preload does the same through the inspector.
+      env.NODE_OPTIONS = `--require ${path.join(__dirname, 'cpu-profile.preload.cjs')}`;
+      env.BENCH_CPU_PROFILE_DIR = this.options.profileDir;
+    }
     return env;
   }
 
@@ -107,6 +111,11 @@ export class BenchEnvironment {
   peakRssMb(): { api: number; worker: number } {
     const mb = (bytes: number): number => Math.round(bytes / 1024 / 1024);
     return { api: mb(this.apiMemory.peakBytes()), worker: mb(this.workerMemory.peakBytes()) };
+  }
+
+  /** CPU seconds both apps have used since they started. */
+  cpuSeconds(): { api: number; worker: number } {
+    return { api: cpuSeconds(this.apiMemory.pid), worker: cpuSeconds(this.workerMemory.pid) };
   }
 
   resetMemory(): void {

@@ -29,6 +29,8 @@ export interface ScenarioResult {
   /** project rate / baseline rate. */
   ratio: number;
   peakRssMb: { api: number; worker: number };
+  /** CPU seconds the api and worker used during the scenario (baselines included when they ran there). */
+  cpuSeconds: { api: number; worker: number };
   /** Every event counted exactly (counter sum == distinct events), or the scenario's own check. */
   correctness: { ok: boolean; detail: string };
   targets: TargetCheck[];

@@ -16,5 +16,5 @@ export interface Scenario {
   name: string;
   /** Whether the api/worker peak RSS targets of the ingest path apply. */
   memoryTargets: { api: boolean; worker: boolean };
-  run(ctx: ScenarioContext): Promise<Omit<ScenarioResult, 'scenario' | 'peakRssMb' | 'durationSeconds'>>;
+  run(ctx: ScenarioContext): Promise<Omit<ScenarioResult, 'scenario' | 'peakRssMb' | 'cpuSeconds' | 'durationSeconds'>>;
 }

@@ -56,7 +56,10 @@ export const usageReadScenario: Scenario = {
     }
     ctx.log(`project: GET /api/v1/usage across ${tenantIds.length} tenants, ${connections} connections, ${seconds} s`);
     await load(`${env.apiUrl}/api/v1/usage`, connections, WARM_UP_SECONDS, tokens);
+    const cpuBefore = env.cpuSeconds().api;
     const project = await load(`${env.apiUrl}/api/v1/usage`, connections, seconds, tokens);
+    const apiCpuMs = ((env.cpuSeconds().api - cpuBefore) * 1000) / Math.max(project.requests.total, 1);
+    ctx.log(`api CPU per request: ${apiCpuMs.toFixed(2)} ms`);
 
     // Spot check: what the API answers is what the counters say.
     const wrong: string[] = [];
