@@ -13,6 +13,8 @@ export interface RecordedStripeRequest {
   /** The form body, flat keys as sent (`payload[value]`, `event_name`). */
   body: Record<string, string>;
   headers: IncomingHttpHeaders;
+  /** HTTP status the server answered (unset while a request hangs). */
+  status?: number;
 }
 
 interface ScriptedReply {
@@ -67,6 +69,12 @@ export class StripeTestServer {
     return this;
   }
 
+  /** Drops the replies still scripted (recorded requests are kept): every next request gets 200. */
+  clearReplies(): this {
+    this.script.length = 0;
+    return this;
+  }
+
   /** Delay before each answer, in milliseconds. */
   setLatency(ms: number): this {
     this.latencyMs = ms;
@@ -115,7 +123,8 @@ export class StripeTestServer {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    this.requests.push({ method: req.method ?? 'GET', path, body, headers: req.headers });
+    const recorded: RecordedStripeRequest = { method: req.method ?? 'GET', path, body, headers: req.headers };
+    this.requests.push(recorded);
     const reply = this.nextReply();
 
     // Meter events are keyed by customer and meter; legacy usage records by subscription item.
@@ -127,15 +136,18 @@ export class StripeTestServer {
         return;
       }
       if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
-      this.answer(res, reply, path, body);
+      recorded.status = this.answer(res, reply, path, body);
     } finally {
       this.leave(key);
     }
   }
 
-  private answer(res: ServerResponse, reply: ScriptedReply, path: string, body: Record<string, string>): void {
+  /** Writes the scripted answer; returns its status. */
+  private answer(res: ServerResponse, reply: ScriptedReply, path: string, body: Record<string, string>): number {
     const requestId = `req_${randomBytes(7).toString('hex')}`;
+    let answered = 0;
     const send = (status: number, payload: unknown): void => {
+      answered = status;
       res.writeHead(status, { 'content-type': 'application/json', 'request-id': requestId });
       res.end(JSON.stringify(payload));
     };
@@ -165,6 +177,7 @@ export class StripeTestServer {
         timestamp: Number(body.timestamp),
       });
     }
+    return answered;
   }
 
   private enter(key: string): void {
