@@ -1,7 +1,7 @@
 /**
  * `node --cpu-prof` for the api and worker under `npm run start:*` (Node refuses --cpu-prof in
  * NODE_OPTIONS, but allows --require): loaded into every process of the tree, it profiles only the
- * one whose entry is an app's main.ts and writes <dir>/<app>-<pid>.cpuprofile on exit (the
+ * one whose entry is an app's main.ts and writes <dir>/<app>-<pid>.cpuprofile on SIGTERM or exit (the
  * in-process inspector answers synchronously, so this works inside the 'exit' handler).
  */
 const inspector = require('node:inspector');
@@ -17,11 +17,17 @@ if (dir && app) {
   session.post('Profiler.enable');
   session.post('Profiler.setSamplingInterval', { interval: 1000 });
   session.post('Profiler.start');
-  process.on('exit', () => {
+  let written = false;
+  const write = () => {
+    if (written) return;
+    written = true;
     session.post('Profiler.stop', (error, result) => {
       if (error) return;
       fs.mkdirSync(dir, { recursive: true });
       fs.writeFileSync(path.join(dir, `${app[1]}-${process.pid}.cpuprofile`), JSON.stringify(result.profile));
     });
-  });
+  };
+  // At SIGTERM already: the process tree is stopped by signals, and a second one may end it hard.
+  process.once('SIGTERM', write);
+  process.on('exit', write);
 }
