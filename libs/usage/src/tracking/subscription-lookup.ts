@@ -44,3 +44,38 @@ export async function loadTenantBillingStates(
     ]),
   );
 }
+
+/**
+ * Remembers, for `ttlMs`, tenants whose subscription is metered (active, past due, trialing), so a
+ * busy worker does not ask Postgres the same question for every micro-batch. Only states that
+ * accept events are kept: a tenant that is unknown or not metered is asked again every time, so
+ * a tenant created a moment ago is never refused from memory. The cost of the cache: events of a
+ * subscription canceled within the last `ttlMs` may still be counted.
+ */
+export class TenantBillingStateCache {
+  private readonly entries = new Map<string, { state: TenantBillingState; expiresAt: number }>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly isMetered: (state: TenantBillingState) => boolean,
+    private readonly maxEntries = 100_000,
+  ) {}
+
+  async load(db: DataSource | EntityManager, tenantIds: readonly string[], now: number): Promise<Map<string, TenantBillingState>> {
+    const states = new Map<string, TenantBillingState>();
+    const missing: string[] = [];
+    for (const tenantId of tenantIds) {
+      const entry = this.entries.get(tenantId);
+      if (entry && entry.expiresAt > now) states.set(tenantId, entry.state);
+      else missing.push(tenantId);
+    }
+    if (missing.length === 0) return states;
+    const loaded = await loadTenantBillingStates(db, missing);
+    if (this.entries.size + loaded.size > this.maxEntries) this.entries.clear();
+    for (const [tenantId, state] of loaded) {
+      states.set(tenantId, state);
+      if (this.isMetered(state)) this.entries.set(tenantId, { state, expiresAt: now + this.ttlMs });
+    }
+    return states;
+  }
+}

@@ -17,7 +17,7 @@ import type { FieldError } from '../domain/usage-errors';
 import type { TrackEventInput } from '../dto/track-event.dto';
 import { METERED_STATUSES } from '../entities/subscription.entity';
 import { deriveIdempotencyKey } from './idempotency-key';
-import { loadTenantBillingStates } from './subscription-lookup';
+import { TenantBillingStateCache, loadTenantBillingStates } from './subscription-lookup';
 import { COMMIT_EVENTS_SQL } from './commit-events.sql';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -65,6 +65,11 @@ export interface UsageTrackerOptions {
   logger: Logger;
   window: OccurredAtWindow;
   clock?: Clock;
+  /**
+   * Reuse a tenant's metered subscription state this long instead of reading it for every batch
+   * (0, the default: always read). The worker sets a few seconds; see TenantBillingStateCache.
+   */
+  billingStateCacheMs?: number;
 }
 
 const eventsTotal = counter({
@@ -85,12 +90,16 @@ interface CommitRow {
  */
 export class UsageTracker {
   private readonly clock: Clock;
+  private readonly billingStates: TenantBillingStateCache | null;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly options: UsageTrackerOptions,
   ) {
     this.clock = options.clock ?? systemClock;
+    this.billingStates = options.billingStateCacheMs
+      ? new TenantBillingStateCache(options.billingStateCacheMs, (state) => state.status !== null && state.period !== null && METERED_STATUSES.includes(state.status))
+      : null;
   }
 
   /** Records one event; throws a UsageError (nothing written) when it cannot be counted. */
@@ -115,7 +124,12 @@ export class UsageTracker {
   async prepare(inputs: readonly TrackEventInput[]): Promise<Array<PreparedEvent | UsageError>> {
     const now = this.clock();
     const tenantIds = [...new Set(inputs.map((input) => input.tenantId).filter((id) => UUID.test(String(id))))];
-    const states = tenantIds.length > 0 ? await loadTenantBillingStates(this.dataSource, tenantIds) : new Map();
+    const states =
+      tenantIds.length === 0
+        ? new Map()
+        : this.billingStates
+          ? await this.billingStates.load(this.dataSource, tenantIds, now.getTime())
+          : await loadTenantBillingStates(this.dataSource, tenantIds);
     return inputs.map((input) => {
       const fieldErrors = this.check(input, now);
       if (fieldErrors.length > 0) return this.reject(input, new ValidationFailedError(fieldErrors));

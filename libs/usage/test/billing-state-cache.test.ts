@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import { createLogger } from '@metering/platform';
+import { counterValue, seedPlan, seedTenant, useTestDatabase } from '@metering/testing';
+import { ActionType, AgentType, SubscriptionInactiveError, TenantNotFoundError, UsageTracker, calendarMonthOf } from '@metering/usage';
+import type { TrackEventInput } from '@metering/usage';
+
+const db = useTestDatabase();
+const START = new Date('2026-11-15T12:00:00Z');
+const PERIOD = calendarMonthOf(START);
+const logger = createLogger({ level: 'silent', json: true, service: 'test' });
+
+function email(tenantId: string, key: string): TrackEventInput {
+  return { tenantId, agent: AgentType.Inbox, actionType: ActionType.EmailProcessed, resourceId: key, idempotencyKey: key, occurredAt: START.toISOString() };
+}
+
+describe('UsageTracker with billingStateCacheMs', () => {
+  let now = START;
+  const tracker = (): UsageTracker =>
+    new UsageTracker(db.current.dataSource, { logger, window: { maxAgeDays: 35, maxFutureSeconds: 300 }, clock: () => now, billingStateCacheMs: 5000 });
+
+  it('reuses a metered state within the TTL and reads the subscription again after it', async () => {
+    now = START;
+    const plan = await seedPlan(db.current.dataSource);
+    const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id, period: PERIOD });
+    const cached = tracker();
+    await cached.trackEvent(email(tenantId, 'a'));
+    await db.current.dataSource.query(`UPDATE subscriptions SET status = 'canceled' WHERE tenant_id = $1`, [tenantId]);
+
+    now = new Date(START.getTime() + 4000);
+    await cached.trackEvent(email(tenantId, 'b'));
+    now = new Date(START.getTime() + 5001);
+    await expect(cached.trackEvent(email(tenantId, 'c'))).rejects.toBeInstanceOf(SubscriptionInactiveError);
+
+    expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(2);
+  });
+
+  it('never remembers a refusal: a tenant unknown a moment ago is counted once it exists', async () => {
+    now = START;
+    const cached = tracker();
+    const tenantId = randomUUID();
+    await expect(cached.trackEvent(email(tenantId, 'x'))).rejects.toBeInstanceOf(TenantNotFoundError);
+    const plan = await seedPlan(db.current.dataSource);
+    await db.current.dataSource.query(`INSERT INTO tenants (id, name) VALUES ($1, 'late')`, [tenantId]);
+    await db.current.dataSource.query(
+      `INSERT INTO subscriptions (tenant_id, plan_id, status, current_period_start, current_period_end, billing_anchor_day)
+       VALUES ($1, $2, 'active', $3, $4, 1)`,
+      [tenantId, plan.id, PERIOD.start, PERIOD.end],
+    );
+
+    await cached.trackEvent(email(tenantId, 'x'));
+
+    expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(1);
+  });
+});
