@@ -35,7 +35,7 @@ async function status(url: string): Promise<number> {
 /** Ingest spread over several seconds in small batches, with retries of anything not acknowledged. */
 function ingest(tenantIds: string[], label: string, acks: AckLog, tally: StatusTally): Promise<StatusTally> {
   const events = usageWorkload({ tenantIds, total: 3_000, duplicateShare: 0.1, seed: label.length * 7919, label });
-  return sendOverHttp({ urls: [api.url], events, acks, batchSize: 20, inFlight: 3, pauseMs: 100, retryUntilAccepted: true, retryForMs: 60_000, tally });
+  return sendOverHttp({ urls: [api.url], events, acks, batchSize: 20, inFlight: 3, pauseMs: 100, retryUntilAccepted: true, giveUpAfterMs: 90_000, tally });
 }
 
 it('Postgres cut for 10 s: ingest goes on, readiness says 503, jobs retry and every event is counted once', async () => {

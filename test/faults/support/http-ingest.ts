@@ -23,8 +23,11 @@ export interface HttpIngestOptions {
    * service does; false: give up on it (it is then not acknowledged).
    */
   retryUntilAccepted?: boolean;
-  /** Give up retrying after this long (the scenario then fails on the missing acknowledgement). */
-  retryForMs?: number;
+  /**
+   * Stop retrying, and stop sending, this long after the start (the scenario then fails on the
+   * missing acknowledgements), so a failed scenario never leaves a sender running.
+   */
+  giveUpAfterMs?: number;
   tally?: StatusTally;
   /** Pause of each lane between batches, to stretch ingest over a fault window. */
   pauseMs?: number;
@@ -58,9 +61,9 @@ export async function sendOverHttp(options: HttpIngestOptions): Promise<StatusTa
   const tokens = new Map([...byTenant.keys()].map((tenantId) => [tenantId, bearerFor(tenantId)]));
   let next = 0;
   let request = 0;
+  const giveUpAt = Date.now() + (options.giveUpAfterMs ?? 60_000);
 
   const sendBatch = async (batch: TrackEventInput[]): Promise<void> => {
-    const giveUpAt = Date.now() + (options.retryForMs ?? 60_000);
     options.acks.noteSent(batch.length);
     for (;;) {
       const url = options.urls[request++ % options.urls.length]!;
@@ -78,7 +81,7 @@ export async function sendOverHttp(options: HttpIngestOptions): Promise<StatusTa
 
   await Promise.all(
     Array.from({ length: options.inFlight ?? 4 }, async () => {
-      while (next < batches.length) {
+      while (next < batches.length && Date.now() < giveUpAt) {
         await sendBatch(batches[next++]!);
         if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
       }
