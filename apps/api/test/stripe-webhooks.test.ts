@@ -99,6 +99,22 @@ describe('POST /api/v1/stripe/webhooks', () => {
     });
   });
 
+  it('records but does not apply an older update delivered after a newer one', async () => {
+    const tenantId = await tenantOnStarter('cus_order1');
+    const now = Math.floor(Date.now() / 1000);
+    const newer = { ...subscriptionEvent('customer.subscription.updated', 'cus_order1', { status: 'canceled' }), created: now };
+    const older = { ...subscriptionEvent('customer.subscription.updated', 'cus_order1', { status: 'active' }), created: now - 60 };
+
+    expect((await deliver(newer)).body.status).toBe('applied');
+    const late = await deliver(older);
+
+    expect(late.status).toBe(200);
+    expect(late.body.status).toBe('stale');
+    expect((await subscriptionOf(tenantId)).status).toBe('canceled');
+    expect(await recordedEvents(older.id as string)).toBe(1);
+    expect((await deliver(older)).body.status).toBe('duplicate');
+  });
+
   it('rejects a bad or missing signature with 400 problem+json and changes nothing', async () => {
     const tenantId = await tenantOnStarter('cus_forged1');
     const before = await subscriptionOf(tenantId);

@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { dropDatabase, ensureDatabase, withDatabase } from '@metering/platform';
 import { testServerUrl } from '@metering/testing';
+import { MIGRATIONS } from '@metering/migrations';
 import { createUsageDataSource, runMigrationsWithLock } from '@metering/usage';
+
+const ALL = MIGRATIONS.map((migration) => migration.name);
 
 const TABLES = [
   'plans',
@@ -56,7 +59,7 @@ async function constraints(table: string): Promise<Record<string, string>> {
 
 describe('schema migration', () => {
   it('creates every table, key, check and index, reverts cleanly and applies again', async () => {
-    expect(await runMigrationsWithLock(dataSource)).toEqual(['InitialSchema1764400000000']);
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL);
     expect(await tables()).toEqual(TABLES);
 
     const eventIndexes = await indexes('usage_events');
@@ -91,11 +94,24 @@ describe('schema migration', () => {
       'updated_at:timestamp with time zone',
     ]);
 
-    await dataSource.undoLastMigration({ transaction: 'each' });
+    for (let i = 0; i < ALL.length; i++) await dataSource.undoLastMigration({ transaction: 'each' });
     expect(await tables()).toEqual([]);
 
-    expect(await runMigrationsWithLock(dataSource)).toEqual(['InitialSchema1764400000000']);
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL);
     expect(await tables()).toEqual(TABLES);
+  });
+
+  it('reverts the latest migration alone, leaving the earlier schema intact', async () => {
+    const column = async (): Promise<number> =>
+      (await dataSource.query(
+        `SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'subscriptions' AND column_name = 'stripe_event_created_at'`,
+      ))[0].n;
+    expect(await column()).toBe(1);
+    await dataSource.undoLastMigration({ transaction: 'each' });
+    expect(await column()).toBe(0);
+    expect(await tables()).toEqual(TABLES);
+    expect(await runMigrationsWithLock(dataSource)).toEqual([ALL[ALL.length - 1]]);
+    expect(await column()).toBe(1);
   });
 
   it('lets several processes migrate at once: one applies, the others find nothing to do', async () => {
@@ -104,7 +120,7 @@ describe('schema migration', () => {
     try {
       await dataSource.undoLastMigration({ transaction: 'each' });
       const applied = await Promise.all([dataSource, ...others].map((ds) => runMigrationsWithLock(ds)));
-      expect(applied.flat()).toEqual(['InitialSchema1764400000000']);
+      expect(applied.flat()).toEqual([ALL[ALL.length - 1]]);
       expect(await tables()).toEqual(TABLES);
     } finally {
       await Promise.all(others.map((ds) => ds.destroy()));

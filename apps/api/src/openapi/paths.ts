@@ -158,7 +158,7 @@ export const paths = {
       requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
       responses: {
         '200': {
-          description: 'Received: applied, duplicate (already applied) or ignored (not for this system)',
+          description: 'Received: applied, duplicate (already applied), stale (older than the change already applied; recorded, not applied) or ignored (not for this system)',
           content: {
             'application/json': {
               schema: {
@@ -168,7 +168,7 @@ export const paths = {
                   received: { type: 'boolean' },
                   id: { type: 'string' },
                   type: { type: 'string' },
-                  status: { type: 'string', enum: ['applied', 'duplicate', 'ignored'] },
+                  status: { type: 'string', enum: ['applied', 'duplicate', 'stale', 'ignored'] },
                 },
               },
               example: { received: true, id: 'evt_1QxYz', type: 'customer.subscription.updated', status: 'applied' },

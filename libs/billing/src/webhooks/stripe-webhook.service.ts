@@ -10,9 +10,12 @@ import { WebhookNotConfiguredError, WebhookSignatureError } from './webhook-erro
 const SUBSCRIPTION_EVENTS = new Set(['customer.subscription.created', 'customer.subscription.updated', 'customer.subscription.deleted']);
 export const METER_ERROR_REPORT_EVENT = 'v1.billing.meter.error_report_triggered';
 
-/** `applied`: changed our data; `duplicate`: already applied; `ignored`: not for us or not handled. */
+/**
+ * `applied`: changed our data; `duplicate`: already applied; `stale`: older than the change already
+ * applied (recorded, not applied); `ignored`: not for us or not handled.
+ */
 export interface WebhookOutcome {
-  status: 'applied' | 'duplicate' | 'ignored';
+  status: 'applied' | 'duplicate' | 'stale' | 'ignored';
   eventId: string;
   type: string;
 }
@@ -20,6 +23,8 @@ export interface WebhookOutcome {
 interface VerifiedEvent {
   id: string;
   type: string;
+  /** Unix seconds (v1 events) or an ISO string (v2 thin events). */
+  created?: number | string;
   object?: string;
   data?: { object?: unknown };
   related_object?: { id?: string; type?: string } | null;
@@ -68,11 +73,17 @@ export class StripeWebhookService {
         this.deps.logger.info(`Stripe ${event.type} ${event.id} ignored: customer ${change.stripeCustomerId} is not a tenant here`);
         return { ...base, status: 'ignored' };
       }
-      const applied = await this.once(event, (manager) => applySubscriptionChange(manager, change, resolved));
-      if (applied) {
-        this.deps.logger.info(`Stripe ${event.type} ${event.id} applied to tenant ${resolved.tenantId}: status ${change.status}`);
+      let stale = false;
+      const claimed = await this.once(event, async (manager) => {
+        stale = (await applySubscriptionChange(manager, change, resolved, createdAt(event))) === 'stale';
+      });
+      if (!claimed) return { ...base, status: 'duplicate' };
+      if (stale) {
+        this.deps.logger.info(`Stripe ${event.type} ${event.id} not applied: tenant ${resolved.tenantId} already has a newer change`);
+        return { ...base, status: 'stale' };
       }
-      return { ...base, status: applied ? 'applied' : 'duplicate' };
+      this.deps.logger.info(`Stripe ${event.type} ${event.id} applied to tenant ${resolved.tenantId}: status ${change.status}`);
+      return { ...base, status: 'applied' };
     }
     if (event.type === METER_ERROR_REPORT_EVENT) {
       const applied = await this.once(event, async () => {
@@ -99,4 +110,10 @@ export class StripeWebhookService {
       return true;
     });
   }
+}
+
+/** When Stripe created the event; events without a usable time sort as "now". */
+function createdAt(event: VerifiedEvent): Date {
+  const value = typeof event.created === 'number' ? new Date(event.created * 1000) : new Date(event.created ?? Date.now());
+  return Number.isNaN(value.getTime()) ? new Date() : value;
 }

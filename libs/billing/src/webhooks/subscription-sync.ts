@@ -25,12 +25,27 @@ export async function resolveChange(manager: EntityManager, change: Subscription
 /**
  * Writes the change into the tenant's one subscription row (created if missing). A change without
  * a known plan keeps the current plan; the period and items are taken from Stripe when it sends them.
+ * Returns `stale` (and writes nothing) when the row was already synced from a newer event:
+ * Stripe may deliver an older `updated` after a newer one.
  */
-export async function applySubscriptionChange(manager: EntityManager, change: SubscriptionChange, resolved: ResolvedChange): Promise<void> {
+export async function applySubscriptionChange(
+  manager: EntityManager,
+  change: SubscriptionChange,
+  resolved: ResolvedChange,
+  eventCreatedAt: Date,
+): Promise<'applied' | 'stale'> {
   const [existing] = (await manager.query(
-    `SELECT plan_id, current_period_start, current_period_end, billing_anchor_day FROM subscriptions WHERE tenant_id = $1 FOR UPDATE`,
+    `SELECT plan_id, current_period_start, current_period_end, billing_anchor_day, stripe_event_created_at
+       FROM subscriptions WHERE tenant_id = $1 FOR UPDATE`,
     [resolved.tenantId],
-  )) as Array<{ plan_id: string | null; current_period_start: Date; current_period_end: Date; billing_anchor_day: number }>;
+  )) as Array<{
+    plan_id: string | null;
+    current_period_start: Date;
+    current_period_end: Date;
+    billing_anchor_day: number;
+    stripe_event_created_at: Date | null;
+  }>;
+  if (existing?.stripe_event_created_at && eventCreatedAt < existing.stripe_event_created_at) return 'stale';
   const planId = resolved.planId ?? existing?.plan_id ?? null;
   const needsPlan = change.status !== SubscriptionStatus.Trialing && change.status !== SubscriptionStatus.Canceled;
   if (needsPlan && !planId) {
@@ -43,13 +58,14 @@ export async function applySubscriptionChange(manager: EntityManager, change: Su
   }
   await manager.query(
     `INSERT INTO subscriptions (tenant_id, plan_id, status, current_period_start, current_period_end, billing_anchor_day,
-                                stripe_subscription_id, stripe_subscription_item_ids)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                                stripe_subscription_id, stripe_subscription_item_ids, stripe_event_created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (tenant_id) DO UPDATE
         SET plan_id = excluded.plan_id, status = excluded.status,
             current_period_start = excluded.current_period_start, current_period_end = excluded.current_period_end,
             billing_anchor_day = excluded.billing_anchor_day, stripe_subscription_id = excluded.stripe_subscription_id,
             stripe_subscription_item_ids = subscriptions.stripe_subscription_item_ids || excluded.stripe_subscription_item_ids,
+            stripe_event_created_at = excluded.stripe_event_created_at,
             updated_at = now()`,
     [
       resolved.tenantId,
@@ -60,6 +76,8 @@ export async function applySubscriptionChange(manager: EntityManager, change: Su
       change.anchorDay ?? existing?.billing_anchor_day ?? periodStart.getUTCDate(),
       change.stripeSubscriptionId,
       JSON.stringify(change.itemIdsByAgent),
+      eventCreatedAt,
     ],
   );
+  return 'applied';
 }

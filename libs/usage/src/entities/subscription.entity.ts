@@ -58,6 +58,10 @@ export class Subscription {
   @Column({ name: 'stripe_subscription_item_ids', type: 'jsonb', default: () => "'{}'::jsonb" })
   stripeSubscriptionItemIds!: PerAgent<string>;
 
+  /** Creation time of the Stripe event this row was last synced from; older deliveries are stale. */
+  @Column({ name: 'stripe_event_created_at', type: 'timestamptz', nullable: true })
+  stripeEventCreatedAt!: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 
