@@ -103,7 +103,7 @@ describe('POST /api/v1/stripe/webhooks', () => {
     const tenantId = await tenantOnStarter('cus_order1');
     const now = Math.floor(Date.now() / 1000);
     const newer = { ...subscriptionEvent('customer.subscription.updated', 'cus_order1', { status: 'canceled' }), created: now };
-    const older = { ...subscriptionEvent('customer.subscription.updated', 'cus_order1', { status: 'active' }), created: now - 60 };
+    const older: Record<string, unknown> = { ...subscriptionEvent('customer.subscription.updated', 'cus_order1', { status: 'active' }), created: now - 60 };
 
     expect((await deliver(newer)).body.status).toBe('applied');
     const late = await deliver(older);

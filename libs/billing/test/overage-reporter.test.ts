@@ -88,6 +88,26 @@ describe('overage reporting to Stripe Billing Meters', () => {
     });
   });
 
+  it('flags a row pending for more than 20 hours for an operator, and still sends it once', async () => {
+    const { tenantId, customerId } = await kit.tenantWithInboxCount(1030);
+    const identifier = overageReportIdentifier(tenantId, 'inbox', PERIOD.start, 30);
+    await new UsageLedgerRepository(kit.dataSource).insertPending([
+      { tenantId, agent: 'inbox' as never, periodStart: PERIOD.start, periodEnd: PERIOD.end, cumulativeQuantity: 30, delta: 30,
+        identifier, meterEventName: 'inbox_overage', stripeCustomerId: customerId, eventTimestamp: START },
+    ]);
+    await kit.dataSource.query(`UPDATE stripe_usage_reports SET created_at = $1 WHERE identifier = $2`, [
+      new Date(START.getTime() - 21 * 3_600_000),
+      identifier,
+    ]);
+    const alertsBefore = await metricValue('billing_operator_alerts_total', { kind: 'stale_pending' });
+
+    await kit.reporter().run();
+
+    expect(await metricValue('billing_operator_alerts_total', { kind: 'stale_pending' })).toBe(alertsBefore + 1);
+    expect(kit.server.requests.map((r) => r.body.identifier)).toEqual([identifier]);
+    expect((await kit.ledger(tenantId)).map((r) => r.status)).toEqual(['sent']);
+  });
+
   it('never sends a negative delta and raises an operator alert', async () => {
     const { tenantId } = await kit.tenantWithInboxCount(1030);
     await kit.reporter().run();

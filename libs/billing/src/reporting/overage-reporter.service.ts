@@ -14,11 +14,12 @@ import type { OverageReportLine, ReportAction } from './overage-report-line';
 import { PendingReportDispatcher } from './pending-report.dispatcher';
 import { meterEventTimestamp, overageReportIdentifier } from './report-identifier';
 import { UsageLedgerRepository } from './usage-ledger.repository';
-import type { NewReport } from './usage-ledger.repository';
+import type { NewReport, PendingReport } from './usage-ledger.repository';
 import { UsageReportSender } from './usage-report.sender';
 
 // Any constant, the same in every process: only one reporting run at a time per database.
 const REPORT_LOCK_KEY = 7_211_426_005;
+const STALE_PENDING_MS = 20 * 3_600_000;
 
 export interface OverageReporterDeps {
   dataSource: DataSource;
@@ -115,7 +116,9 @@ export class OverageReporter {
       }
       try {
         const lines = await this.writeLedger(options.tenantId);
-        const dispatched = await this.dispatcher.dispatch(await this.ledger.findPending(options.tenantId));
+        const pending = await this.ledger.findPending(options.tenantId);
+        this.warnAboutStalePending(pending);
+        const dispatched = await this.dispatcher.dispatch(pending);
         const { state } = await this.breaker.state();
         const all = [...lines, ...dispatched.lines];
         const outcome = result(dispatched.circuitOpen ? 'circuit_open' : 'completed', false, state, all);
@@ -127,6 +130,24 @@ export class OverageReporter {
     } finally {
       await lockRunner.release();
     }
+  }
+
+  /*
+   * A row still pending long after it was written may have reached Stripe before a crash. Its
+   * resend is safe only while Stripe still deduplicates the identifier (about 24 hours), so an
+   * old one is sent (it most likely never reached Stripe: the breaker was open or runs kept
+   * failing) but flagged for an operator to compare with the Stripe dashboard.
+   */
+  private warnAboutStalePending(pending: readonly PendingReport[]): void {
+    const cutoff = this.clock().getTime() - STALE_PENDING_MS;
+    const stale = pending.filter((report) => report.createdAt.getTime() < cutoff);
+    if (stale.length === 0) return;
+    billingOperatorAlertsTotal.inc({ kind: 'stale_pending' }, stale.length);
+    this.deps.logger.error(
+      `${stale.length} overage reports have been pending for more than ${STALE_PENDING_MS / 3_600_000} hours ` +
+        `(oldest ${stale[0]!.identifier}); Stripe deduplicates identifiers for about 24 hours, so check the ` +
+        'Stripe dashboard for these identifiers before trusting the totals',
+    );
   }
 
   /** Writes pending rows for every positive delta; returns lines for what could not be written. */

@@ -17,10 +17,12 @@ export interface PendingReport {
   attempts: number;
   /** Legacy usage-records mode: the subscription item of this agent. */
   subscriptionItemId: string | null;
+  /** When the row was written; Stripe deduplicates identifiers for about 24 hours after a send. */
+  createdAt: Date;
 }
 
 /** A new pending row, before it exists. */
-export type NewReport = Omit<PendingReport, 'id' | 'attempts' | 'subscriptionItemId'>;
+export type NewReport = Omit<PendingReport, 'id' | 'attempts' | 'subscriptionItemId' | 'createdAt'>;
 
 const INSERT_BATCH = 1000;
 
@@ -76,7 +78,7 @@ export class UsageLedgerRepository {
   async findPending(tenantId?: string): Promise<PendingReport[]> {
     const rows = (await this.db.query(
       `SELECT r.id, r.tenant_id, r.agent, r.period_start, r.period_end, r.cumulative_quantity, r.delta, r.identifier,
-              r.meter_event_name, r.stripe_customer_id, r.event_timestamp, r.attempts,
+              r.meter_event_name, r.stripe_customer_id, r.event_timestamp, r.attempts, r.created_at,
               s.stripe_subscription_item_ids ->> r.agent AS subscription_item_id
          FROM stripe_usage_reports r
          LEFT JOIN subscriptions s ON s.tenant_id = r.tenant_id
@@ -98,6 +100,7 @@ export class UsageLedgerRepository {
       eventTimestamp: row.event_timestamp as Date,
       attempts: Number(row.attempts),
       subscriptionItemId: (row.subscription_item_id as string | null) ?? null,
+      createdAt: row.created_at as Date,
     }));
   }
 
