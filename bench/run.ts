@@ -48,7 +48,7 @@ async function main(): Promise<number> {
   try {
     log(`size ${options.size}; starting services, database and the api/worker processes`);
     await env.start();
-    run.services = [...env.services.describe, `database ${env.databaseName}`, `queue prefix ${env.queuePrefix}`];
+    run.services = [...env.services.describe, `database ${env.databaseName}`, `queue prefix ${env.queuePrefix}`, `api ${env.apiUrl}, worker ${env.workerUrl}`];
     for (const line of run.services) log(line);
     const ctx: ScenarioContext = { env, sizes: SIZES[options.size], shared: new Map(), log: (m) => log(`  ${m}`) };
     for (const scenario of selected) {

@@ -53,7 +53,8 @@ export const reconcileScenario: Scenario = {
     const baselineMs = await timed(() => db.query(BARE_GROUP_BY));
     ctx.log('project: reconcile-usage-counters job');
     const { ms, result } = await runMaintenanceJob(ctx.env, JOBS.reconcileUsageCounters, { trigger: 'operator' }, 300_000);
-    const [run] = await db.query(`SELECT counters_checked, counters_corrected, counters_alerted, status FROM reconciliation_runs ORDER BY started_at DESC LIMIT 1`);
+    const [run] = await db.query(`SELECT counters_checked, counters_corrected, counters_alerted, status,
+              extract(epoch FROM finished_at - started_at) * 1000 AS run_ms FROM reconciliation_runs ORDER BY started_at DESC LIMIT 1`);
     const check = await verifyCountedExactly(db, count);
     const corrected = Number(run?.counters_corrected);
     const ok = check.ok && run?.status === 'succeeded' && corrected === nudged;
@@ -65,7 +66,7 @@ export const reconcileScenario: Scenario = {
       baseline: { name: 'bare GROUP BY', rate: baseline },
       project: { rate: project },
       ratio: project / baseline,
-      correctness: { ok, detail: `${check.detail}; nudged ${nudged}, corrected ${corrected}, run ${run?.status} ${JSON.stringify(result)}` },
+      correctness: { ok, detail: `${check.detail}; nudged ${nudged}, corrected ${corrected}, run ${run?.status} in ${Math.round(Number(run?.run_ms))} ms of ${ms} ms job ${JSON.stringify(result)}` },
       targets: [
         {
           name: 'run time',
