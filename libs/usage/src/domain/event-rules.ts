@@ -37,14 +37,16 @@ export function occurredAtError(occurredAt: Date, now: Date, window: OccurredAtW
   return null;
 }
 
-function depthOf(value: unknown, depth = 0): number {
-  if (value === null || typeof value !== 'object') return depth;
-  let max = depth + 1;
-  for (const child of Object.values(value as Record<string, unknown>)) {
-    max = Math.max(max, depthOf(child, depth + 1));
-    if (max > MAX_METADATA_DEPTH) break;
+/** Whether `value` nests more than `limit` objects/arrays deep; iterative, so any depth is safe to check. */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 1]];
+  for (let item = pending.pop(); item; item = pending.pop()) {
+    const [current, depth] = item;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(current as Record<string, unknown>)) pending.push([child, depth + 1]);
   }
-  return max;
+  return false;
 }
 
 export function metadataError(metadata: unknown, prefix = ''): FieldError | null {
@@ -53,7 +55,7 @@ export function metadataError(metadata: unknown, prefix = ''): FieldError | null
   if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
     return { field, message: 'metadata must be a JSON object' };
   }
-  if (depthOf(metadata) > MAX_METADATA_DEPTH) {
+  if (nestsDeeperThan(metadata, MAX_METADATA_DEPTH)) {
     return { field, message: `metadata must not nest deeper than ${MAX_METADATA_DEPTH} levels` };
   }
   if (Buffer.byteLength(JSON.stringify(metadata), 'utf8') > MAX_METADATA_BYTES) {

@@ -71,11 +71,26 @@ function textError(value: unknown, field: string): FieldError | null {
   return null;
 }
 
+/**
+ * Looks at every key and string value itself: the serialized text cannot tell, because
+ * JSON.stringify escapes an unpaired surrogate (well-formed text that jsonb still refuses, so the
+ * event would be acknowledged and never stored) and a literal backslash-u-0000 looks like a NUL.
+ * Depth is bounded by metadataError's check, which runs first.
+ */
 function metadataTextError(metadata: unknown, field: string): FieldError | null {
   if (metadata === undefined || metadata === null || typeof metadata !== 'object') return null;
-  const serialized = JSON.stringify(metadata);
-  if (serialized.includes('\\u0000')) return { field, message: 'metadata must not contain NUL characters' };
-  if (!serialized.isWellFormed()) return { field, message: 'metadata must be valid Unicode' };
+  const pending: unknown[] = [metadata];
+  for (let value = pending.pop(); value !== undefined || pending.length > 0; value = pending.pop()) {
+    const texts = typeof value === 'string' ? [value] : [];
+    if (value !== null && typeof value === 'object') {
+      texts.push(...Object.keys(value));
+      pending.push(...Object.values(value));
+    }
+    for (const text of texts) {
+      if (text.includes(NUL)) return { field, message: 'metadata must not contain NUL characters' };
+      if (!text.isWellFormed()) return { field, message: 'metadata must be valid Unicode' };
+    }
+  }
   return null;
 }
 
@@ -87,7 +102,8 @@ export function parseTrackEvent(raw: unknown, prefix = ''): ParseResult {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, errors: [{ field: prefix.replace(/\.$/, '') || 'body', message: 'event must be a JSON object' }] };
   }
-  const dto = plainToInstance(TrackEventDto, raw);
+  const source = raw as Record<string, unknown>;
+  const dto = plainToInstance(TrackEventDto, scalarFieldsOf(source));
   const errors: FieldError[] = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true }).flatMap((error) =>
     Object.values(error.constraints ?? {}).map((message) => ({
       field: `${prefix}${error.property}`,
@@ -96,13 +112,13 @@ export function parseTrackEvent(raw: unknown, prefix = ''): ParseResult {
         : message,
     })),
   );
-  const source = raw as Record<string, unknown>;
+  const metadataProblem = metadataError(source.metadata, prefix);
   for (const candidate of [
     agentActionError(source.agent, source.action_type, prefix),
-    metadataError(source.metadata, prefix),
+    metadataProblem,
     textError(source.resource_id, `${prefix}resource_id`),
     textError(source.idempotency_key, `${prefix}idempotency_key`),
-    metadataTextError(source.metadata, `${prefix}metadata`),
+    metadataProblem ? null : metadataTextError(source.metadata, `${prefix}metadata`),
   ]) {
     if (candidate) errors.push(candidate);
   }
@@ -116,9 +132,26 @@ export function parseTrackEvent(raw: unknown, prefix = ''): ParseResult {
       quantity: dto.quantity ?? 1,
       idempotencyKey: dto.idempotency_key,
       occurredAt: dto.occurred_at,
-      metadata: dto.metadata,
+      // The client's own object, untouched: class-transformer would rename or drop keys such as
+      // "constructor", and metadata must be stored exactly as sent.
+      metadata: source.metadata as Record<string, unknown> | undefined,
     },
   };
+}
+
+/**
+ * What class-transformer gets to see: metadata is left out (checked on its own, above) and every
+ * other object or array value -- always invalid for these scalar fields -- is replaced by `{}`,
+ * which fails the same checks. class-transformer copies nested values recursively, so a body
+ * nested 100,000 levels deep would otherwise overflow the stack and turn a bad request into an error.
+ */
+function scalarFieldsOf(source: Record<string, unknown>): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(source)) {
+    if (key === 'metadata') continue;
+    fields[key] = value !== null && typeof value === 'object' ? {} : value;
+  }
+  return fields;
 }
 
 /** The wire shape of a tracker input (for job data and HTTP bodies). */
