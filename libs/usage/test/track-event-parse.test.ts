@@ -1,4 +1,4 @@
-import { parseTrackEvent } from '../src/dto/track-event.dto';
+import { parseTrackEvent } from '@metering/usage';
 
 const event = { agent: 'inbox', action_type: 'email_processed', resource_id: 'msg-1' };
 const deep = (levels: number): unknown => JSON.parse(`${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`);
