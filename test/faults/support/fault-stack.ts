@@ -81,28 +81,28 @@ export class FaultStack {
   async startApi(extra: Record<string, string> = {}): Promise<ApiProcess> {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const process = new AppProcess('api', { env: this.env({ API_PORT: String(port), ...extra }), readyUrl: `${url}/health/ready`, readyTimeoutMs: 90_000 });
-    this.apps.push(process);
-    await process.start();
-    return { process, url };
+    const app = new AppProcess('api', { env: this.env({ API_PORT: String(port), ...extra }), readyUrl: `${url}/health/ready`, readyTimeoutMs: 90_000 });
+    this.apps.push(app);
+    await app.start();
+    return { process: app, url };
   }
 
   async startWorker(extra: Record<string, string> = {}): Promise<WorkerProcess> {
     const port = await freePort();
     const metricsUrl = `http://127.0.0.1:${port}`;
-    const process = new AppProcess('worker', {
+    const app = new AppProcess('worker', {
       env: this.env({ WORKER_METRICS_PORT: String(port), ...extra }),
       readyUrl: `${metricsUrl}/health/ready`,
       readyTimeoutMs: 90_000,
     });
-    this.apps.push(process);
-    await process.start();
-    return { process, metricsUrl };
+    this.apps.push(app);
+    await app.start();
+    return { process: app, metricsUrl };
   }
 
-  /** Restarts a worker on the same port (its Redis/Postgres settings unchanged). */
-  async restart(worker: WorkerProcess | ApiProcess): Promise<void> {
-    await worker.process.start();
+  /** Starts a stopped or killed app again, with the same port and environment. */
+  async restart(app: WorkerProcess | ApiProcess): Promise<void> {
+    await app.process.start();
   }
 
   /** Stops every app still running (SIGKILL after the grace period), then the test's own connections. */
