@@ -1,7 +1,7 @@
 /**
  * `npm test`: every suite the README promises, each with its own runner, totalled into one line
  * "N passed, N failed[, N skipped]". Exit code is non-zero when any test or suite failed.
- * `npm test -- --suite jest` (or web, alerts, faults) runs one suite; `--suite all` adds faults.
+ * `npm test -- --suite jest` (or web, alerts, faults, bench) runs one suite; `--suite all` runs all.
  * TEST_SUMMARY_FILE=path also writes the totals as JSON (read by .ci/run).
  */
 import { spawnSync } from 'node:child_process';
@@ -70,6 +70,15 @@ const SUITES: Suite[] = [
     },
   },
   {
+    // Proves the benchmark harness runs end to end and counts exactly; speed is not judged here.
+    name: 'bench',
+    byDefault: false,
+    run: () => {
+      const code = run('npm', ['run', '-s', 'bench', '--', '--quick']);
+      return code === 0 ? { passed: 1, failed: 0, skipped: 0 } : { passed: 0, failed: 1, skipped: 0 };
+    },
+  },
+  {
     name: 'faults',
     byDefault: false,
     run: (dir) => {
@@ -79,10 +88,10 @@ const SUITES: Suite[] = [
   },
 ];
 
-/** A suite runs only when its script exists (web, alerts and faults are npm scripts). */
+/** A suite runs only when its script exists (web, alerts, faults and bench are npm scripts). */
 function available(suite: Suite): boolean {
   if (suite.name === 'jest') return true;
-  return Boolean(pkg.scripts[`test:${suite.name}`]);
+  return Boolean(pkg.scripts[suite.name === 'bench' ? 'bench' : `test:${suite.name}`]);
 }
 
 function main(): void {
