@@ -1,7 +1,7 @@
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
-import { ShutdownManager, collectProcessMetrics, createLogger, createRedisConnection, systemClock } from '@metering/platform';
+import { ShutdownManager, closeRedis, collectProcessMetrics, createLogger, createRedisConnection, systemClock } from '@metering/platform';
 import type { AppConfig, Clock, Logger } from '@metering/platform';
 import { ALL_QUEUES, JOBS, QUEUES, UsageAlertsService, UsageTracker, createUsageDataSource, toUsageAlertJobData } from '@metering/usage';
 import type { NewUsageAlert, QueueName } from '@metering/usage';
@@ -86,7 +86,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
     const connection = createRedisConnection(config.redis.url, 'worker');
     redis = connection;
     connection.on('error', (error) => logger.warn('redis connection error', { error: String(error) }));
-    shutdown.register('redis', 'connections', () => connection.quit().catch(() => connection.disconnect()));
+    shutdown.register('redis', 'connections', () => closeRedis(connection));
     const wait = { logger, retryMs: options.dependencyRetryMs ?? 1000, cancelled: () => shutdown.isShuttingDown };
     const db = await waitForPostgres(() => createUsageDataSource(config.database.url, config.database.poolSize, 'usage-worker'), wait);
     dataSource = db;
@@ -134,7 +134,10 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
         }
       });
       workers.push(worker);
-      shutdown.register(`worker:${queueName}`, 'workers', () => worker.close());
+      // With Redis away, close() would wait for it forever (past the deadline: exit 1). The jobs this
+      // worker holds cannot be acknowledged then anyway; they come back through stalled-job
+      // recovery once Redis does, and a re-run counts nothing twice.
+      shutdown.register(`worker:${queueName}`, 'workers', () => worker.close(connection.status !== 'ready'));
       void worker.run().catch((error) => logger.error('worker stopped', { queue: queueName, error: String(error) }));
     }
     ready = true;

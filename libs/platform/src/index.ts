@@ -6,7 +6,7 @@ export type { Logger, LoggerOptions } from './logging/logger';
 export { metricsRegistry, collectProcessMetrics, counter, gauge, histogram } from './metrics/registry';
 export { createDataSource } from './database/data-source';
 export type { DataSourceOptions } from './database/data-source';
-export { createRedisConnection, waitForRedis } from './redis/redis-connection';
+export { closeRedis, createRedisConnection, waitForRedis } from './redis/redis-connection';
 export type { RedisRole } from './redis/redis-connection';
 export { ShutdownManager, SHUTDOWN_PHASES } from './lifecycle/shutdown-manager';
 export type { ShutdownPhase } from './lifecycle/shutdown-manager';

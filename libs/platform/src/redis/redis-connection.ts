@@ -40,3 +40,16 @@ export async function waitForRedis(redis: Redis, timeoutMs = 5000): Promise<void
     redis.on('ready', onReady);
   });
 }
+
+/**
+ * Closes a connection at shutdown without waiting on Redis when it is away: QUIT would queue behind
+ * the commands already waiting for a reconnect (a worker connection retries forever) and never
+ * return. Those commands are dropped; BullMQ's stalled-job recovery re-runs their jobs later.
+ */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status !== 'ready') {
+    redis.disconnect();
+    return;
+  }
+  await redis.quit().catch(() => redis.disconnect());
+}
