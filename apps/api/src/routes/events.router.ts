@@ -79,13 +79,25 @@ export function eventsRouter({ usageClient, redis, authenticate, rateLimit }: Ev
         ({ accepted } = await withDeadline(usageClient.trackWire(currentUser(res).tenantId, events), ENQUEUE_TIMEOUT_MS));
       } catch (error) {
         if (error instanceof HttpProblem || (error as { code?: string }).code === 'VALIDATION_FAILED') throw error;
-        // Anything else from the producer is Redis failing mid-request.
-        throw new HttpProblem(503, 'The event queue is unavailable; retry the request later', {
-          headers: { 'Retry-After': '5' },
-        });
+        // Only Redis failing mid-request is worth a retry; any other error is a bug, and a 503
+        // would send the caller into retries that can never succeed. It goes to the 500 handler.
+        if (redis.status !== 'ready' || isRedisUnavailable(error)) {
+          throw new HttpProblem(503, 'The event queue is unavailable; retry the request later', {
+            headers: { 'Retry-After': '5' },
+          });
+        }
+        throw error;
       }
       res.status(202).json({ accepted });
     },
   );
   return router;
+}
+
+const REDIS_UNAVAILABLE = /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Command timed out|Reached the max retries|READONLY|LOADING|MISCONF|OOM /;
+
+/** ioredis's ways of saying the server is away, busy or refusing writes. */
+function isRedisUnavailable(error: unknown): boolean {
+  const { name, message, code } = (error ?? {}) as { name?: string; message?: string; code?: string };
+  return name === 'MaxRetriesPerRequestError' || REDIS_UNAVAILABLE.test(`${code ?? ''} ${message ?? ''}`);
 }
