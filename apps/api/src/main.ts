@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     server.once('listening', resolve);
     server.once('error', reject);
   });
-  shutdown.register('http', 'http', () => closeServer(server));
+  shutdown.register('http', 'http', () => closeServer(server, Math.max(500, Math.floor(config.shutdownTimeoutMs / 2))));
 
   const base = `http://localhost:${(server.address() as AddressInfo).port}`;
   const lines = [
