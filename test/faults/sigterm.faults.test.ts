@@ -43,6 +43,9 @@ it('API and worker exit 0 within their deadline on SIGTERM under load, and every
     api.process.stop('SIGTERM', SHUTDOWN_TIMEOUT_MS + 5_000),
     worker.process.stop('SIGTERM', SHUTDOWN_TIMEOUT_MS + 5_000),
   ]);
+  if (apiExit !== 0 || workerExit !== 0) {
+    process.stderr.write(`api output:\n${api.process.logs.slice(-4000)}\nworker output:\n${worker.process.logs.slice(-4000)}\n`);
+  }
   expect({ apiExit, workerExit }).toEqual({ apiExit: 0, workerExit: 0 });
   const acknowledgedAtStop = acks.distinct;
   expect(acknowledgedAtStop).toBeLessThan(events.length * 0.9);
