@@ -5,6 +5,7 @@ import type { AgentType } from '../domain/agent-type';
 import type { PlanLimits } from '../entities/plan.entity';
 import type { AlertLevel } from '../entities/usage-threshold-alert.entity';
 import { ERROR_PERCENT, WARNING_PERCENT, limitFor } from '../stats/usage-stats.calculator';
+import { TtlBatchCache } from '../support/ttl-batch-cache';
 import type { CounterChange } from '../tracking/usage-tracker.service';
 
 /** An alert row this call inserted (a level crossed for the first time in its period). */
@@ -80,12 +81,14 @@ interface AlertRow {
  * 100% of its limit, one `usage_alerts` row is written per (tenant, agent, period, level).
  */
 export class UsageAlertsService {
-  private readonly limitsCache = new Map<string, { limits: PlanLimits; expiresAt: number }>();
+  private readonly limitsCache: TtlBatchCache<PlanLimits>;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly options: UsageAlertsServiceOptions,
-  ) {}
+  ) {
+    this.limitsCache = new TtlBatchCache(options.limitsCacheMs ?? 30_000);
+  }
 
   /**
    * Records the alerts that `changes` (one commit's counters) crossed. Limits are read with one
@@ -140,27 +143,13 @@ export class UsageAlertsService {
     return alerts;
   }
 
-  private async loadLimits(tenantIds: string[]): Promise<Map<string, PlanLimits>> {
-    const now = Date.now();
-    const found = new Map<string, PlanLimits>();
-    const missing: string[] = [];
-    for (const tenantId of tenantIds) {
-      const cached = this.limitsCache.get(tenantId);
-      if (cached && cached.expiresAt > now) found.set(tenantId, cached.limits);
-      else missing.push(tenantId);
-    }
-    if (missing.length === 0) return found;
-    const rows: Array<{ tenant_id: string; trial: boolean; limits: PlanLimits | null }> = await this.dataSource.query(
-      LIMITS_SQL,
-      [missing],
-    );
-    const ttl = this.options.limitsCacheMs ?? 30_000;
-    if (this.limitsCache.size > 100_000) this.limitsCache.clear(); // bound memory; refills as needed
-    for (const row of rows) {
-      const limits = row.trial ? this.options.trialLimits : (row.limits ?? {});
-      found.set(row.tenant_id, limits);
-      if (ttl > 0) this.limitsCache.set(row.tenant_id, { limits, expiresAt: now + ttl });
-    }
-    return found;
+  private loadLimits(tenantIds: string[]): Promise<Map<string, PlanLimits>> {
+    return this.limitsCache.getMany(tenantIds, Date.now(), async (missing) => {
+      const rows: Array<{ tenant_id: string; trial: boolean; limits: PlanLimits | null }> = await this.dataSource.query(
+        LIMITS_SQL,
+        [missing],
+      );
+      return new Map(rows.map((row) => [row.tenant_id, row.trial ? this.options.trialLimits : (row.limits ?? {})]));
+    });
   }
 }

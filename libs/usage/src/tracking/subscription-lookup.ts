@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { BillingPeriod } from '../domain/billing-period';
 import type { SubscriptionStatus } from '../entities/subscription.entity';
+import { TtlBatchCache } from '../support/ttl-batch-cache';
 
 /** What tracking needs to know of a tenant: whether it exists and its subscription's period. */
 export interface TenantBillingState {
@@ -53,29 +54,17 @@ export async function loadTenantBillingStates(
  * subscription canceled within the last `ttlMs` may still be counted.
  */
 export class TenantBillingStateCache {
-  private readonly entries = new Map<string, { state: TenantBillingState; expiresAt: number }>();
+  private readonly cache: TtlBatchCache<TenantBillingState>;
 
   constructor(
-    private readonly ttlMs: number,
+    ttlMs: number,
     private readonly isMetered: (state: TenantBillingState) => boolean,
-    private readonly maxEntries = 100_000,
-  ) {}
+    maxEntries = 100_000,
+  ) {
+    this.cache = new TtlBatchCache(ttlMs, maxEntries);
+  }
 
-  async load(db: DataSource | EntityManager, tenantIds: readonly string[], now: number): Promise<Map<string, TenantBillingState>> {
-    const states = new Map<string, TenantBillingState>();
-    const missing: string[] = [];
-    for (const tenantId of tenantIds) {
-      const entry = this.entries.get(tenantId);
-      if (entry && entry.expiresAt > now) states.set(tenantId, entry.state);
-      else missing.push(tenantId);
-    }
-    if (missing.length === 0) return states;
-    const loaded = await loadTenantBillingStates(db, missing);
-    if (this.entries.size + loaded.size > this.maxEntries) this.entries.clear();
-    for (const [tenantId, state] of loaded) {
-      states.set(tenantId, state);
-      if (this.isMetered(state)) this.entries.set(tenantId, { state, expiresAt: now + this.ttlMs });
-    }
-    return states;
+  load(db: DataSource | EntityManager, tenantIds: readonly string[], now: number): Promise<Map<string, TenantBillingState>> {
+    return this.cache.getMany(tenantIds, now, (missing) => loadTenantBillingStates(db, missing), this.isMetered);
   }
 }
