@@ -1,17 +1,11 @@
 import { useTestDatabase } from '@metering/testing';
-import { runCli } from '../src/run-cli';
+import { runCliCaptured } from './run-cli-captured';
+import type { CliRun } from './run-cli-captured';
 
 const db = useTestDatabase(2);
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, { ...process.env, DATABASE_URL: db.current.url }, {
-    stdout: (text) => (stdout += `${text}\n`),
-    stderr: (text) => (stderr += `${text}\n`),
-    interactive: false,
-  });
-  return { code, stdout, stderr };
+function cli(...argv: string[]): Promise<CliRun> {
+  return runCliCaptured(db.current.url, argv);
 }
 
 describe('operator CLI', () => {

@@ -2,20 +2,14 @@ import { createLogger } from '@metering/platform';
 import { counterValue, seedPlan, seedTenant, useTestDatabase } from '@metering/testing';
 import { ActionType, AgentType, UsageTracker, addMonthsAnchored, calendarMonthOf } from '@metering/usage';
 import { createProgressBar } from '../src/progress-bar';
-import { runCli } from '../src/run-cli';
+import { runCliCaptured } from './run-cli-captured';
+import type { CliRun } from './run-cli-captured';
 
 const db = useTestDatabase(2);
 const logger = createLogger({ level: 'silent', json: true, service: 'test' });
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, { ...process.env, DATABASE_URL: db.current.url }, {
-    stdout: (text) => (stdout += `${text}\n`),
-    stderr: (text) => (stderr += `${text}\n`),
-    interactive: false,
-  });
-  return { code, stdout, stderr };
+function cli(...argv: string[]): Promise<CliRun> {
+  return runCliCaptured(db.current.url, argv);
 }
 
 describe('maintenance CLI commands', () => {

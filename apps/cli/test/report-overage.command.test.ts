@@ -1,6 +1,7 @@
 import { StripeTestServer, seedCounter, seedPlan, seedTenant, uniqueQueuePrefix, useTestDatabase } from '@metering/testing';
 import { calendarMonthOf } from '@metering/usage';
-import { runCli } from '../src/run-cli';
+import { runCliCaptured } from './run-cli-captured';
+import type { CliRun } from './run-cli-captured';
 
 const db = useTestDatabase(2);
 let stripe: StripeTestServer;
@@ -12,15 +13,8 @@ afterAll(async () => {
   await stripe.close();
 });
 
-async function cli(env: Record<string, string>, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, { ...process.env, DATABASE_URL: db.current.url, QUEUE_PREFIX: uniqueQueuePrefix(), ...env }, {
-    stdout: (text) => (stdout += `${text}\n`),
-    stderr: (text) => (stderr += `${text}\n`),
-    interactive: false,
-  });
-  return { code, stdout, stderr };
+function cli(env: Record<string, string>, ...argv: string[]): Promise<CliRun> {
+  return runCliCaptured(db.current.url, argv, { QUEUE_PREFIX: uniqueQueuePrefix(), ...env });
 }
 
 describe('npm run usage -- report-overage', () => {

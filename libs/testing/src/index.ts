@@ -4,3 +4,4 @@ export * from './test-config';
 export * from './fault-proxy';
 export * from './app-process';
 export * from './stripe-test-server';
+export * from './eventually';

@@ -10,21 +10,8 @@ export async function seedScenarioTenants(db: DataSource, count: number, plan: P
   return tenantIds;
 }
 
-/** Polls `probe` until it returns something other than undefined/false. */
-export async function eventually<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** Re-exported so scenarios import their helpers from one place. */
+export { eventually } from '@metering/testing';
 
 /** Rows in usage_events of `tenantIds`. */
 export async function storedEvents(db: DataSource, tenantIds: readonly string[]): Promise<number> {
