@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import request from 'supertest';
 import { stripeWebhooks } from '@metering/billing';
-import { seedPlan, seedTenant, useTestDatabase } from '@metering/testing';
+import { seedPlan, seedTenant, stripeSubscriptionEvent, useTestDatabase } from '@metering/testing';
 import { inProcessApi } from './support/in-process-api';
 import type { InProcessApi } from './support/in-process-api';
 
@@ -14,7 +14,6 @@ const SECRET = 'whsec_faults_webhook_secret';
 const PATH = '/api/v1/stripe/webhooks';
 const db = useTestDatabase();
 let api: InProcessApi;
-let sequence = 0;
 
 beforeAll(async () => {
   api = await inProcessApi(db.current, { STRIPE_WEBHOOK_SECRET: SECRET });
@@ -26,26 +25,15 @@ afterAll(async () => {
 
 /** A `customer.subscription.updated` event moving `customer` to the Pro plan, status past_due. */
 function subscriptionUpdated(customer: string): string {
-  sequence += 1;
-  const now = Math.floor(Date.now() / 1000);
-  const item = (id: string, price: Record<string, unknown>) => ({ id, price, current_period_start: now - 86_400, current_period_end: now + 29 * 86_400 });
-  return JSON.stringify({
-    id: `evt_faults_${sequence}_${Date.now()}`,
-    object: 'event',
-    type: 'customer.subscription.updated',
-    created: now,
-    data: {
-      object: {
-        id: `sub_${customer}`,
-        object: 'subscription',
-        customer,
-        status: 'past_due',
-        metadata: {},
-        billing_cycle_anchor: now - 86_400,
-        items: { data: [item('si_base', { id: 'price_pro', lookup_key: 'pro-monthly', metadata: { plan_code: 'pro' } })] },
-      },
-    },
-  });
+  const now = Date.now();
+  return JSON.stringify(
+    stripeSubscriptionEvent({
+      type: 'customer.subscription.updated',
+      customer,
+      period: { start: new Date(now - 86_400_000), end: new Date(now + 29 * 86_400_000) },
+      items: [{ id: 'si_base', price: { id: 'price_pro', lookup_key: 'pro-monthly', metadata: { plan_code: 'pro' } } }],
+    }),
+  );
 }
 
 function deliver(payload: string, signature: string | undefined): request.Test {

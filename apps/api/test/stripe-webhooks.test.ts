@@ -1,7 +1,8 @@
 import request from 'supertest';
 import { stripeWebhooks } from '@metering/billing';
 import { metricsRegistry } from '@metering/platform';
-import { seedPlan, seedTenant } from '@metering/testing';
+import { seedPlan, seedTenant, stripeSubscriptionEvent } from '@metering/testing';
+import type { StripeSubscriptionEventSeed } from '@metering/testing';
 import { calendarMonthOf } from '@metering/usage';
 import { useApiHarness } from './support/api-harness';
 
@@ -10,35 +11,20 @@ const api = useApiHarness({ env: { STRIPE_WEBHOOK_SECRET: SECRET } });
 const PATH = '/api/v1/stripe/webhooks';
 const PERIOD = { start: new Date('2026-12-03T10:00:00Z'), end: new Date('2027-01-03T10:00:00Z') };
 const unix = (date: Date): number => date.getTime() / 1000;
-let sequence = 0;
+
+const PLAN_AND_INBOX_ITEMS = [
+  { id: 'si_base', price: { id: 'price_pro', lookup_key: 'pro-monthly', metadata: { plan_code: 'pro' } } },
+  { id: 'si_inbox', price: { id: 'price_inbox', lookup_key: null, metadata: { agent: 'inbox' } } },
+];
 
 function subscriptionEvent(type: string, customer: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  sequence += 1;
-  return {
-    id: `evt_test_${sequence}_${Date.now()}`,
-    object: 'event',
-    type,
-    created: Math.floor(Date.now() / 1000),
-    data: {
-      object: {
-        id: `sub_${customer}`,
-        object: 'subscription',
-        customer,
-        status: 'past_due',
-        metadata: {},
-        billing_cycle_anchor: unix(PERIOD.start),
-        items: {
-          data: [
-            { id: 'si_base', price: { id: 'price_pro', lookup_key: 'pro-monthly', metadata: { plan_code: 'pro' } },
-              current_period_start: unix(PERIOD.start), current_period_end: unix(PERIOD.end) },
-            { id: 'si_inbox', price: { id: 'price_inbox', lookup_key: null, metadata: { agent: 'inbox' } },
-              current_period_start: unix(PERIOD.start), current_period_end: unix(PERIOD.end) },
-          ],
-        },
-        ...overrides,
-      },
-    },
-  };
+  return stripeSubscriptionEvent({
+    type: type as StripeSubscriptionEventSeed['type'],
+    customer,
+    period: PERIOD,
+    items: PLAN_AND_INBOX_ITEMS,
+    overrides,
+  });
 }
 
 function deliver(event: unknown, secret = SECRET) {

@@ -5,3 +5,4 @@ export * from './fault-proxy';
 export * from './app-process';
 export * from './stripe-test-server';
 export * from './eventually';
+export * from './stripe-events';
