@@ -7,7 +7,7 @@ import { AppProcess, StripeTestServer, freePort } from '@metering/testing';
 import { createUsageClient, createUsageDataSource, runMigrationsWithLock } from '@metering/usage';
 import type { UsageClient } from '@metering/usage';
 import type { Redis } from 'ioredis';
-import { ProcessMemory, cpuSeconds, findAppProcess } from './process-memory';
+import { ProcessMemory, cpuSeconds, findAppProcess, serverCpuSeconds } from './process-memory';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const BENCH_JWT_SECRET = 'bench-secret-that-is-at-least-32-characters-long';
@@ -116,6 +116,25 @@ export class BenchEnvironment {
   /** CPU seconds both apps have used since they started. */
   cpuSeconds(): { api: number; worker: number } {
     return { api: cpuSeconds(this.apiMemory.pid), worker: cpuSeconds(this.workerMemory.pid) };
+  }
+
+  /**
+   * Starts measuring the CPU of every process the workload runs on (apps, Postgres, Redis, this
+   * process with the baselines' children); `perUnit(n)` reports microseconds of CPU per unit of
+   * work, e.g. `api 12, worker 80, postgres 40, redis 60, bench 50, total 242`.
+   */
+  cpuMeter(): { perUnit(units: number): string } {
+    const apps = new Set([this.apiMemory.pid, this.workerMemory.pid]);
+    const snapshot = (): Record<string, number> => ({ ...this.cpuSeconds(), ...serverCpuSeconds(apps) });
+    const before = snapshot();
+    return {
+      perUnit: (units) => {
+        const after = snapshot();
+        const parts = Object.keys(before).map((name) => [name, ((after[name]! - before[name]!) * 1e6) / Math.max(units, 1)] as const);
+        const total = parts.reduce((sum, [, us]) => sum + us, 0);
+        return [...parts, ['total', total] as const].map(([name, us]) => `${name} ${Math.round(us)}`).join(', ');
+      },
+    };
   }
 
   resetMemory(): void {

@@ -105,3 +105,56 @@ export function cpuSeconds(pid: number): number {
     return 0;
   }
 }
+
+/** utime, stime, cutime and cstime (fields 14-17 of stat(5)): a process's CPU and its reaped children's. */
+function statTicks(pid: number): { own: number; children: number; ppid: number; comm: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { own: Number(fields[11]) + Number(fields[12]), children: Number(fields[13]) + Number(fields[14]), ppid: Number(fields[1]), comm };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds used so far by the local Postgres and Redis servers (every process of theirs, plus
+ * the children Postgres has reaped: finished backends), and by this process with its descendants
+ * (the baselines' child processes, live or finished) except the `exclude`d ones (the apps, which
+ * are measured on their own). Servers that are not local processes read as 0.
+ */
+export function serverCpuSeconds(exclude: ReadonlySet<number>): { postgres: number; redis: number; bench: number } {
+  const ticks = { postgres: 0, redis: 0 };
+  const postgresPids = new Set<number>();
+  const stats = new Map<number, NonNullable<ReturnType<typeof statTicks>>>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = statTicks(Number(entry));
+    if (!stat) continue;
+    stats.set(Number(entry), stat);
+    if (stat.comm === 'postgres') postgresPids.add(Number(entry));
+  }
+  for (const [pid, stat] of stats) {
+    if (stat.comm === 'redis-server') ticks.redis += stat.own + stat.children;
+    if (postgresPids.has(pid)) {
+      // The postmaster (parent not a postgres process) also carries its reaped backends' CPU.
+      ticks.postgres += stat.own + (postgresPids.has(stat.ppid) ? 0 : stat.children);
+    }
+  }
+  // A child that exits between two readings moves from `own` (live) to its parent's `children`.
+  const isDescendant = (pid: number): boolean => {
+    for (let stat = stats.get(pid); stat; stat = stats.get(stat.ppid)) if (stat.ppid === process.pid) return true;
+    return false;
+  };
+  let bench = 0;
+  for (const [pid, stat] of stats) {
+    if (pid === process.pid) bench += stat.own + stat.children;
+    else if (!exclude.has(pid) && isDescendant(pid)) bench += stat.own;
+  }
+  return {
+    postgres: ticks.postgres / CLOCK_TICKS_PER_SECOND,
+    redis: ticks.redis / CLOCK_TICKS_PER_SECOND,
+    bench: bench / CLOCK_TICKS_PER_SECOND,
+  };
+}

@@ -13,6 +13,7 @@ export async function bulkEventRate(ctx: ScenarioContext, count: number, tenantI
   const jobs = Math.ceil(count / EVENTS_PER_JOB);
   const started = Date.now();
   await runPool(jobs, JOBS_IN_FLIGHT, (j) => env.usageClient.trackMany(jobEvents('bulk', tenantIds, j, count)));
+  ctx.log(`  enqueued in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const done = await waitForCounterSum(env.db, count, 120_000);
   return count / ((done - started) / 1000);
 }
@@ -37,11 +38,15 @@ export const ingestBulkScenario: Scenario = {
     const jobs = Math.ceil(count / EVENTS_PER_JOB);
     const rawEvents = Array.from({ length: jobs }, (_, j) => jobEvents('raw', tenantIds, j, count)).flat();
     ctx.log(`baseline: ${count} events, raw pg transactions of ${EVENTS_PER_JOB}`);
+    let cpu = ctx.env.cpuMeter();
     const baseline = await rawBulkInsertRate(ctx.env.databaseUrl, rawEvents, period, EVENTS_PER_JOB);
+    ctx.log(`  CPU us per event: ${cpu.perUnit(count)}`);
     const rawCheck = await verifyCountedExactly(db, count);
     await db.query('TRUNCATE usage_events, usage_counters');
     ctx.log(`project: ${jobs} track-events jobs of ${EVENTS_PER_JOB}`);
+    cpu = ctx.env.cpuMeter();
     const project = await bulkEventRate(ctx, count, tenantIds);
+    ctx.log(`  CPU us per event: ${cpu.perUnit(count)}`);
     ctx.shared.set('ingest-bulk.project', project);
     const check = await verifyCountedExactly(db, count);
     const ratio = project / baseline;

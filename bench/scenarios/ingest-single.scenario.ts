@@ -31,6 +31,7 @@ async function noopJobRate(ctx: ScenarioContext, count: number, tenantIds: strin
       };
       await queue.add(JOBS.trackEvent, data, { jobId: trackEventJobId(event.tenantId, event.idempotencyKey!) });
     });
+    ctx.log(`  enqueued in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     while ((await queue.getCompletedCount()) < count) await new Promise((resolve) => setTimeout(resolve, 10));
     return count / ((Date.now() - started) / 1000);
   } finally {
@@ -45,6 +46,7 @@ export async function singleEventRate(ctx: ScenarioContext, count: number, tenan
   const { env } = ctx;
   const started = Date.now();
   await runPool(count, PRODUCER_CONCURRENCY, (i) => env.usageClient.track(benchEvent('single', tenantIds, i)));
+  ctx.log(`  enqueued in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const done = await waitForCounterSum(env.db, count, 120_000);
   return count / ((done - started) / 1000);
 }
@@ -57,9 +59,13 @@ export const ingestSingleScenario: Scenario = {
     await resetData(ctx.env.db);
     const { tenantIds } = await seedTenants(ctx.env.db, ctx.sizes.ingestTenants);
     ctx.log(`baseline: ${count} no-op BullMQ jobs`);
+    let cpu = ctx.env.cpuMeter();
     const baseline = await noopJobRate(ctx, count, tenantIds);
+    ctx.log(`  CPU us per job: ${cpu.perUnit(count)}`);
     ctx.log(`project: ${count} track-event jobs`);
+    cpu = ctx.env.cpuMeter();
     const project = await singleEventRate(ctx, count, tenantIds);
+    ctx.log(`  CPU us per event: ${cpu.perUnit(count)}`);
     ctx.shared.set('ingest-single.project', project);
     const ratio = project / baseline;
     return {

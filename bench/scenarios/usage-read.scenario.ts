@@ -47,19 +47,21 @@ export const usageReadScenario: Scenario = {
     const port = await freePort();
     const bare = await new ChildScript('bench/baselines/bare-express.server.ts', { PORT: String(port) }).start();
     let baseline: AutocannonResult;
+    let baselineCpu: ReturnType<typeof env.cpuMeter> | undefined;
     try {
       ctx.log(`baseline: bare Express JSON route, ${connections} connections, ${seconds} s`);
       await load(`http://127.0.0.1:${port}/json`, connections, WARM_UP_SECONDS);
+      baselineCpu = env.cpuMeter();
       baseline = await load(`http://127.0.0.1:${port}/json`, connections, seconds);
     } finally {
       await bare.stop();
     }
+    ctx.log(`  CPU us per request: ${baselineCpu!.perUnit(baseline.requests.total)}`);
     ctx.log(`project: GET /api/v1/usage across ${tenantIds.length} tenants, ${connections} connections, ${seconds} s`);
     await load(`${env.apiUrl}/api/v1/usage`, connections, WARM_UP_SECONDS, tokens);
-    const cpuBefore = env.cpuSeconds().api;
+    const cpu = env.cpuMeter();
     const project = await load(`${env.apiUrl}/api/v1/usage`, connections, seconds, tokens);
-    const apiCpuMs = ((env.cpuSeconds().api - cpuBefore) * 1000) / Math.max(project.requests.total, 1);
-    ctx.log(`api CPU per request: ${apiCpuMs.toFixed(2)} ms`);
+    ctx.log(`  CPU us per request: ${cpu.perUnit(project.requests.total)}`);
 
     // Spot check: what the API answers is what the counters say.
     const wrong: string[] = [];

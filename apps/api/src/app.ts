@@ -40,10 +40,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use(requestIdMiddleware, httpMetricsMiddleware, securityHeaders(config.env === 'production'));
   app.use(corsForWebOrigin(config.api.webOrigin));
 
-  // Body parsers are per route (see each router), never global.
-  app.use(healthRouter({ dataSource, redis, isShuttingDown: deps.isShuttingDown }));
-  app.use(metricsRouter());
-  app.use(docsRouter());
+  // Body parsers are per route (see each router), never global. The busiest routes (usage reads,
+  // event ingest) are mounted first: every router before them is walked on each of their requests.
   app.use(
     usageRouter({
       usageService: new UsageService(dataSource, { trialLimits: config.usage.trialLimits, clock: deps.clock }),
@@ -59,6 +57,9 @@ export function createApp(deps: ApiDeps): Express {
       rateLimit: limiter('ingest', config.api.ingestRateLimitPerMinute),
     }),
   );
+  app.use(healthRouter({ dataSource, redis, isShuttingDown: deps.isShuttingDown }));
+  app.use(metricsRouter());
+  app.use(docsRouter());
   // Authenticated by Stripe's signature over the raw body, which this router reads itself.
   app.use(
     stripeWebhooksRouter({
