@@ -70,7 +70,7 @@ export async function waitForCounterSum(db: DataSource, expected: number, timeou
     const total = await counterSum(db);
     if (total >= expected) return Date.now();
     if (Date.now() > deadline) throw new Error(`counters reached ${total} of ${expected} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, Number(process.env.POLL_MS ?? 10)));
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 

@@ -65,6 +65,17 @@ describe('documentation and headers', () => {
     expect(allowed.headers['access-control-allow-origin']).toBe(config.api.webOrigin);
     const other = await request(app).get('/health/live').set('Origin', 'https://evil.example.com');
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    expect(other.headers.vary).toBe('Origin');
+    // A cross-origin GET from the page can read the rate-limit and request-id headers.
+    const page = await request(app).get('/health/live').set('Origin', config.api.webOrigin);
+    expect(page.headers['access-control-allow-origin']).toBe(config.api.webOrigin);
+    expect(page.headers['access-control-expose-headers']).toBe('X-Request-Id,RateLimit,RateLimit-Policy,Retry-After');
+    expect(page.headers.vary).toBe('Origin');
+    // Without an Origin header it is not a CORS request: no CORS headers, but still Vary: Origin.
+    const sameOrigin = await request(app).get('/health/live');
+    expect(sameOrigin.headers['access-control-allow-origin']).toBeUndefined();
+    expect(sameOrigin.headers['access-control-expose-headers']).toBeUndefined();
+    expect(sameOrigin.headers.vary).toBe('Origin');
   });
 
   it("echoes a caller's X-Request-Id and creates one otherwise", async () => {

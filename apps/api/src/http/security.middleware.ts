@@ -55,14 +55,27 @@ function staticHeaders(middleware: RequestHandler): Array<[string, string]> {
   return headers;
 }
 
-/** CORS for the billing page's origin only (credentials are bearer tokens, not cookies). */
+/**
+ * CORS for the billing page's origin only (credentials are bearer tokens, not cookies). A request
+ * without an Origin header is not a CORS request (browsers send Origin on every cross-origin
+ * request and preflight), so it only gets `Vary: Origin`, which keeps shared caches from serving
+ * its answer to a cross-origin caller, and skips the cors package's per-request work.
+ */
 export function corsForWebOrigin(webOrigin: string): RequestHandler {
   const origins = webOrigin.split(',').map((origin) => origin.trim()).filter(Boolean);
-  return cors({
+  const handler = cors({
     origin: origins,
     methods: ['GET', 'POST', 'OPTIONS'],
     allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
     exposedHeaders: ['X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'Retry-After'],
     maxAge: 600,
   });
+  return (req, res, next) => {
+    if (req.headers.origin !== undefined || req.method === 'OPTIONS') {
+      handler(req, res, next);
+      return;
+    }
+    res.setHeader('Vary', 'Origin');
+    next();
+  };
 }

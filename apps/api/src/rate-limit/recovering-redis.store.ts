@@ -10,6 +10,10 @@ const rejected = (promise: Promise<unknown> | undefined): Promise<boolean> =>
  * the limiter never works again. This store reloads the scripts once Redis answers again.
  */
 export class RecoveringRedisStore extends RedisStore {
+  // Set once a call succeeded with the current script promise: the common case then skips the
+  // extra promise per request. Any failure clears it, so a later call checks the scripts again.
+  private incrementScriptOk = false;
+
   constructor(redis: Redis, prefix: string) {
     super({
       prefix,
@@ -18,8 +22,15 @@ export class RecoveringRedisStore extends RedisStore {
   }
 
   override async increment(key: string): ReturnType<RedisStore['increment']> {
-    if (await rejected(this.incrementScriptSha)) this.incrementScriptSha = this.loadIncrementScript();
-    return super.increment(key);
+    if (!this.incrementScriptOk && (await rejected(this.incrementScriptSha))) this.incrementScriptSha = this.loadIncrementScript();
+    try {
+      const result = await super.increment(key);
+      this.incrementScriptOk = true;
+      return result;
+    } catch (error) {
+      this.incrementScriptOk = false;
+      throw error;
+    }
   }
 
   override async get(key: string): ReturnType<RedisStore['get']> {
