@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { parseTrackEvent } from '@metering/usage';
+import { parseTrackEventFully } from '../src/dto/track-event.dto';
 
 const event = { agent: 'inbox', action_type: 'email_processed', resource_id: 'msg-1' };
 const deep = (levels: number): unknown => JSON.parse(`${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`);
@@ -27,5 +29,69 @@ describe('parseTrackEvent', () => {
       errors: [{ field: 'metadata', message: 'metadata must not nest deeper than 8 levels' }],
     });
     expect(parseTrackEvent({ ...event, resource_id: deep(100_000) })).toMatchObject({ ok: false, errors: [{ field: 'resource_id' }, { field: 'resource_id' }] });
+  });
+});
+
+describe('parseTrackEvent fast path', () => {
+  // Values near every rule's edges: lengths, Unicode that class-validator counts differently,
+  // NUL, numbers that are not integers, dates that are almost ISO-8601, unknown keys.
+  const text = fc.oneof(
+    fc.string({ maxLength: 4 }),
+    fc.string({ unit: 'grapheme', maxLength: 3 }),
+    fc.string({ unit: 'binary', maxLength: 3 }),
+    fc.constantFrom('', 'a', '\u0000', '\ufe0f', '\ufe0e', 'a\ufe0f', '\ud83d\ude00', '\ud800', 'x'.repeat(200), 'x'.repeat(201), 'x'.repeat(255), 'x'.repeat(256)),
+    fc.integer({ min: 0, max: 300 }).map((n) => 'y'.repeat(n)),
+  );
+  const anyValue = fc.oneof(text, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constant({}), fc.constant([]));
+  // Mostly plausible values, so that valid events (the fast path's acceptances) are common.
+  const field = <T>(valid: fc.Arbitrary<T>) =>
+    fc.option(fc.oneof({ arbitrary: valid, weight: 6 }, { arbitrary: anyValue, weight: 1 }), { nil: undefined, freq: 3 });
+  const pair = fc.oneof(
+    { arbitrary: fc.constantFrom(['inbox', 'email_processed'], ['invoice', 'invoice_detected'], ['meeting', 'meeting_prep']), weight: 6 },
+    { arbitrary: fc.tuple(fc.oneof(fc.constantFrom('inbox', 'Inbox', ''), anyValue), fc.oneof(fc.constantFrom('meeting_prep', 'email_sent'), anyValue)), weight: 1 },
+  );
+  const arbitraryEvent = fc
+    .record(
+      {
+        pair,
+        resource_id: fc.option(fc.oneof({ arbitrary: text, weight: 6 }, { arbitrary: anyValue, weight: 1 }), { nil: undefined, freq: 10 }),
+        quantity: field(fc.oneof(fc.integer({ min: -2, max: 1_000_002 }), fc.constantFrom(1, 1.5, 1e6, 1e6 + 1, Number.NaN, Infinity))),
+        idempotency_key: field(text),
+        occurred_at: field(
+          fc.oneof(
+            fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+            fc.constantFrom('2026-11-29T10:00:00Z', '2026-11-29 10:00:00Z', '2026-02-30T10:00:00Z', '2026-11-29T10:00:00+01:00', '2026-11-29', 'yesterday'),
+          ),
+        ),
+        metadata: field(fc.oneof(fc.dictionary(text, anyValue, { maxKeys: 3 }), fc.constant({ a: 'x\u0000' }), fc.constant({ b: '\udc00' }))),
+        extra: fc.option(anyValue, { nil: undefined, freq: 10 }),
+      },
+      { requiredKeys: ['pair'] },
+    )
+    .map(({ pair: [agent, action_type], ...rest }) =>
+      Object.fromEntries(Object.entries({ agent, action_type, ...rest }).filter(([, value]) => value !== undefined)),
+    );
+
+  it('accepts exactly what the full class-validator check accepts, with the same result', () => {
+    let valid = 0;
+    fc.assert(
+      fc.property(arbitraryEvent, (event) => {
+        const full = parseTrackEventFully(event, 'events[0].');
+        if (full.ok) valid += 1;
+        expect(parseTrackEvent(event, 'events[0].')).toEqual(full);
+      }),
+      { numRuns: 10_000 },
+    );
+    // Enough valid events that the fast path's acceptances were really compared.
+    expect(valid).toBeGreaterThan(200);
+  });
+
+  it('takes the fast path for a plain event (and the full check agrees)', () => {
+    const plain = { ...event, quantity: 3, idempotency_key: 'k-1', occurred_at: '2026-11-29T10:00:00.000Z', metadata: { thread: 't-9' } };
+    expect(parseTrackEvent(plain)).toEqual({
+      ok: true,
+      event: { agent: 'inbox', actionType: 'email_processed', resourceId: 'msg-1', quantity: 3, idempotencyKey: 'k-1', occurredAt: '2026-11-29T10:00:00.000Z', metadata: { thread: 't-9' } },
+    });
+    expect(parseTrackEventFully(plain)).toEqual(parseTrackEvent(plain));
   });
 });
