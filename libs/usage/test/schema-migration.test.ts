@@ -57,18 +57,30 @@ async function constraints(table: string): Promise<Record<string, string>> {
   return Object.fromEntries(rows.map((r) => [r.conname, r.def]));
 }
 
+async function columnNames(table: string): Promise<string[]> {
+  const rows: Array<{ column_name: string }> = await dataSource.query(
+    `SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position`,
+    [table],
+  );
+  return rows.map((row) => row.column_name);
+}
+
 describe('schema migration', () => {
   it('creates every table, key, check and index, reverts cleanly and applies again', async () => {
     expect(await runMigrationsWithLock(dataSource)).toEqual(ALL);
     expect(await tables()).toEqual(TABLES);
 
     const eventIndexes = await indexes('usage_events');
-    expect(eventIndexes.idx_usage_events_idempotency).toMatch(/UNIQUE INDEX .* \(tenant_id, idempotency_key\)/);
+    // The exactly-once key is the primary key; there is no surrogate id.
+    expect(eventIndexes.pk_usage_events).toMatch(/UNIQUE INDEX .* \(tenant_id, idempotency_key\)/);
+    expect(Object.keys(eventIndexes).sort()).toEqual(['idx_usage_events_tenant_agent', 'pk_usage_events']);
+    expect(await columnNames('usage_events')).not.toContain('id');
     expect(eventIndexes.idx_usage_events_tenant_agent).toMatch(/\(tenant_id, agent, period_start\) INCLUDE \(quantity\)/);
     expect((await indexes('usage_counters')).idx_usage_counters_tenant_period).toMatch(/\(tenant_id, period_start\)/);
 
     const eventChecks = await constraints('usage_events');
     expect(eventChecks.chk_usage_events_quantity).toBe('CHECK ((quantity > 0))');
+    expect(eventChecks.pk_usage_events).toBe('PRIMARY KEY (tenant_id, idempotency_key)');
     expect(eventChecks.fk_usage_events_tenant).toMatch(/FOREIGN KEY \(tenant_id\) REFERENCES tenants\(id\)/);
     const counterChecks = await constraints('usage_counters');
     expect(counterChecks.chk_usage_counters_count).toBe('CHECK ((count >= 0))');
@@ -101,17 +113,35 @@ describe('schema migration', () => {
     expect(await tables()).toEqual(TABLES);
   });
 
-  it('reverts the latest migration alone, leaving the earlier schema intact', async () => {
-    const column = async (): Promise<number> =>
-      (await dataSource.query(
-        `SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'subscriptions' AND column_name = 'stripe_event_created_at'`,
-      ))[0].n;
-    expect(await column()).toBe(1);
+  it('reverts the latest migrations one at a time, leaving the earlier schema intact', async () => {
+    const stripeEventColumn = async (): Promise<boolean> => (await columnNames('subscriptions')).includes('stripe_event_created_at');
+    expect(await columnNames('usage_events')).not.toContain('id');
+    // Stored events survive both directions.
+    const [{ id: tenantId }] = await dataSource.query(`INSERT INTO tenants (name) VALUES ('migrating') RETURNING id`);
+    await dataSource.query(
+      `INSERT INTO usage_events (tenant_id, agent, action_type, resource_id, quantity, idempotency_key, occurred_at, period_start)
+       VALUES ($1, 'inbox', 'email_processed', 'r-1', 2, 'k-1', now(), date_trunc('month', now()))`,
+      [tenantId],
+    );
+    const storedKeys = async (): Promise<string[]> =>
+      (await dataSource.query(`SELECT idempotency_key FROM usage_events WHERE tenant_id = $1`, [tenantId])).map((r: { idempotency_key: string }) => r.idempotency_key);
+
+    // UsageEventsNaturalKey down: the uuid id is the primary key again, the key a unique index.
     await dataSource.undoLastMigration({ transaction: 'each' });
-    expect(await column()).toBe(0);
+    expect((await constraints('usage_events')).usage_events_pkey).toBe('PRIMARY KEY (id)');
+    expect((await indexes('usage_events')).idx_usage_events_idempotency).toMatch(/UNIQUE INDEX .* \(tenant_id, idempotency_key\)/);
+    expect(await storedKeys()).toEqual(['k-1']);
+    expect((await dataSource.query(`SELECT count(*)::int AS n FROM usage_events WHERE id IS NULL`))[0].n).toBe(0);
+    expect(await stripeEventColumn()).toBe(true);
+
+    await dataSource.undoLastMigration({ transaction: 'each' });
+    expect(await stripeEventColumn()).toBe(false);
     expect(await tables()).toEqual(TABLES);
-    expect(await runMigrationsWithLock(dataSource)).toEqual([ALL[ALL.length - 1]]);
-    expect(await column()).toBe(1);
+
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-2));
+    expect(await stripeEventColumn()).toBe(true);
+    expect((await constraints('usage_events')).pk_usage_events).toBe('PRIMARY KEY (tenant_id, idempotency_key)');
+    expect(await storedKeys()).toEqual(['k-1']);
   });
 
   it('lets several processes migrate at once: one applies, the others find nothing to do', async () => {

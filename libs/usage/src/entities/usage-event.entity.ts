@@ -1,13 +1,13 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 import type { ActionType, AgentType } from '../domain/agent-type';
 
-/** One accepted unit (or units) of agent work. Never updated, never deleted. */
+/**
+ * One accepted unit (or units) of agent work. Never updated, never deleted. Identified by its
+ * tenant and idempotency key: that key is the exactly-once guarantee.
+ */
 @Entity({ name: 'usage_events' })
 export class UsageEvent {
-  @PrimaryGeneratedColumn('uuid')
-  id!: string;
-
-  @Column({ name: 'tenant_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'tenant_id', type: 'uuid' })
   tenantId!: string;
 
   @Column({ type: 'varchar', length: 16 })
@@ -22,7 +22,7 @@ export class UsageEvent {
   @Column({ type: 'integer' })
   quantity!: number;
 
-  @Column({ name: 'idempotency_key', type: 'varchar', length: 255 })
+  @PrimaryColumn({ name: 'idempotency_key', type: 'varchar', length: 255 })
   idempotencyKey!: string;
 
   @Column({ type: 'jsonb', default: () => "'{}'::jsonb" })

@@ -5,14 +5,19 @@
  *    counter row once per batch, not once per event;
  * 3. upsert those sums into the counters in a fixed order.
  * Returns the inserted keys and the counters' new values.
+ *
+ * The events arrive as ONE json array of objects keyed by the column names below: JSON.stringify
+ * costs the worker a fraction of what ten Postgres array literals cost to build and escape, and
+ * Postgres reads it in C. Values were validated before (no NUL, well-formed Unicode), so json
+ * carries them exactly.
  */
 export const COMMIT_EVENTS_SQL = `
 WITH input AS (
   SELECT *
-    FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::int[], $6::varchar[],
-                $7::jsonb[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[])
-      AS t(tenant_id, agent, action_type, resource_id, quantity, idempotency_key,
-           metadata, occurred_at, period_start, period_end)
+    FROM json_to_recordset($1::json)
+      AS t(tenant_id uuid, agent varchar, action_type varchar, resource_id varchar, quantity int,
+           idempotency_key varchar, metadata jsonb, occurred_at timestamptz, period_start timestamptz,
+           period_end timestamptz)
 ), inserted AS (
   INSERT INTO usage_events
          (tenant_id, agent, action_type, resource_id, quantity, idempotency_key, metadata, occurred_at, period_start)

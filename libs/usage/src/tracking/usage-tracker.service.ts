@@ -130,8 +130,21 @@ export class UsageTracker {
         : this.billingStates
           ? await this.billingStates.load(this.dataSource, tenantIds, now.getTime())
           : await loadTenantBillingStates(this.dataSource, tenantIds);
+    // Events of one job usually share their occurred_at (the enqueue time): parse each text once.
+    const instants = new Map<string, Date>();
+    const instantOf = (value: Date | string | undefined): Date => {
+      if (value === undefined) return now;
+      if (value instanceof Date) return value;
+      let instant = instants.get(value);
+      if (instant === undefined) {
+        instant = new Date(value);
+        instants.set(value, instant);
+      }
+      return instant;
+    };
     return inputs.map((input) => {
-      const fieldErrors = this.check(input, now);
+      const occurredAt = instantOf(input.occurredAt);
+      const fieldErrors = this.check(input, now, occurredAt);
       if (fieldErrors.length > 0) return this.reject(input, new ValidationFailedError(fieldErrors));
       const state = states.get(input.tenantId);
       if (!state) return this.reject(input, new TenantNotFoundError(input.tenantId));
@@ -139,7 +152,6 @@ export class UsageTracker {
       if (!METERED_STATUSES.includes(state.status)) {
         return this.reject(input, new SubscriptionInactiveError(input.tenantId, state.status));
       }
-      const occurredAt = input.occurredAt === undefined ? now : new Date(input.occurredAt);
       const period = periodContaining(state.period, state.anchorDay, occurredAt);
       return {
         tenantId: input.tenantId,
@@ -170,18 +182,22 @@ export class UsageTracker {
     const rows = [...unique.values()].sort(
       (a, b) => compare(a.tenantId, b.tenantId) || compare(a.idempotencyKey, b.idempotencyKey),
     );
-    const [result]: CommitRow[] = await this.dataSource.query(COMMIT_EVENTS_SQL, [
-      rows.map((e) => e.tenantId),
-      rows.map((e) => e.agent),
-      rows.map((e) => e.actionType),
-      rows.map((e) => e.resourceId),
-      rows.map((e) => e.quantity),
-      rows.map((e) => e.idempotencyKey),
-      rows.map((e) => JSON.stringify(e.metadata)),
-      rows.map((e) => e.occurredAt.toISOString()),
-      rows.map((e) => e.periodStart.toISOString()),
-      rows.map((e) => e.periodEnd.toISOString()),
-    ]);
+    const isoOf = isoStrings();
+    const input = JSON.stringify(
+      rows.map((e) => ({
+        tenant_id: e.tenantId,
+        agent: e.agent,
+        action_type: e.actionType,
+        resource_id: e.resourceId,
+        quantity: e.quantity,
+        idempotency_key: e.idempotencyKey,
+        metadata: e.metadata,
+        occurred_at: isoOf(e.occurredAt),
+        period_start: isoOf(e.periodStart),
+        period_end: isoOf(e.periodEnd),
+      })),
+    );
+    const [result]: CommitRow[] = await this.dataSource.query(COMMIT_EVENTS_SQL, [input]);
     const recorded = new Set(result!.recorded.map(([tenantId, key]) => `${tenantId}\u0000${key}`));
     const claimed = new Set<string>();
     const results = events.map((event): TrackResult => {
@@ -204,7 +220,7 @@ export class UsageTracker {
     };
   }
 
-  private check(input: TrackEventInput, now: Date): FieldError[] {
+  private check(input: TrackEventInput, now: Date, occurredAt: Date): FieldError[] {
     const errors: FieldError[] = [];
     if (!UUID.test(String(input.tenantId))) errors.push({ field: 'tenant_id', message: 'tenant_id must be a UUID' });
     if (!isAgentType(input.agent)) {
@@ -224,7 +240,7 @@ export class UsageTracker {
       errors.push({ field: 'idempotency_key', message: 'idempotency_key must be 1 to 255 characters' });
     }
     if (input.occurredAt !== undefined) {
-      const timeError = occurredAtError(new Date(input.occurredAt), now, this.options.window);
+      const timeError = occurredAtError(occurredAt, now, this.options.window);
       if (timeError) errors.push(timeError);
     }
     return errors;
@@ -238,8 +254,13 @@ export class UsageTracker {
 
   private observe(results: readonly TrackResult[]): void {
     const debug = this.options.logger.isDebugEnabled();
+    // One metric update per (agent, outcome) of the batch, not one per event.
+    const tally = new Map<string, { agent: AgentType; outcome: TrackOutcome; count: number }>();
     for (const result of results) {
-      eventsTotal.inc({ agent: result.agent, outcome: result.outcome });
+      const key = `${result.agent}:${result.outcome}`;
+      const entry = tally.get(key);
+      if (entry) entry.count += 1;
+      else tally.set(key, { agent: result.agent, outcome: result.outcome, count: 1 });
       if (debug) {
         this.options.logger.debug('usage event tracked', {
           tenantId: result.tenantId,
@@ -248,7 +269,22 @@ export class UsageTracker {
         });
       }
     }
+    for (const { agent, outcome, count } of tally.values()) eventsTotal.inc({ agent, outcome }, count);
   }
+}
+
+/** toISOString, remembered per instant: a batch's events share a few periods and enqueue times. */
+function isoStrings(): (date: Date) => string {
+  const seen = new Map<number, string>();
+  return (date) => {
+    const time = date.getTime();
+    let iso = seen.get(time);
+    if (iso === undefined) {
+      iso = date.toISOString();
+      seen.set(time, iso);
+    }
+    return iso;
+  };
 }
 
 function compare(a: string, b: string): number {
