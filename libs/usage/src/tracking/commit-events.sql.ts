@@ -4,7 +4,8 @@
  * 2. sum what was actually inserted per (tenant, agent, period) -- hot tenants touch each
  *    counter row once per batch, not once per event;
  * 3. upsert those sums into the counters in a fixed order.
- * Returns the inserted keys and the counters' new values.
+ * Returns the keys that were NOT inserted (already stored: usually none, so the answer stays small)
+ * and each moved counter as [tenant_id, agent, period_start ms, period_end ms, count, added].
  *
  * The events arrive as ONE json array of objects keyed by the column names below: JSON.stringify
  * costs the worker a fraction of what ten Postgres array literals cost to build and escape, and
@@ -44,9 +45,12 @@ WITH input AS (
   RETURNING tenant_id, agent, period_start, period_end, count
 )
 SELECT
-  (SELECT coalesce(json_agg(json_build_array(tenant_id, idempotency_key)), '[]'::json) FROM inserted) AS recorded,
-  (SELECT coalesce(json_agg(json_build_object(
-            'tenant_id', c.tenant_id, 'agent', c.agent, 'period_start', c.period_start,
-            'period_end', c.period_end, 'count', c.count, 'added', a.quantity)), '[]'::json)
+  (SELECT coalesce(json_agg(json_build_array(d.tenant_id, d.idempotency_key)), '[]'::json)
+     FROM (SELECT tenant_id, idempotency_key FROM input
+           EXCEPT ALL
+           SELECT tenant_id, idempotency_key FROM inserted) d) AS duplicates,
+  (SELECT coalesce(json_agg(json_build_array(
+            c.tenant_id, c.agent, (extract(epoch FROM c.period_start) * 1000)::bigint,
+            (extract(epoch FROM c.period_end) * 1000)::bigint, c.count, a.quantity)), '[]'::json)
      FROM counted c JOIN added a USING (tenant_id, agent, period_start)) AS counters
 `;

@@ -79,8 +79,10 @@ const eventsTotal = counter({
 });
 
 interface CommitRow {
-  recorded: Array<[string, string]>;
-  counters: Array<{ tenant_id: string; agent: AgentType; period_start: string; period_end: string; count: number; added: number }>;
+  /** [tenant_id, idempotency_key] of sent events that were already stored. */
+  duplicates: Array<[string, string]>;
+  /** [tenant_id, agent, period_start ms, period_end ms, count, added] of each moved counter. */
+  counters: Array<[string, AgentType, number | string, number | string, number | string, number | string]>;
 }
 
 /**
@@ -172,16 +174,14 @@ export class UsageTracker {
   /** Writes prepared events and their counter increments in one atomic statement. */
   async commit(events: readonly PreparedEvent[]): Promise<TrackBatchResult> {
     if (events.length === 0) return { results: [], counters: [] };
-    // The first occurrence of a key within the batch is the one inserted; later ones are duplicates.
-    const unique = new Map<string, PreparedEvent>();
-    for (const event of events) {
-      const key = `${event.tenantId}\u0000${event.idempotencyKey}`;
-      if (!unique.has(key)) unique.set(key, event);
-    }
     // A fixed order of unique-index and counter locks keeps concurrent batches from deadlocking.
-    const rows = [...unique.values()].sort(
-      (a, b) => compare(a.tenantId, b.tenantId) || compare(a.idempotencyKey, b.idempotencyKey),
-    );
+    // Sorted, a key repeated within the batch is adjacent: only its first occurrence is sent.
+    const sorted = [...events].sort((a, b) => compare(a.tenantId, b.tenantId) || compare(a.idempotencyKey, b.idempotencyKey));
+    const rows: PreparedEvent[] = [];
+    for (const event of sorted) {
+      const last = rows[rows.length - 1];
+      if (!last || last.tenantId !== event.tenantId || last.idempotencyKey !== event.idempotencyKey) rows.push(event);
+    }
     const isoOf = isoStrings();
     const input = JSON.stringify(
       rows.map((e) => ({
@@ -198,24 +198,20 @@ export class UsageTracker {
       })),
     );
     const [result]: CommitRow[] = await this.dataSource.query(COMMIT_EVENTS_SQL, [input]);
-    const recorded = new Set(result!.recorded.map(([tenantId, key]) => `${tenantId}\u0000${key}`));
-    const claimed = new Set<string>();
-    const results = events.map((event): TrackResult => {
-      const key = `${event.tenantId}\u0000${event.idempotencyKey}`;
-      const outcome: TrackOutcome = recorded.has(key) && !claimed.has(key) ? 'recorded' : 'duplicate';
-      claimed.add(key);
-      return { tenantId: event.tenantId, agent: event.agent, idempotencyKey: event.idempotencyKey, outcome };
-    });
+    const outcomes = outcomesOf(events, rows.length, result!.duplicates);
+    const results = events.map(
+      (event, index): TrackResult => ({ tenantId: event.tenantId, agent: event.agent, idempotencyKey: event.idempotencyKey, outcome: outcomes(index) }),
+    );
     this.observe(results);
     return {
       results,
-      counters: result!.counters.map((row) => ({
-        tenantId: row.tenant_id,
-        agent: row.agent,
-        periodStart: new Date(row.period_start),
-        periodEnd: new Date(row.period_end),
-        previousCount: Number(row.count) - Number(row.added),
-        count: Number(row.count),
+      counters: result!.counters.map(([tenantId, agent, periodStartMs, periodEndMs, count, added]) => ({
+        tenantId,
+        agent,
+        periodStart: new Date(Number(periodStartMs)),
+        periodEnd: new Date(Number(periodEndMs)),
+        previousCount: Number(count) - Number(added),
+        count: Number(count),
       })),
     };
   }
@@ -271,6 +267,24 @@ export class UsageTracker {
     }
     for (const { agent, outcome, count } of tally.values()) eventsTotal.inc({ agent, outcome }, count);
   }
+}
+
+/**
+ * Each event's outcome by its index: the first occurrence of a key in the batch is recorded unless
+ * Postgres already had it; later occurrences are duplicates. In the common case (no repeated key,
+ * nothing already stored) every event is recorded and no key is built.
+ */
+function outcomesOf(events: readonly PreparedEvent[], sentCount: number, stored: ReadonlyArray<[string, string]>): (index: number) => TrackOutcome {
+  if (sentCount === events.length && stored.length === 0) return () => 'recorded';
+  const keyOf = (tenantId: string, idempotencyKey: string): string => `${tenantId}\u0000${idempotencyKey}`;
+  const claimed = new Set(stored.map(([tenantId, key]) => keyOf(tenantId, key)));
+  const outcomes = events.map((event): TrackOutcome => {
+    const key = keyOf(event.tenantId, event.idempotencyKey);
+    if (claimed.has(key)) return 'duplicate';
+    claimed.add(key);
+    return 'recorded';
+  });
+  return (index) => outcomes[index]!;
 }
 
 /** toISOString, remembered per instant: a batch's events share a few periods and enqueue times. */
