@@ -40,6 +40,8 @@ export const ingestBulkScenario: Scenario = {
     ctx.log(`baseline: ${count} events, raw pg transactions of ${EVENTS_PER_JOB}`);
     let cpu = ctx.env.cpuMeter();
     const baseline = await rawBulkInsertRate(ctx.env.databaseUrl, rawEvents, period, EVENTS_PER_JOB);
+    // The baseline's backends exit with its pool; their CPU is readable once Postgres reaped them.
+    await new Promise((resolve) => setTimeout(resolve, 500));
     ctx.log(`  CPU us per event: ${cpu.perUnit(count)}`);
     const rawCheck = await verifyCountedExactly(db, count);
     await db.query('TRUNCATE usage_events, usage_counters');

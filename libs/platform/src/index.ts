@@ -4,7 +4,7 @@ export { EnvDto } from './config/env.dto';
 export { createLogger } from './logging/logger';
 export type { Logger, LoggerOptions } from './logging/logger';
 export { metricsRegistry, collectProcessMetrics, counter, gauge, histogram } from './metrics/registry';
-export { createDataSource } from './database/data-source';
+export { createDataSource, preparedQuery } from './database/data-source';
 export type { DataSourceOptions } from './database/data-source';
 export { closeRedis, createRedisConnection, waitForRedis } from './redis/redis-connection';
 export type { RedisRole } from './redis/redis-connection';

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { counter, systemClock } from '@metering/platform';
+import { counter, preparedQuery, systemClock } from '@metering/platform';
 import type { Clock, Logger } from '@metering/platform';
 import { AGENT_TYPES, isActionType, isAgentType } from '../domain/agent-type';
 import type { ActionType, AgentType } from '../domain/agent-type';
@@ -197,7 +197,7 @@ export class UsageTracker {
         period_end: isoOf(e.periodEnd),
       })),
     );
-    const [result]: CommitRow[] = await this.dataSource.query(COMMIT_EVENTS_SQL, [input]);
+    const [result] = await preparedQuery<CommitRow>(this.dataSource, 'usage-commit-events', COMMIT_EVENTS_SQL, [input]);
     const outcomes = outcomesOf(events, rows.length, result!.duplicates);
     const results = events.map(
       (event, index): TrackResult => ({ tenantId: event.tenantId, agent: event.agent, idempotencyKey: event.idempotencyKey, outcome: outcomes(index) }),
