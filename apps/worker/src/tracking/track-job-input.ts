@@ -22,7 +22,8 @@ export function trackInputsOf(job: Job): { inputs: TrackEventInput[]; enqueuedAt
   if (items.length === 0 || !items.every(isJobEvent)) {
     throw new UnrecoverableError(`job data is not a valid ${job.name} payload`);
   }
-  const fallbackOccurredAt = new Date(enqueuedAt).toISOString();
+  // One Date for the job's events: the tracker takes it as is (no ISO text to format and parse back).
+  const fallbackOccurredAt = new Date(enqueuedAt);
   const inputs = items.map(({ tenant_id, event }): TrackEventInput => ({
     tenantId: tenant_id,
     agent: event.agent,
