@@ -15,6 +15,8 @@ export interface BenchOptions {
 
 /** Per-scenario amounts for each size. */
 export interface BenchSizes {
+  /** Alternating baseline/project rounds of the ratio scenarios (the medians are compared). */
+  rounds: number;
   ingestEvents: number;
   ingestTenants: number;
   freshnessSeconds: number;
@@ -28,17 +30,19 @@ export interface BenchSizes {
 
 export const SIZES: Record<BenchSize, BenchSizes> = {
   default: {
+    rounds: 3,
     ingestEvents: 60_000,
     ingestTenants: 200,
     freshnessSeconds: 20,
     readTenants: 1_000,
-    readSeconds: 15,
+    readSeconds: 10,
     readConnections: 50,
     reconcileEvents: 1_000_000,
     reconcileTenants: 1_000,
     stripeTenants: 10_000,
   },
   quick: {
+    rounds: 1,
     ingestEvents: 5_000,
     ingestTenants: 50,
     freshnessSeconds: 4,

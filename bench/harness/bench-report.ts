@@ -26,8 +26,10 @@ export interface ScenarioResult {
   unit: string;
   baseline: { name: string; rate: number; latencyMs?: Latency };
   project: { rate: number; latencyMs?: Latency };
-  /** project rate / baseline rate. */
+  /** project rate / baseline rate (the medians, when measured in rounds). */
   ratio: number;
+  /** Each alternating round's rates, for the scenarios measured in rounds. */
+  rounds?: Array<{ baseline: number; project: number }>;
   peakRssMb: { api: number; worker: number };
   /** CPU seconds the api and worker used during the scenario (baselines included when they ran there). */
   cpuSeconds: { api: number; worker: number };

@@ -19,6 +19,7 @@ export const freshnessScenario: Scenario = {
   async run(ctx) {
     const { env } = ctx;
     await resetData(env.db);
+    await env.resetQueues();
     const { tenantIds } = await seedTenants(env.db, ctx.sizes.ingestTenants);
     let maxRate = ctx.shared.get('ingest-single.project');
     if (maxRate === undefined) {

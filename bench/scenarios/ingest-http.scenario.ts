@@ -36,6 +36,7 @@ export const ingestHttpScenario: Scenario = {
     const count = ctx.sizes.ingestEvents;
     const { db } = ctx.env;
     await resetData(db);
+    await ctx.env.resetQueues();
     const { tenantIds } = await seedTenants(db, ctx.sizes.ingestTenants);
     let baseline = ctx.shared.get('ingest-bulk.project');
     if (baseline === undefined) {

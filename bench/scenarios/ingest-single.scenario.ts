@@ -1,13 +1,30 @@
 import { Queue } from 'bullmq';
-import { JOBS, TRACK_JOB_OPTIONS, trackEventJobId } from '@metering/usage';
-import { benchEvent, resetData, runPool, seedTenants, verifyCountedExactly, waitForCounterSum } from '../harness/bench-data';
+import { JOBS, QUEUES, TRACK_JOB_OPTIONS, trackEventJobId } from '@metering/usage';
+import { benchEvent, resetData, runPool, seedTenants, verifyCountedExactly } from '../harness/bench-data';
 import { ratioTarget } from '../harness/bench-report';
 import { ChildScript } from '../harness/child-script';
+import { measureRounds } from '../harness/rounds';
 import type { Scenario, ScenarioContext } from '../harness/scenario';
 
 /** Jobs the bench keeps in flight while enqueueing, for the baseline and the project alike. */
 export const PRODUCER_CONCURRENCY = 100;
 const WORKER_CONCURRENCY = 400;
+
+/**
+ * Polls (every 10 ms, the measurement's resolution) until `queue` holds `count` completed jobs and
+ * returns when that was seen. Both sides of ingest-single are timed this way: the project's
+ * worker completes a job only after the statement that counted its event committed (and the
+ * exact counts are verified afterwards), so "completed" is "committed" without polling Postgres.
+ */
+async function waitForCompletedJobs(queue: Queue, count: number, timeoutMs = 120_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const completed = await queue.getCompletedCount();
+    if (completed >= count) return Date.now();
+    if (Date.now() > deadline) throw new Error(`${completed} of ${count} jobs completed within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 /** N no-op jobs (same data, options and Redis) through a BullMQ worker process that does nothing. */
 async function noopJobRate(ctx: ScenarioContext, count: number, tenantIds: string[]): Promise<number> {
@@ -31,9 +48,7 @@ async function noopJobRate(ctx: ScenarioContext, count: number, tenantIds: strin
       };
       await queue.add(JOBS.trackEvent, data, { jobId: trackEventJobId(event.tenantId, event.idempotencyKey!) });
     });
-    ctx.log(`  enqueued in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    while ((await queue.getCompletedCount()) < count) await new Promise((resolve) => setTimeout(resolve, 10));
-    return count / ((Date.now() - started) / 1000);
+    return (count / ((await waitForCompletedJobs(queue, count)) - started)) * 1000;
   } finally {
     await worker.stop();
     await queue.obliterate({ force: true }).catch(() => undefined);
@@ -42,13 +57,18 @@ async function noopJobRate(ctx: ScenarioContext, count: number, tenantIds: strin
 }
 
 /** N single-event track jobs through the producer client into the running worker, until counted. */
-export async function singleEventRate(ctx: ScenarioContext, count: number, tenantIds: string[]): Promise<number> {
+export async function singleEventRate(ctx: ScenarioContext, count: number, tenantIds: string[], tag = 'single'): Promise<number> {
   const { env } = ctx;
-  const started = Date.now();
-  await runPool(count, PRODUCER_CONCURRENCY, (i) => env.usageClient.track(benchEvent('single', tenantIds, i)));
-  ctx.log(`  enqueued in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  const done = await waitForCounterSum(env.db, count, 120_000);
-  return count / ((done - started) / 1000);
+  // Emptied by env.resetQueues() before each round, so its completed count starts at 0.
+  const queue = new Queue(QUEUES.usageEvents, { connection: env.redis, prefix: env.queuePrefix });
+  try {
+    const before = await queue.getCompletedCount();
+    const started = Date.now();
+    await runPool(count, PRODUCER_CONCURRENCY, (i) => env.usageClient.track(benchEvent(tag, tenantIds, i)));
+    return (count / ((await waitForCompletedJobs(queue, before + count)) - started)) * 1000;
+  } finally {
+    await queue.close();
+  }
 }
 
 export const ingestSingleScenario: Scenario = {
@@ -56,25 +76,35 @@ export const ingestSingleScenario: Scenario = {
   memoryTargets: { api: false, worker: true },
   async run(ctx) {
     const count = ctx.sizes.ingestEvents;
-    await resetData(ctx.env.db);
-    const { tenantIds } = await seedTenants(ctx.env.db, ctx.sizes.ingestTenants);
-    ctx.log(`baseline: ${count} no-op BullMQ jobs`);
-    let cpu = ctx.env.cpuMeter();
-    const baseline = await noopJobRate(ctx, count, tenantIds);
-    ctx.log(`  CPU us per job: ${cpu.perUnit(count)}`);
-    ctx.log(`project: ${count} track-event jobs`);
-    cpu = ctx.env.cpuMeter();
-    const project = await singleEventRate(ctx, count, tenantIds);
-    ctx.log(`  CPU us per event: ${cpu.perUnit(count)}`);
-    ctx.shared.set('ingest-single.project', project);
-    const ratio = project / baseline;
+    const { db } = ctx.env;
+    let correctness = { ok: true, detail: '' };
+    const measured = await measureRounds(ctx.sizes.rounds, async (round) => {
+      // Fresh tenants each round: new job ids and keys, nothing left from the round before.
+      await resetData(db);
+      await ctx.env.resetQueues();
+      const { tenantIds } = await seedTenants(db, ctx.sizes.ingestTenants);
+      ctx.log(`round ${round + 1}: baseline: ${count} no-op BullMQ jobs`);
+      let cpu = ctx.env.cpuMeter();
+      const baseline = await noopJobRate(ctx, count, tenantIds);
+      ctx.log(`  ${Math.round(baseline)} jobs/s; CPU us per job: ${cpu.perUnit(count)}`);
+      ctx.log(`round ${round + 1}: project: ${count} track-event jobs`);
+      cpu = ctx.env.cpuMeter();
+      const project = await singleEventRate(ctx, count, tenantIds, `single-r${round}`);
+      ctx.log(`  ${Math.round(project)} events/s; CPU us per event: ${cpu.perUnit(count)}`);
+      const check = await verifyCountedExactly(db, count);
+      if (correctness.ok) correctness = check;
+      return { baseline, project };
+    });
+    ctx.shared.set('ingest-single.project', measured.project);
+    const ratio = measured.project / measured.baseline;
     return {
-      size: { events: count, tenants: tenantIds.length },
+      size: { events: count, tenants: ctx.sizes.ingestTenants, rounds: ctx.sizes.rounds },
       unit: 'events/s',
-      baseline: { name: 'BullMQ no-op jobs', rate: baseline },
-      project: { rate: project },
+      baseline: { name: 'BullMQ no-op jobs', rate: measured.baseline },
+      project: { rate: measured.project },
       ratio,
-      correctness: await verifyCountedExactly(ctx.env.db, count),
+      rounds: measured.rounds,
+      correctness,
       targets: [ratioTarget('rate', ratio, 0.75)],
     };
   },
