@@ -72,15 +72,15 @@ describe('schema migration', () => {
 
     const eventIndexes = await indexes('usage_events');
     // The exactly-once key is the primary key; there is no surrogate id.
-    expect(eventIndexes.pk_usage_events).toMatch(/UNIQUE INDEX .* \(tenant_id, idempotency_key\)/);
-    expect(Object.keys(eventIndexes).sort()).toEqual(['idx_usage_events_tenant_agent', 'pk_usage_events']);
+    expect(eventIndexes.idx_usage_events_idempotency).toMatch(/UNIQUE INDEX .* \(tenant_id, idempotency_key\)/);
+    expect(Object.keys(eventIndexes).sort()).toEqual(['idx_usage_events_idempotency', 'idx_usage_events_tenant_agent']);
     expect(await columnNames('usage_events')).not.toContain('id');
     expect(eventIndexes.idx_usage_events_tenant_agent).toMatch(/\(tenant_id, agent, period_start\) INCLUDE \(quantity\)/);
     expect((await indexes('usage_counters')).idx_usage_counters_tenant_period).toMatch(/\(tenant_id, period_start\)/);
 
     const eventChecks = await constraints('usage_events');
     expect(eventChecks.chk_usage_events_quantity).toBe('CHECK ((quantity > 0))');
-    expect(eventChecks.pk_usage_events).toBe('PRIMARY KEY (tenant_id, idempotency_key)');
+    expect(eventChecks.idx_usage_events_idempotency).toBe('PRIMARY KEY (tenant_id, idempotency_key)');
     expect(eventChecks.fk_usage_events_tenant).toMatch(/FOREIGN KEY \(tenant_id\) REFERENCES tenants\(id\)/);
     const counterChecks = await constraints('usage_counters');
     expect(counterChecks.chk_usage_counters_count).toBe('CHECK ((count >= 0))');
@@ -140,7 +140,7 @@ describe('schema migration', () => {
 
     expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-2));
     expect(await stripeEventColumn()).toBe(true);
-    expect((await constraints('usage_events')).pk_usage_events).toBe('PRIMARY KEY (tenant_id, idempotency_key)');
+    expect((await constraints('usage_events')).idx_usage_events_idempotency).toBe('PRIMARY KEY (tenant_id, idempotency_key)');
     expect(await storedKeys()).toEqual(['k-1']);
   });
 
