@@ -209,13 +209,10 @@ function scalarFieldsOf(source: Record<string, unknown>): Record<string, unknown
 /** The wire shape of a tracker input (for job data and HTTP bodies). */
 export function toTrackEventDto(event: ParsedTrackEvent): TrackEventDto {
   const occurredAt = event.occurredAt instanceof Date ? event.occurredAt.toISOString() : event.occurredAt;
-  return {
-    agent: event.agent,
-    action_type: event.actionType,
-    resource_id: event.resourceId,
-    quantity: event.quantity ?? 1,
-    ...(event.idempotencyKey !== undefined ? { idempotency_key: event.idempotencyKey } : {}),
-    ...(occurredAt !== undefined ? { occurred_at: occurredAt } : {}),
-    ...(event.metadata !== undefined ? { metadata: event.metadata } : {}),
-  };
+  // Assigned, not spread: this runs for every event a producer enqueues.
+  const dto: TrackEventDto = { agent: event.agent, action_type: event.actionType, resource_id: event.resourceId, quantity: event.quantity ?? 1 };
+  if (event.idempotencyKey !== undefined) dto.idempotency_key = event.idempotencyKey;
+  if (occurredAt !== undefined) dto.occurred_at = occurredAt;
+  if (event.metadata !== undefined) dto.metadata = event.metadata;
+  return dto;
 }

@@ -78,9 +78,9 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
         const timeError = occurredAtError(new Date(parsed.event.occurredAt), now, window, prefix);
         if (timeError) errors.push(timeError);
       }
-      const dto = toTrackEventDto(parsed.event);
-      const key = dto.idempotency_key ?? deriveIdempotencyKey(tenantId, dto.agent, dto.action_type, dto.resource_id);
-      jobs.push({ tenant_id: tenantId, event: { ...dto, idempotency_key: key }, enqueued_at: now.getTime() });
+      const event = toTrackEventDto(parsed.event);
+      event.idempotency_key ??= deriveIdempotencyKey(tenantId, event.agent, event.action_type, event.resource_id);
+      jobs.push({ tenant_id: tenantId, event: event as TrackEventJobData['event'], enqueued_at: now.getTime() });
     });
     if (errors.length > 0) throw new ValidationFailedError(errors);
     return jobs;
