@@ -6,6 +6,7 @@ import { STARTER_LIMITS } from '../harness/bench-data';
 import { ratioTarget } from '../harness/bench-report';
 import type { Latency } from '../harness/bench-report';
 import { ChildScript } from '../harness/child-script';
+import { medianRound } from '../harness/rounds';
 import type { Scenario } from '../harness/scenario';
 import { benchToken } from '../harness/tokens';
 
@@ -65,13 +66,10 @@ export const usageReadScenario: Scenario = {
     } finally {
       await bare.stop();
     }
-    // Each side's median round (by req/s) is compared, latency included.
-    const medianRun = (side: 'baseline' | 'project'): AutocannonResult => {
-      const sorted = runs.map((run) => run[side]).sort((a, b) => a.requests.average - b.requests.average);
-      return sorted[Math.floor((sorted.length - 1) / 2)]!;
-    };
-    const baseline = medianRun('baseline');
-    const project = medianRun('project');
+    // The round with the median req/s ratio is reported, its latencies included.
+    const { baseline, project } = medianRound(
+      runs.map((run) => ({ baseline: run.baseline.requests.average, project: run.project.requests.average, run })),
+    ).run;
 
     // Spot check: what the API answers is what the counters say.
     const wrong: string[] = [];
