@@ -40,6 +40,17 @@ describe('usage producer client', () => {
     expect(job?.opts.attempts).toBeGreaterThan(1);
   });
 
+  it('treats a tenant UUID in capitals as the same tenant: same job, same derived key', async () => {
+    const event = { agent: AgentType.Inbox, actionType: ActionType.EmailProcessed, resourceId: 'msg-caps' };
+    const lower = await client.track({ ...event, tenantId: TENANT });
+    const upper = await client.track({ ...event, tenantId: TENANT.toUpperCase() });
+
+    expect(upper.jobIds).toEqual(lower.jobIds);
+    const job = await queue.getJob(lower.jobIds[0]!);
+    expect(job?.data).toMatchObject({ tenant_id: TENANT });
+    expect(job?.data.event.idempotency_key).toMatch(/^auto:[0-9a-f]{64}$/);
+  });
+
   it('enqueues a batch as one track-events job', async () => {
     const events = ['a', 'b', 'c'].map((id) => ({ tenantId: TENANT, agent: AgentType.Invoice, actionType: ActionType.InvoiceDetected, resourceId: id }));
     const { accepted, jobIds } = await client.trackMany(events);

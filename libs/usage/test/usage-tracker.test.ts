@@ -190,3 +190,17 @@ describe('UsageTracker', () => {
     expect(await eventQuantitySum(db.current.dataSource, tenantId)).toBe(distinctSum);
   });
 });
+
+describe('UsageTracker tenant ids', () => {
+  it('counts an event whose tenant id is written in capitals for the same tenant, once', async () => {
+    const tenantId = await activeTenant();
+    const upper = tenantId.toUpperCase();
+    const first = await tracker().trackEvent(email(upper, 'msg-1', { idempotencyKey: 'caps-1' }));
+    const again = await tracker().trackEvent(email(tenantId, 'msg-1', { idempotencyKey: 'caps-1' }));
+
+    expect(first).toMatchObject({ tenantId, outcome: 'recorded' });
+    expect(again.outcome).toBe('duplicate');
+    expect(await rowCount('usage_events', tenantId)).toBe(1);
+    expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(1);
+  });
+});

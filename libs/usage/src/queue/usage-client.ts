@@ -66,9 +66,11 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
     const now = clock();
     const errors: FieldError[] = [];
     const jobs: TrackEventJobData[] = [];
-    items.forEach(({ tenantId, raw }, index) => {
+    items.forEach(({ tenantId: given, raw }, index) => {
       const prefix = items.length > 1 ? `events[${index}].` : '';
-      if (!UUID.test(tenantId)) errors.push({ field: `${prefix}tenant_id`, message: 'tenant_id must be a UUID' });
+      if (typeof given !== 'string' || !UUID.test(given)) errors.push({ field: `${prefix}tenant_id`, message: 'tenant_id must be a UUID' });
+      // One tenant however its UUID is capitalised: job ids and derived keys use the lower-case form.
+      const tenantId = typeof given === 'string' ? given.toLowerCase() : given;
       const parsed = parseTrackEvent(raw, prefix);
       if (!parsed.ok) {
         errors.push(...parsed.errors);

@@ -125,7 +125,11 @@ export class UsageTracker {
    */
   async prepare(inputs: readonly TrackEventInput[]): Promise<Array<PreparedEvent | UsageError>> {
     const now = this.clock();
-    const tenantIds = [...new Set(inputs.map((input) => input.tenantId).filter((id) => UUID.test(String(id))))];
+    // A UUID is one tenant however it is capitalised: lower case is the form stored and looked up.
+    const canonicalIds = inputs.map((input) =>
+      typeof input.tenantId === 'string' && UUID.test(input.tenantId) ? input.tenantId.toLowerCase() : null,
+    );
+    const tenantIds = [...new Set(canonicalIds.filter((id): id is string => id !== null))];
     const states =
       tenantIds.length === 0
         ? new Map()
@@ -144,11 +148,12 @@ export class UsageTracker {
       }
       return instant;
     };
-    return inputs.map((input) => {
+    return inputs.map((input, index) => {
       const occurredAt = instantOf(input.occurredAt);
       const fieldErrors = this.check(input, now, occurredAt);
       if (fieldErrors.length > 0) return this.reject(input, new ValidationFailedError(fieldErrors));
-      const state = states.get(input.tenantId);
+      const tenantId = canonicalIds[index]!; // check() refused anything that is not a UUID
+      const state = states.get(tenantId);
       if (!state) return this.reject(input, new TenantNotFoundError(input.tenantId));
       if (!state.status || !state.period) return this.reject(input, new SubscriptionNotFoundError(input.tenantId));
       if (!METERED_STATUSES.includes(state.status)) {
@@ -156,13 +161,12 @@ export class UsageTracker {
       }
       const period = periodContaining(state.period, state.anchorDay, occurredAt);
       return {
-        tenantId: input.tenantId,
+        tenantId,
         agent: input.agent,
         actionType: input.actionType,
         resourceId: input.resourceId,
         quantity: input.quantity ?? 1,
-        idempotencyKey:
-          input.idempotencyKey ?? deriveIdempotencyKey(input.tenantId, input.agent, input.actionType, input.resourceId),
+        idempotencyKey: input.idempotencyKey ?? deriveIdempotencyKey(tenantId, input.agent, input.actionType, input.resourceId),
         metadata: input.metadata ?? {},
         occurredAt,
         periodStart: period.start,
