@@ -116,13 +116,20 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Processes of the group led by `leader` that have no child of their own in it. */
+/**
+ * The Node processes of the group led by `leader` that have no Node child of their own in it: the
+ * app itself under npm -> sh -> tsx. Other programs are left out: tsx may keep an esbuild service
+ * running as a child of the app or of its launcher, and a signal meant for the app must not go to
+ * it instead (the app would then never shut down).
+ */
 function leafProcesses(leader: number): number[] {
-  const out = execFileSync('ps', ['-o', 'pid=,ppid=', '-g', String(leader)], { encoding: 'utf8' });
+  const out = execFileSync('ps', ['-o', 'pid=,ppid=,comm=', '-g', String(leader)], { encoding: 'utf8' });
   const rows = out
     .trim()
     .split('\n')
-    .map((line) => line.trim().split(/\s+/).map(Number) as [number, number]);
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([, , command]) => command === 'node')
+    .map(([pid, ppid]) => [Number(pid), Number(ppid)] as const);
   const parents = new Set(rows.map(([, ppid]) => ppid));
   const leaves = rows.filter(([pid]) => !parents.has(pid)).map(([pid]) => pid);
   return leaves.length > 0 ? leaves : [leader];
