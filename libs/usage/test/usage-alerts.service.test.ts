@@ -51,6 +51,38 @@ describe('UsageAlertsService', () => {
     ]);
   });
 
+  it('raises a level the counter reached while no alert was written (the worker died after the commit)', async () => {
+    const plan = await seedPlan(db.current.dataSource, { limits: { emails_per_month: 100, invoices_per_month: 10, meetings_per_month: null } });
+    const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id, period: PERIOD });
+
+    // 79 -> 80 was committed, then the worker died; the restarted worker sees the next event.
+    const alerts = await service().recordCrossings([change(tenantId, AgentType.Inbox, 80, 81)]);
+
+    expect(alerts.map((a) => [a.agent, a.level, a.countAtAlert])).toEqual([['inbox', 'warning', 81]]);
+    expect(await alertRows(tenantId)).toEqual([['inbox', 'warning', 81, 100]]);
+  });
+
+  it('raises an alert whose insert failed on the next commit that moves the counter, once', async () => {
+    const plan = await seedPlan(db.current.dataSource, { limits: { emails_per_month: 100, invoices_per_month: 10, meetings_per_month: null } });
+    const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id, period: PERIOD });
+    const alerts = service();
+    const tableAway = (away: boolean) =>
+      db.current.dataSource.query(away ? 'ALTER TABLE usage_alerts RENAME TO usage_alerts_away' : 'ALTER TABLE usage_alerts_away RENAME TO usage_alerts');
+
+    await tableAway(true);
+    await expect(alerts.recordCrossings([change(tenantId, AgentType.Inbox, 79, 80)])).rejects.toThrow(/usage_alerts/);
+    await tableAway(false);
+    const retried = await alerts.recordCrossings([change(tenantId, AgentType.Inbox, 80, 81)]);
+    // Known to be stored now: later commits need no round trip, so they succeed with the table away.
+    await tableAway(true);
+    const later = await alerts.recordCrossings([change(tenantId, AgentType.Inbox, 81, 82)]);
+    await tableAway(false);
+
+    expect(retried.map((a) => [a.agent, a.level, a.countAtAlert])).toEqual([['inbox', 'warning', 81]]);
+    expect(later).toEqual([]);
+    expect(await alertRows(tenantId)).toEqual([['inbox', 'warning', 81, 100]]);
+  });
+
   it('uses the trial limits for a trial without a plan, and a zero limit alerts only as error', async () => {
     const { tenantId } = await seedTenant(db.current.dataSource, { planId: null, status: 'trialing', period: PERIOD });
 

@@ -76,12 +76,22 @@ interface AlertRow {
   limit_at_alert: string;
 }
 
+/** Alert keys this process knows are stored; past this many it forgets them all (one no-op insert each). */
+const MAX_KNOWN_ALERTS = 100_000;
+
 /**
- * Turns counter movements into threshold alerts: when a commit moves a counter across 80% or
- * 100% of its limit, one `usage_alerts` row is written per (tenant, agent, period, level).
+ * Turns counter movements into threshold alerts: when a commit moves a counter to 80% or 100% of
+ * its limit, one `usage_alerts` row is written per (tenant, agent, period, level).
+ *
+ * A level counts as raised only once its row is known to be stored, not when a commit first
+ * crosses it: if the insert fails, or the worker dies between the events' commit and the alert's
+ * insert (the retried job then finds its events already counted and moves nothing), the next
+ * commit that moves the counter raises the alert. The unique key keeps that to one row per
+ * level, and only an inserted row is returned, so a level is notified once.
  */
 export class UsageAlertsService {
   private readonly limitsCache: TtlBatchCache<PlanLimits>;
+  private readonly knownStored = new Set<string>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -91,21 +101,23 @@ export class UsageAlertsService {
   }
 
   /**
-   * Records the alerts that `changes` (one commit's counters) crossed. Limits are read with one
-   * query for the whole commit. Returns only rows inserted now, so callers notify once.
+   * Records the alerts of the levels that `changes` (one commit's counters) have reached and that
+   * are not yet known to be stored. Limits are read with one query for the whole commit. Returns
+   * only rows inserted now, so callers notify once. When it throws, nothing is remembered as
+   * stored: the next commit that moves one of these counters tries again.
    */
   async recordCrossings(changes: readonly CounterChange[]): Promise<NewUsageAlert[]> {
     const moved = changes.filter((change) => change.count > change.previousCount);
     if (moved.length === 0) return [];
     const limits = await this.loadLimits([...new Set(moved.map((change) => change.tenantId))]);
-    const candidates: Array<CounterChange & { level: AlertLevel; limit: number }> = [];
+    const candidates: Array<CounterChange & { level: AlertLevel; limit: number; key: string }> = [];
     for (const change of moved) {
       const tenantLimits = limits.get(change.tenantId);
       if (!tenantLimits) continue;
       const limit = limitFor(tenantLimits, change.agent);
-      const before = new Set(alertLevelsReached(change.previousCount, limit));
       for (const level of alertLevelsReached(change.count, limit)) {
-        if (!before.has(level)) candidates.push({ ...change, level, limit: limit! });
+        const key = `${change.tenantId}|${change.agent}|${change.periodStart.getTime()}|${level}`;
+        if (!this.knownStored.has(key)) candidates.push({ ...change, level, limit: limit!, key });
       }
     }
     if (candidates.length === 0) return [];
@@ -118,6 +130,9 @@ export class UsageAlertsService {
       candidates.map((c) => c.count),
       candidates.map((c) => c.limit),
     ]);
+    // Inserted now or already there: either way stored, so later commits skip the round trip.
+    if (this.knownStored.size + candidates.length > MAX_KNOWN_ALERTS) this.knownStored.clear();
+    for (const candidate of candidates) this.knownStored.add(candidate.key);
     const alerts = rows.map(
       (row): NewUsageAlert => ({
         id: row.id,
