@@ -139,6 +139,27 @@ export class BenchEnvironment {
   }
 
   /**
+   * Starts reading the worker's own `usage_commit_batch_events` histogram; `summary()` reports
+   * the commits since then and their mean size, e.g. `412 commits of 48.5 events`. Batch size is
+   * what decides Postgres's cost per event, so the ingest scenarios log it beside the CPU.
+   */
+  async commitBatchMeter(): Promise<{ summary(): Promise<string> }> {
+    const read = async (): Promise<{ sum: number; count: number }> => {
+      const text = await (await fetch(`${this.workerUrl}/metrics`)).text();
+      const value = (name: string): number => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+      return { sum: value('usage_commit_batch_events_sum'), count: value('usage_commit_batch_events_count') };
+    };
+    const before = await read();
+    return {
+      summary: async () => {
+        const after = await read();
+        const commits = after.count - before.count;
+        return `${commits} commits of ${commits > 0 ? ((after.sum - before.sum) / commits).toFixed(1) : 0} events`;
+      },
+    };
+  }
+
+  /**
    * Deletes the finished jobs of the usage-events queue, so each round of a scenario starts from
    * the state the one before it did (past BullMQ's `removeOnComplete` cap, every completion also
    * removes an old job, which the fresh queue of the no-op baseline never pays). In slices: the

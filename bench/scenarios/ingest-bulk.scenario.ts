@@ -51,8 +51,9 @@ export const ingestBulkScenario: Scenario = {
       await db.query('TRUNCATE usage_events, usage_counters');
       ctx.log(`round ${round + 1}: project: ${jobs} track-events jobs of ${EVENTS_PER_JOB}`);
       cpu = ctx.env.cpuMeter();
+      const batches = await ctx.env.commitBatchMeter();
       const project = await bulkEventRate(ctx, count, tenantIds, `bulk-r${round}`);
-      ctx.log(`  ${Math.round(project)} events/s; CPU us per event: ${cpu.perUnit(count)}`);
+      ctx.log(`  ${Math.round(project)} events/s; CPU us per event: ${cpu.perUnit(count)}; ${await batches.summary()}`);
       const check = await verifyCountedExactly(db, count);
       if (correctness.ok) correctness = check;
       return { baseline, project };

@@ -89,8 +89,9 @@ export const ingestSingleScenario: Scenario = {
       ctx.log(`  ${Math.round(baseline)} jobs/s; CPU us per job: ${cpu.perUnit(count)}`);
       ctx.log(`round ${round + 1}: project: ${count} track-event jobs`);
       cpu = ctx.env.cpuMeter();
+      const batches = await ctx.env.commitBatchMeter();
       const project = await singleEventRate(ctx, count, tenantIds, `single-r${round}`);
-      ctx.log(`  ${Math.round(project)} events/s; CPU us per event: ${cpu.perUnit(count)}`);
+      ctx.log(`  ${Math.round(project)} events/s; CPU us per event: ${cpu.perUnit(count)}; ${await batches.summary()}`);
       const check = await verifyCountedExactly(db, count);
       if (correctness.ok) correctness = check;
       return { baseline, project };
