@@ -1,7 +1,7 @@
 /**
  * `npm test`: every suite the README promises, each with its own runner, totalled into one line
  * "N passed, N failed[, N skipped]". Exit code is non-zero when any test or suite failed.
- * `npm test -- --suite jest` (or web, alerts, faults, bench) runs one suite; `--suite all` runs all.
+ * `npm test -- --suite jest` (or web, alerts, types, faults, bench) runs one suite; `--suite all` runs all.
  * TEST_SUMMARY_FILE=path also writes the totals as JSON (read by .ci/run).
  */
 import { spawnSync } from 'node:child_process';
@@ -29,6 +29,11 @@ const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as
 function run(command: string, args: string[]): number {
   const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', env: process.env });
   return result.status ?? 1;
+}
+
+/** A runner without per-test output counts as one test. */
+function passFail(exitCode: number): Totals {
+  return exitCode === 0 ? { passed: 1, failed: 0, skipped: 0 } : { passed: 0, failed: 1, skipped: 0 };
 }
 
 /** jest and vitest both write jest-style JSON: numPassedTests, numFailedTests, ... */
@@ -64,18 +69,21 @@ const SUITES: Suite[] = [
   {
     name: 'alerts',
     byDefault: true,
-    run: () => {
-      const code = run('npm', ['run', '-s', 'test:alerts']);
-      return code === 0 ? { passed: 1, failed: 0, skipped: 0 } : { passed: 0, failed: 1, skipped: 0 };
-    },
+    run: () => passFail(run('npm', ['run', '-s', 'test:alerts'])),
+  },
+  {
+    // jest only transpiles (isolatedModules), so type errors, and the compile-time contracts
+    // between packages (e.g. apps/api/test/usage-wire-contract.test.ts), are caught here.
+    name: 'types',
+    byDefault: true,
+    run: () => passFail(run('npm', ['run', '-s', 'typecheck'])),
   },
   {
     // Proves the benchmark harness runs end to end and counts exactly; speed is not judged here.
     name: 'bench',
     byDefault: false,
     run: () => {
-      const code = run('npm', ['run', '-s', 'bench', '--', '--quick']);
-      return code === 0 ? { passed: 1, failed: 0, skipped: 0 } : { passed: 0, failed: 1, skipped: 0 };
+      return passFail(run('npm', ['run', '-s', 'bench', '--', '--quick']));
     },
   },
   {
@@ -88,10 +96,11 @@ const SUITES: Suite[] = [
   },
 ];
 
-/** A suite runs only when its script exists (web, alerts, faults and bench are npm scripts). */
+/** A suite runs only when its script exists (web, alerts, faults, bench and types are npm scripts). */
 function available(suite: Suite): boolean {
   if (suite.name === 'jest') return true;
-  return Boolean(pkg.scripts[suite.name === 'bench' ? 'bench' : `test:${suite.name}`]);
+  const script = { bench: 'bench', types: 'typecheck' }[suite.name] ?? `test:${suite.name}`;
+  return Boolean(pkg.scripts[script]);
 }
 
 function main(): void {
