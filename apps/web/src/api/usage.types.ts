@@ -1,7 +1,8 @@
 /**
  * The wire shape of `GET /api/v1/usage` (DESIGN.md, "API contract"; server side:
  * `UsageStatsResponse` in libs/usage/src/dto/usage-stats.dto.ts). Mirrored here because the
- * browser bundle must not pull in the server library.
+ * browser bundle must not pull in the server library; apps/api/test/usage-wire-contract.test.ts
+ * makes any difference between the two a type error.
  */
 export type AgentType = 'inbox' | 'invoice' | 'meeting';
 
