@@ -151,11 +151,14 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
     const enqueue: WorkerServices['enqueue'] = async (queue, name, data, jobOptions) => {
       await queues.get(queue)!.add(name, data, jobOptions);
     };
-    const publishAlerts = async (created: NewUsageAlert[]): Promise<void> => {
+    // If Redis or Postgres fails in between, the row stays unpublished and the scheduled
+    // publish-usage-alerts job hands it over later.
+    const publishAlerts = async (created: readonly NewUsageAlert[]): Promise<void> => {
       if (created.length === 0) return;
       await queues.get(QUEUES.usageAlerts)!.addBulk(
         created.map((alert) => ({ name: JOBS.usageAlert, data: toUsageAlertJobData(alert), opts: { ...ALERT_JOB_OPTIONS, jobId: `alert-${alert.id}` } })),
       );
+      await alerts.markPublished(created.map((alert) => alert.id));
     };
     const trackBatcher = new TrackEventBatcher({
       tracker,
@@ -164,7 +167,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       batchWaitMs: config.worker.batchWaitMs,
       onCommitted: async (counters) => publishAlerts(await alerts.recordCrossings(counters)),
     });
-    return { config, logger, clock, dataSource: db, redis: redis!, trackBatcher, enqueue };
+    return { config, logger, clock, dataSource: db, redis: redis!, trackBatcher, enqueue, alerts, publishAlerts };
   }
 
   return {

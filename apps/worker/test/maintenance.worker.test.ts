@@ -14,9 +14,13 @@ async function worker(overrides: Record<string, string> = {}, now?: string): Pro
   return started;
 }
 
+let cleanups: Array<() => Promise<unknown>> = [];
+
 afterEach(async () => {
   await Promise.all(open.map((w) => w.close()));
   open = [];
+  for (const cleanup of cleanups) await cleanup();
+  cleanups = [];
 });
 
 async function completed(w: TestWorker, jobId: string) {
@@ -28,7 +32,7 @@ async function completed(w: TestWorker, jobId: string) {
 }
 
 describe('scheduled maintenance jobs', () => {
-  it('registers the three schedules in UTC on every boot, with cron patterns from config', async () => {
+  it('registers the four schedules in UTC on every boot, with cron patterns from config', async () => {
     const prefix = uniqueQueuePrefix();
     const first = await worker({ QUEUE_PREFIX: prefix, CRON_RECONCILE_USAGE: '0 3 * * *' });
     await first.close();
@@ -41,6 +45,44 @@ describe('scheduled maintenance jobs', () => {
       'reset-usage-counters': { name: 'reset-usage-counters', pattern: '5 0 * * *', tz: 'UTC' },
       'report-overage-to-stripe': { name: 'report-overage-to-stripe', pattern: '0 1 * * *', tz: 'UTC' },
       'reconcile-usage-counters': { name: 'reconcile-usage-counters', pattern: '30 4 * * *', tz: 'UTC' },
+      'publish-usage-alerts': { name: 'publish-usage-alerts', pattern: '* * * * *', tz: 'UTC' },
+    });
+  });
+
+  it('hands over the alerts that were stored but never reached the queue, once, leaving recent ones to their commit', async () => {
+    const w = await worker();
+    const plan = await seedPlan(db.current.dataSource);
+    const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id, period: NOVEMBER, anchorDay: 1 });
+    const insertAlert = async (level: string, agent: string, age: string, published: boolean): Promise<string> => {
+      const [row] = await db.current.dataSource.query(
+        `INSERT INTO usage_alerts (tenant_id, agent, period_start, level, threshold_percent, count_at_alert, limit_at_alert, created_at, published_at)
+         VALUES ($1, $2, $3, $4, 80, 800, 1000, now() - $5::interval, CASE WHEN $6 THEN now() END) RETURNING id`,
+        [tenantId, agent, NOVEMBER.start, level, age, published],
+      );
+      return row.id;
+    };
+    // The other tests here count every subscription: leave none behind.
+    cleanups.push(() => db.current.dataSource.query(`DELETE FROM tenants WHERE id = $1`, [tenantId]));
+    const lost = await insertAlert('warning', 'inbox', '5 minutes', false);
+    const recent = await insertAlert('warning', 'invoice', '5 seconds', false);
+    const delivered = await insertAlert('warning', 'meeting', '5 minutes', true);
+    const maintenance = w.runtime.queues.get(QUEUES.usageMaintenance)!;
+    const alertQueue = w.runtime.queues.get(QUEUES.usageAlerts)!;
+
+    const first = await maintenance.add(JOBS.publishUsageAlerts, { trigger: 'operator' });
+    expect((await completed(w, first.id!)).returnvalue).toEqual({ published: 1 });
+    const second = await maintenance.add(JOBS.publishUsageAlerts, { trigger: 'operator' });
+    expect((await completed(w, second.id!)).returnvalue).toEqual({ published: 0 });
+
+    const job = await alertQueue.getJob(`alert-${lost}`);
+    expect(job?.data).toMatchObject({ alert_id: lost, tenant_id: tenantId, agent: 'inbox', level: 'warning', count: 800, limit: 1000 });
+    expect(await alertQueue.getJob(`alert-${recent}`)).toBeUndefined();
+    expect(await alertQueue.getJob(`alert-${delivered}`)).toBeUndefined();
+    const rows = await db.current.dataSource.query(`SELECT id, published_at IS NOT NULL AS published FROM usage_alerts WHERE tenant_id = $1`, [tenantId]);
+    expect(Object.fromEntries(rows.map((r: { id: string; published: boolean }) => [r.id, r.published]))).toEqual({
+      [lost]: true,
+      [recent]: false,
+      [delivered]: true,
     });
   });
 

@@ -132,13 +132,15 @@ describe('track-event consumer', () => {
     }
 
     const alerts = await db.current.dataSource.query(
-      `SELECT id, level, count_at_alert, limit_at_alert FROM usage_alerts WHERE tenant_id = $1 ORDER BY count_at_alert`,
+      `SELECT id, level, count_at_alert, limit_at_alert, published_at FROM usage_alerts WHERE tenant_id = $1 ORDER BY count_at_alert`,
       [tenantId],
     );
     expect(alerts.map((a: { level: string; count_at_alert: string }) => [a.level, Number(a.count_at_alert)])).toEqual([
       ['warning', 8],
       ['error', 10],
     ]);
+    // Handed to the queue before the job that wrote them completed, so not left for the sweep.
+    expect(alerts.map((a: { published_at: Date | null }) => a.published_at instanceof Date)).toEqual([true, true]);
     const alertQueue = worker.runtime.queues.get(QUEUES.usageAlerts)!;
     for (const alert of alerts) {
       const job = await eventually(() => alertQueue.getJob(`alert-${alert.id}`));

@@ -9,7 +9,7 @@ describe('loadConfig', () => {
     expect(config.api.port).toBe(3000);
     expect(config.worker).toMatchObject({ concurrency: 400, batchSize: 200, batchWaitMs: 10, queues: 'all' });
     expect(config.usage.trialLimits).toEqual({ emails_per_month: 100, invoices_per_month: 20, meetings_per_month: 5 });
-    expect(config.schedules).toEqual({ resetUsage: '5 0 * * *', reportOverage: '0 1 * * *', reconcileUsage: '0 3 * * *' });
+    expect(config.schedules).toEqual({ resetUsage: '5 0 * * *', reportOverage: '0 1 * * *', reconcileUsage: '0 3 * * *', publishAlerts: '* * * * *' });
     expect(config.queuePrefix).toBe('{metering}');
   });
 

@@ -126,6 +126,23 @@ describe('schema migration', () => {
     const storedKeys = async (): Promise<string[]> =>
       (await dataSource.query(`SELECT idempotency_key FROM usage_events WHERE tenant_id = $1`, [tenantId])).map((r: { idempotency_key: string }) => r.idempotency_key);
 
+    // An alert written before the outbox column existed counts as handed over when written.
+    await dataSource.query(
+      `INSERT INTO usage_alerts (tenant_id, agent, period_start, level, threshold_percent, count_at_alert, limit_at_alert)
+       VALUES ($1, 'inbox', date_trunc('month', now()), 'warning', 80, 80, 100)`,
+      [tenantId],
+    );
+
+    // UsageAlertsPublishedAt down, then up: the column and its partial index go and come back.
+    await dataSource.undoLastMigration({ transaction: 'each' });
+    expect(await columnNames('usage_alerts')).not.toContain('published_at');
+    expect(Object.keys(await indexes('usage_alerts'))).not.toContain('idx_usage_alerts_unpublished');
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-1));
+    expect((await indexes('usage_alerts')).idx_usage_alerts_unpublished).toMatch(/\(created_at\) WHERE \(published_at IS NULL\)/);
+    const [{ waiting }] = await dataSource.query(`SELECT count(*)::int AS waiting FROM usage_alerts WHERE published_at IS NULL`);
+    expect(waiting).toBe(0);
+    await dataSource.undoLastMigration({ transaction: 'each' });
+
     // UsageEventsNaturalKey down: the uuid id is the primary key again, the key a unique index.
     await dataSource.undoLastMigration({ transaction: 'each' });
     expect((await constraints('usage_events')).usage_events_pkey).toBe('PRIMARY KEY (id)');
@@ -138,7 +155,7 @@ describe('schema migration', () => {
     expect(await stripeEventColumn()).toBe(false);
     expect(await tables()).toEqual(TABLES);
 
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-2));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-3));
     expect(await stripeEventColumn()).toBe(true);
     expect((await constraints('usage_events')).idx_usage_events_idempotency).toBe('PRIMARY KEY (tenant_id, idempotency_key)');
     expect(await storedKeys()).toEqual(['k-1']);

@@ -2,7 +2,7 @@ import type { Job, JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import type { AppConfig, Clock, Logger } from '@metering/platform';
-import type { JobName, QueueName } from '@metering/usage';
+import type { JobName, NewUsageAlert, QueueName, UsageAlertsService } from '@metering/usage';
 import type { TrackEventBatcher } from '../tracking/track-event-batcher';
 
 /** What job handlers may use; built once per worker runtime. */
@@ -16,6 +16,12 @@ export interface WorkerServices {
   trackBatcher: TrackEventBatcher;
   /** Adds a job to one of the system's queues (same prefix and connection as the workers). */
   enqueue(queue: QueueName, name: JobName, data: unknown, options?: JobsOptions): Promise<void>;
+  alerts: UsageAlertsService;
+  /**
+   * Hands stored alerts to the `usage-alerts` queue (one job per alert, its id derived from the
+   * row's, so handing one over twice while its job is kept adds nothing) and marks them published.
+   */
+  publishAlerts(alerts: readonly NewUsageAlert[]): Promise<void>;
 }
 
 export type JobHandler = (job: Job) => Promise<unknown>;

@@ -1,6 +1,7 @@
 import { ALL_QUEUES, JOBS } from '@metering/usage';
 import type { JobName, QueueName } from '@metering/usage';
 import type { JobDefinition, JobHandler, WorkerServices } from './job-definition';
+import { publishUsageAlertsJob } from './publish-usage-alerts.job';
 import { reconcileUsageCountersJob } from './reconcile-usage-counters.job';
 import { reportOverageToStripeJob } from './report-overage-to-stripe.job';
 import { resetUsageCountersJob } from './reset-usage-counters.job';
@@ -18,6 +19,7 @@ export const JOB_REGISTRY = {
   [JOBS.reconcileUsageCounters]: reconcileUsageCountersJob,
   [JOBS.reportOverageToStripe]: reportOverageToStripeJob,
   [JOBS.usageAlert]: usageAlertJob,
+  [JOBS.publishUsageAlerts]: publishUsageAlertsJob,
 } satisfies { [N in JobName]: JobDefinition<N> };
 
 export type JobRegistry = Readonly<Record<JobName, JobDefinition>>;

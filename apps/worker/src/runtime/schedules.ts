@@ -11,12 +11,21 @@ export const MAINTENANCE_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { count: 1000 },
 };
 
-/** Scheduler id, job and cron pattern of every scheduled job. */
-export function scheduledJobs(schedules: AppConfig['schedules']): Array<{ id: string; name: JobName; pattern: string }> {
+/**
+ * The every-minute alert hand-over: a failed run is simply the next minute's, and its completed
+ * runs are not kept, so they never push the daily jobs' history out of the queue's completed list.
+ */
+const FREQUENT_JOB_OPTIONS: JobsOptions = { attempts: 1, removeOnComplete: true, removeOnFail: { count: 100 } };
+
+/** Scheduler id, job, cron pattern and job options of every scheduled job. */
+export function scheduledJobs(
+  schedules: AppConfig['schedules'],
+): Array<{ id: string; name: JobName; pattern: string; opts: JobsOptions }> {
   return [
-    { id: JOBS.resetUsageCounters, name: JOBS.resetUsageCounters, pattern: schedules.resetUsage },
-    { id: JOBS.reportOverageToStripe, name: JOBS.reportOverageToStripe, pattern: schedules.reportOverage },
-    { id: JOBS.reconcileUsageCounters, name: JOBS.reconcileUsageCounters, pattern: schedules.reconcileUsage },
+    { id: JOBS.resetUsageCounters, name: JOBS.resetUsageCounters, pattern: schedules.resetUsage, opts: MAINTENANCE_JOB_OPTIONS },
+    { id: JOBS.reportOverageToStripe, name: JOBS.reportOverageToStripe, pattern: schedules.reportOverage, opts: MAINTENANCE_JOB_OPTIONS },
+    { id: JOBS.reconcileUsageCounters, name: JOBS.reconcileUsageCounters, pattern: schedules.reconcileUsage, opts: MAINTENANCE_JOB_OPTIONS },
+    { id: JOBS.publishUsageAlerts, name: JOBS.publishUsageAlerts, pattern: schedules.publishAlerts, opts: FREQUENT_JOB_OPTIONS },
   ];
 }
 
@@ -27,6 +36,6 @@ export function scheduledJobs(schedules: AppConfig['schedules']): Array<{ id: st
 export async function registerSchedules(queue: Queue, schedules: AppConfig['schedules']): Promise<void> {
   const data: MaintenanceJobData = { trigger: 'schedule' };
   for (const job of scheduledJobs(schedules)) {
-    await queue.upsertJobScheduler(job.id, { pattern: job.pattern, tz: 'UTC' }, { name: job.name, data, opts: MAINTENANCE_JOB_OPTIONS });
+    await queue.upsertJobScheduler(job.id, { pattern: job.pattern, tz: 'UTC' }, { name: job.name, data, opts: job.opts });
   }
 }

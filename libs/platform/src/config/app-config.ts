@@ -38,7 +38,7 @@ export interface AppConfig {
     stalledIntervalMs: number;
     maxStalledCount: number;
   };
-  schedules: { resetUsage: string; reportOverage: string; reconcileUsage: string };
+  schedules: { resetUsage: string; reportOverage: string; reconcileUsage: string; publishAlerts: string };
   stripe: {
     secretKey?: string;
     apiBase?: string;

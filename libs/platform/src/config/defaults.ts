@@ -22,6 +22,7 @@ export const ENV_DEFAULTS: Record<string, string> = {
   CRON_RESET_USAGE: '5 0 * * *',
   CRON_REPORT_OVERAGE: '0 1 * * *',
   CRON_RECONCILE_USAGE: '0 3 * * *',
+  CRON_PUBLISH_ALERTS: '* * * * *',
   STRIPE_USAGE_API: 'meter_events',
   STRIPE_BREAKER_THRESHOLD: '5',
   STRIPE_BREAKER_OPEN_MS: '900000',

@@ -123,6 +123,9 @@ export class EnvDto {
   @Matches(CRON, { message: 'CRON_RECONCILE_USAGE must be a cron pattern' })
   CRON_RECONCILE_USAGE!: string;
 
+  @Matches(CRON, { message: 'CRON_PUBLISH_ALERTS must be a cron pattern' })
+  CRON_PUBLISH_ALERTS!: string;
+
   @IsOptional() @IsString() @Matches(/^(sk|rk)_/, { message: 'STRIPE_SECRET_KEY must start with sk_ or rk_' })
   STRIPE_SECRET_KEY?: string;
 

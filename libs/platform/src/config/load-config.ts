@@ -101,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       resetUsage: dto.CRON_RESET_USAGE,
       reportOverage: dto.CRON_REPORT_OVERAGE,
       reconcileUsage: dto.CRON_RECONCILE_USAGE,
+      publishAlerts: dto.CRON_PUBLISH_ALERTS,
     },
     stripe: {
       secretKey: dto.STRIPE_SECRET_KEY,

@@ -32,4 +32,8 @@ export class UsageThresholdAlert {
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
+
+  /** When the alert was handed to the `usage-alerts` queue; null until then (an outbox row). */
+  @Column({ name: 'published_at', type: 'timestamptz', nullable: true })
+  publishedAt!: Date | null;
 }

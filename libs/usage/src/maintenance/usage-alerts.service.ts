@@ -65,6 +65,15 @@ SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::timestamptz[], $4::varchar[]
 ON CONFLICT (tenant_id, agent, period_start, level) DO NOTHING
 RETURNING id, tenant_id, agent, period_start, level, threshold_percent, count_at_alert, limit_at_alert`;
 
+const MARK_PUBLISHED_SQL = `UPDATE usage_alerts SET published_at = now() WHERE id = ANY($1::uuid[]) AND published_at IS NULL`;
+
+const UNPUBLISHED_SQL = `
+SELECT id, tenant_id, agent, period_start, level, threshold_percent, count_at_alert, limit_at_alert
+  FROM usage_alerts
+ WHERE published_at IS NULL AND created_at <= now() - make_interval(secs => $1::int / 1000.0)
+ ORDER BY created_at
+ LIMIT $2`;
+
 interface AlertRow {
   id: string;
   tenant_id: string;
@@ -133,18 +142,7 @@ export class UsageAlertsService {
     // Inserted now or already there: either way stored, so later commits skip the round trip.
     if (this.knownStored.size + candidates.length > MAX_KNOWN_ALERTS) this.knownStored.clear();
     for (const candidate of candidates) this.knownStored.add(candidate.key);
-    const alerts = rows.map(
-      (row): NewUsageAlert => ({
-        id: row.id,
-        tenantId: row.tenant_id,
-        agent: row.agent,
-        periodStart: new Date(row.period_start),
-        level: row.level,
-        thresholdPercent: Number(row.threshold_percent),
-        countAtAlert: Number(row.count_at_alert),
-        limitAtAlert: Number(row.limit_at_alert),
-      }),
-    );
+    const alerts = rows.map(toNewUsageAlert);
     for (const alert of alerts) {
       alertsTotal.inc({ agent: alert.agent, level: alert.level });
       this.options.logger.info('usage alert raised', {
@@ -158,6 +156,22 @@ export class UsageAlertsService {
     return alerts;
   }
 
+  /** Records that these alerts were handed to the `usage-alerts` queue. */
+  async markPublished(alertIds: readonly string[]): Promise<void> {
+    if (alertIds.length === 0) return;
+    await this.dataSource.query(MARK_PUBLISHED_SQL, [alertIds]);
+  }
+
+  /**
+   * Alerts written at least `olderThanMs` ago and never handed to the queue (Redis was away, or
+   * the worker died in between), oldest first. The delay leaves alone the ones a commit is
+   * handing over right now.
+   */
+  async unpublished(olderThanMs: number, limit: number): Promise<NewUsageAlert[]> {
+    const rows: AlertRow[] = await this.dataSource.query(UNPUBLISHED_SQL, [olderThanMs, limit]);
+    return rows.map(toNewUsageAlert);
+  }
+
   private loadLimits(tenantIds: string[]): Promise<Map<string, PlanLimits>> {
     return this.limitsCache.getMany(tenantIds, Date.now(), async (missing) => {
       const rows: Array<{ tenant_id: string; trial: boolean; limits: PlanLimits | null }> = await this.dataSource.query(
@@ -167,4 +181,17 @@ export class UsageAlertsService {
       return new Map(rows.map((row) => [row.tenant_id, row.trial ? this.options.trialLimits : (row.limits ?? {})]));
     });
   }
+}
+
+function toNewUsageAlert(row: AlertRow): NewUsageAlert {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    agent: row.agent,
+    periodStart: new Date(row.period_start),
+    level: row.level,
+    thresholdPercent: Number(row.threshold_percent),
+    countAtAlert: Number(row.count_at_alert),
+    limitAtAlert: Number(row.limit_at_alert),
+  };
 }

@@ -16,6 +16,7 @@ export const JOBS = {
   reconcileUsageCounters: 'reconcile-usage-counters',
   reportOverageToStripe: 'report-overage-to-stripe',
   usageAlert: 'usage-alert',
+  publishUsageAlerts: 'publish-usage-alerts',
 } as const;
 
 export type JobName = (typeof JOBS)[keyof typeof JOBS];
