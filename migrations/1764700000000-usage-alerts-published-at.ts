@@ -1,8 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * A threshold alert is written in Postgres, then handed to the `usage-alerts` queue. Redis can be
- * away between the two, so the row now records when it was handed over (`published_at`): a
+ * A threshold alert is written in Postgres, then handed to the `usage-alerts` queue. The enqueue
+ * can fail, or the worker stop, between the two, so the row now records when it was handed over (`published_at`): a
  * scheduled job hands over the rows that were not, which makes the row an outbox and the
  * notification at-least-once. Rows written before this migration were handed over when written.
  */

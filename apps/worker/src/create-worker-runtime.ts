@@ -151,8 +151,9 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
     const enqueue: WorkerServices['enqueue'] = async (queue, name, data, jobOptions) => {
       await queues.get(queue)!.add(name, data, jobOptions);
     };
-    // If Redis or Postgres fails in between, the row stays unpublished and the scheduled
-    // publish-usage-alerts job hands it over later.
+    // If the enqueue fails (the worker's connection waits out a Redis reconnect, but e.g. an OOM
+    // refusal fails it) or the worker stops in between, the row stays unpublished and the
+    // scheduled publish-usage-alerts job hands it over later.
     const publishAlerts = async (created: readonly NewUsageAlert[]): Promise<void> => {
       if (created.length === 0) return;
       await queues.get(QUEUES.usageAlerts)!.addBulk(

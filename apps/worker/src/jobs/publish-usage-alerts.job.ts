@@ -7,8 +7,9 @@ const PAGE = 500;
 
 /**
  * Every minute (`CRON_PUBLISH_ALERTS`): hands to the `usage-alerts` queue the alerts that were
- * stored but never handed over (Redis away right after the commit, or the worker died in
- * between). Page by page until none is left; each page is marked published once enqueued.
+ * stored but never handed over (the enqueue failed, e.g. Redis refusing writes at its memory
+ * limit, or the worker stopped or died in between). Page by page until none is left; each
+ * page is marked published once enqueued.
  */
 export const publishUsageAlertsJob: JobDefinition<typeof JOBS.publishUsageAlerts> = {
   name: JOBS.publishUsageAlerts,

@@ -163,7 +163,7 @@ export class UsageAlertsService {
   }
 
   /**
-   * Alerts written at least `olderThanMs` ago and never handed to the queue (Redis was away, or
+   * Alerts written at least `olderThanMs` ago and never handed to the queue (the enqueue failed, or
    * the worker died in between), oldest first. The delay leaves alone the ones a commit is
    * handing over right now.
    */
