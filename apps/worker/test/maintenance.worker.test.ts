@@ -63,11 +63,16 @@ describe('scheduled maintenance jobs', () => {
     };
     // The other tests here count every subscription: leave none behind.
     cleanups.push(() => db.current.dataSource.query(`DELETE FROM tenants WHERE id = $1`, [tenantId]));
-    const lost = await insertAlert('warning', 'inbox', '5 minutes', false);
+    const lost = await insertAlert('warning', 'inbox', '10 minutes', false);
     const recent = await insertAlert('warning', 'invoice', '5 seconds', false);
-    const delivered = await insertAlert('warning', 'meeting', '5 minutes', true);
+    const delivered = await insertAlert('warning', 'meeting', '10 minutes', true);
     const maintenance = w.runtime.queues.get(QUEUES.usageMaintenance)!;
     const alertQueue = w.runtime.queues.get(QUEUES.usageAlerts)!;
+
+    const unpublishedGauge = async (): Promise<string | undefined> =>
+      /^usage_alerts_unpublished (\S+)$/m.exec(await (await fetch(w.metricsUrl('/metrics'))).text())?.[1];
+    // Only the row stuck for over five minutes is reported (UsageAlertsNotPublished).
+    expect(await unpublishedGauge()).toBe('1');
 
     const first = await maintenance.add(JOBS.publishUsageAlerts, { trigger: 'operator' });
     expect((await completed(w, first.id!)).returnvalue).toEqual({ published: 1 });
@@ -76,6 +81,7 @@ describe('scheduled maintenance jobs', () => {
 
     const job = await alertQueue.getJob(`alert-${lost}`);
     expect(job?.data).toMatchObject({ alert_id: lost, tenant_id: tenantId, agent: 'inbox', level: 'warning', count: 800, limit: 1000 });
+    expect(await unpublishedGauge()).toBe('0');
     expect(await alertQueue.getJob(`alert-${recent}`)).toBeUndefined();
     expect(await alertQueue.getJob(`alert-${delivered}`)).toBeUndefined();
     const rows = await db.current.dataSource.query(`SELECT id, published_at IS NOT NULL AS published FROM usage_alerts WHERE tenant_id = $1`, [tenantId]);

@@ -1,7 +1,7 @@
 import { JOBS, QUEUES, UsageReconciliationService } from '@metering/usage';
 import type { MaintenanceJobData } from '@metering/usage';
 import type { JobDefinition } from './job-definition';
-import { exportReconciliationFreshness } from '../runtime/reconciliation-metrics';
+import { exportLedgerMetrics } from '../runtime/ledger-metrics';
 
 /** Daily recount of current and just-closed counters from the event ledger. */
 export const reconcileUsageCountersJob: JobDefinition<typeof JOBS.reconcileUsageCounters> = {
@@ -9,7 +9,7 @@ export const reconcileUsageCountersJob: JobDefinition<typeof JOBS.reconcileUsage
   queue: QUEUES.usageMaintenance,
   create: (services) => {
     // /metrics reports the last successful run from reconciliation_runs (the 26-hour alert).
-    exportReconciliationFreshness(services.dataSource);
+    exportLedgerMetrics(services.dataSource);
     return async (job) => {
       const data = (job.data ?? {}) as MaintenanceJobData;
       const summary = await new UsageReconciliationService(services.dataSource, {

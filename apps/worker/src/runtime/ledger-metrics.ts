@@ -1,0 +1,45 @@
+import type { DataSource } from 'typeorm';
+import { gauge } from '@metering/platform';
+
+/*
+ * Gauges read from Postgres at scrape time rather than set in memory: the value then survives
+ * worker restarts, is the same on every worker, and moves when another process (the CLI, another
+ * worker) changes the rows. The alerts on them (ops/prometheus/alerts.yml) depend on all three.
+ */
+let ledger: DataSource | undefined;
+
+function ledgerGauge(name: string, help: string, sql: string): void {
+  gauge({
+    name,
+    help,
+    async collect() {
+      if (!ledger?.isInitialized) return;
+      try {
+        const [row] = (await ledger.query(sql)) as Array<{ value: number | string }>;
+        this.set(Number(row?.value ?? 0));
+      } catch {
+        // Postgres unreachable: keep the last value; a failing query must not break /metrics.
+      }
+    },
+  });
+}
+
+ledgerGauge(
+  'reconciliation_last_success_timestamp_seconds',
+  'Unix time when the last full, non-dry-run reconciliation succeeded (0: never)',
+  `SELECT COALESCE(EXTRACT(EPOCH FROM MAX(finished_at)), 0)::float8 AS value
+     FROM reconciliation_runs
+    WHERE status = 'succeeded' AND dry_run = false AND tenant_id IS NULL`,
+);
+
+// publish-usage-alerts hands rows over after 60 s and runs every minute: at 5 minutes a row is stuck.
+ledgerGauge(
+  'usage_alerts_unpublished',
+  'Threshold alerts stored more than 5 minutes ago and still not handed to the usage-alerts queue',
+  `SELECT count(*)::int AS value FROM usage_alerts WHERE published_at IS NULL AND created_at < now() - interval '5 minutes'`,
+);
+
+/** Makes /metrics report the gauges above from `dataSource` (the worker's own). */
+export function exportLedgerMetrics(dataSource: DataSource): void {
+  ledger = dataSource;
+}
