@@ -45,11 +45,13 @@ afterAll(async () => {
 /** Runs the report job in the worker process; resolves with its result. */
 async function reportOverage(): Promise<{ status: string; circuit: string }> {
   const job = await maintenance.add(JOBS.reportOverageToStripe, { trigger: 'operator' });
+  // State first, then the job: a job read before it finished carries no result yet.
   return eventually(async () => {
-    const current = await maintenance.getJob(job.id!);
-    const state = await current?.getState();
-    if (state === 'failed') throw new Error(`report job failed: ${current?.failedReason}`);
-    return state === 'completed' ? (current!.returnvalue as { status: string; circuit: string }) : undefined;
+    const state = await maintenance.getJobState(job.id!);
+    if (state !== 'completed' && state !== 'failed') return undefined;
+    const finished = (await maintenance.getJob(job.id!))!;
+    if (state === 'failed') throw new Error(`report job failed: ${finished.failedReason}`);
+    return finished.returnvalue as { status: string; circuit: string };
   }, 60_000, 'report job completed');
 }
 

@@ -26,9 +26,10 @@ afterAll(async () => {
 async function runReportJob(w: TestWorker): Promise<Record<string, unknown>> {
   const queue = w.runtime.queues.get(QUEUES.usageMaintenance)!;
   const job = await queue.add(JOBS.reportOverageToStripe, { trigger: 'operator' });
+  // State first, then the job: a job read before it completed carries no return value yet.
   return eventually(async () => {
-    const current = await queue.getJob(job.id!);
-    return (await current?.getState()) === 'completed' ? (current!.returnvalue as Record<string, unknown>) : undefined;
+    if ((await queue.getJobState(job.id!)) !== 'completed') return undefined;
+    return (await queue.getJob(job.id!))!.returnvalue as Record<string, unknown>;
   });
 }
 
