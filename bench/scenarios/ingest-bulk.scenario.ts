@@ -2,6 +2,7 @@ import type { TrackEventInput } from '@metering/usage';
 import { benchEvent, resetData, runPool, seedTenants, verifyCountedExactly, waitForCounterSum } from '../harness/bench-data';
 import { ratioTarget } from '../harness/bench-report';
 import { measureRounds } from '../harness/rounds';
+import { meteredIngest } from '../harness/scenario';
 import type { Scenario, ScenarioContext } from '../harness/scenario';
 import { rawBulkInsertRate } from '../baselines/pg-bulk-insert';
 
@@ -41,7 +42,7 @@ export const ingestBulkScenario: Scenario = {
       const { tenantIds, period } = await seedTenants(db, ctx.sizes.ingestTenants);
       const rawEvents = Array.from({ length: jobs }, (_, j) => jobEvents(`raw-r${round}`, tenantIds, j, count)).flat();
       ctx.log(`round ${round + 1}: baseline: ${count} events, raw pg transactions of ${EVENTS_PER_JOB}`);
-      let cpu = ctx.env.cpuMeter();
+      const cpu = ctx.env.cpuMeter();
       const baseline = await rawBulkInsertRate(ctx.env.databaseUrl, rawEvents, period, EVENTS_PER_JOB);
       // The baseline's backends exit with its pool; their CPU is readable once Postgres reaped them.
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -50,11 +51,7 @@ export const ingestBulkScenario: Scenario = {
       if (correctness.ok && !rawCheck.ok) correctness = { ok: false, detail: `baseline: ${rawCheck.detail}` };
       await db.query('TRUNCATE usage_events, usage_counters');
       ctx.log(`round ${round + 1}: project: ${jobs} track-events jobs of ${EVENTS_PER_JOB}`);
-      cpu = ctx.env.cpuMeter();
-      const batches = await ctx.env.commitBatchMeter();
-      const project = await bulkEventRate(ctx, count, tenantIds, `bulk-r${round}`);
-      ctx.log(`  ${Math.round(project)} events/s; CPU us per event: ${cpu.perUnit(count)}; ${await batches.summary()}`);
-      const check = await verifyCountedExactly(db, count);
+      const { rate: project, check } = await meteredIngest(ctx, count, () => bulkEventRate(ctx, count, tenantIds, `bulk-r${round}`));
       if (correctness.ok) correctness = check;
       return { baseline, project };
     });

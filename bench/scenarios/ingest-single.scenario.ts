@@ -1,9 +1,10 @@
 import { Queue } from 'bullmq';
 import { JOBS, QUEUES, TRACK_JOB_OPTIONS, trackEventJobId } from '@metering/usage';
-import { benchEvent, resetData, runPool, seedTenants, verifyCountedExactly } from '../harness/bench-data';
+import { benchEvent, resetData, runPool, seedTenants } from '../harness/bench-data';
 import { ratioTarget } from '../harness/bench-report';
 import { ChildScript } from '../harness/child-script';
 import { measureRounds } from '../harness/rounds';
+import { meteredIngest } from '../harness/scenario';
 import type { Scenario, ScenarioContext } from '../harness/scenario';
 
 /** Jobs the bench keeps in flight while enqueueing, for the baseline and the project alike. */
@@ -84,15 +85,11 @@ export const ingestSingleScenario: Scenario = {
       await ctx.env.resetQueues();
       const { tenantIds } = await seedTenants(db, ctx.sizes.ingestTenants);
       ctx.log(`round ${round + 1}: baseline: ${count} no-op BullMQ jobs`);
-      let cpu = ctx.env.cpuMeter();
+      const cpu = ctx.env.cpuMeter();
       const baseline = await noopJobRate(ctx, count, tenantIds);
       ctx.log(`  ${Math.round(baseline)} jobs/s; CPU us per job: ${cpu.perUnit(count)}`);
       ctx.log(`round ${round + 1}: project: ${count} track-event jobs`);
-      cpu = ctx.env.cpuMeter();
-      const batches = await ctx.env.commitBatchMeter();
-      const project = await singleEventRate(ctx, count, tenantIds, `single-r${round}`);
-      ctx.log(`  ${Math.round(project)} events/s; CPU us per event: ${cpu.perUnit(count)}; ${await batches.summary()}`);
-      const check = await verifyCountedExactly(db, count);
+      const { rate: project, check } = await meteredIngest(ctx, count, () => singleEventRate(ctx, count, tenantIds, `single-r${round}`));
       if (correctness.ok) correctness = check;
       return { baseline, project };
     });
