@@ -2,9 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig } from '@metering/platform';
 import type { AppConfig } from '@metering/platform';
 
-/** A unique BullMQ prefix (hash-tagged, as in production) so test files never share queues. */
+/**
+ * A unique BullMQ prefix (hash-tagged, as in production) so test files never share queues. It
+ * names the jest run, whose global teardown deletes every key under it (queues and rate limits).
+ */
 export function uniqueQueuePrefix(): string {
-  return `{test-${randomBytes(4).toString('hex')}}`;
+  return `{test-${process.env.TEST_RUN_ID ?? 'adhoc'}-${randomBytes(4).toString('hex')}}`;
+}
+
+/** Matches every Redis key made under a prefix of `uniqueQueuePrefix()` in run `runId`. */
+export function testRunKeyPattern(runId: string): string {
+  return `*{test-${runId}-*`;
 }
 
 /** The validated config a test process would load, pointed at `databaseUrl`, with overrides. */
