@@ -2,9 +2,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * A threshold alert is written in Postgres, then handed to the `usage-alerts` queue. The enqueue
- * can fail, or the worker stop, between the two, so the row now records when it was handed over (`published_at`): a
- * scheduled job hands over the rows that were not, which makes the row an outbox and the
- * notification at-least-once. Rows written before this migration were handed over when written.
+ * can fail, or the worker stop, between the two, so the row now records when it was handed over
+ * (`published_at`): a scheduled job hands over the rows that were not, which makes the row an
+ * outbox and the notification at-least-once. Rows written before this migration were handed over when written.
  */
 export class UsageAlertsPublishedAt1764700000000 implements MigrationInterface {
   name = 'UsageAlertsPublishedAt1764700000000';

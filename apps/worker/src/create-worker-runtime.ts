@@ -8,6 +8,7 @@ import type { NewUsageAlert, QueueName } from '@metering/usage';
 import type { WorkerServices } from './jobs/job-definition';
 import { assertJobRegistry, handlersFor } from './jobs/job-registry';
 import { collectQueueDepth, measured } from './runtime/job-metrics';
+import { exportLedgerMetrics } from './runtime/ledger-metrics';
 import { startMetricsServer } from './runtime/metrics-server';
 import type { HealthReport } from './runtime/metrics-server';
 import { registerSchedules } from './runtime/schedules';
@@ -104,7 +105,11 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       queues.set(name, queue);
       shutdown.register(`queue:${name}`, 'queues', () => queue.close());
     }
-    if (served.includes(QUEUES.usageMaintenance)) await registerSchedules(queues.get(QUEUES.usageMaintenance)!, config.schedules);
+    if (served.includes(QUEUES.usageMaintenance)) {
+      await registerSchedules(queues.get(QUEUES.usageMaintenance)!, config.schedules);
+      // The maintenance jobs' gauges (reconciliation freshness, alerts stuck before the queue).
+      exportLedgerMetrics(db);
+    }
 
     const services = buildServices(db);
     for (const queueName of served) {

@@ -69,14 +69,19 @@ describe('UsageAlertsService', () => {
     const tableAway = (away: boolean) =>
       db.current.dataSource.query(away ? 'ALTER TABLE usage_alerts RENAME TO usage_alerts_away' : 'ALTER TABLE usage_alerts_away RENAME TO usage_alerts');
 
-    await tableAway(true);
-    await expect(alerts.recordCrossings([change(tenantId, AgentType.Inbox, 79, 80)])).rejects.toThrow(/usage_alerts/);
-    await tableAway(false);
+    const whileAway = async <T>(work: () => Promise<T>): Promise<T> => {
+      await tableAway(true);
+      try {
+        return await work();
+      } finally {
+        await tableAway(false);
+      }
+    };
+
+    await expect(whileAway(() => alerts.recordCrossings([change(tenantId, AgentType.Inbox, 79, 80)]))).rejects.toThrow(/usage_alerts/);
     const retried = await alerts.recordCrossings([change(tenantId, AgentType.Inbox, 80, 81)]);
     // Known to be stored now: later commits need no round trip, so they succeed with the table away.
-    await tableAway(true);
-    const later = await alerts.recordCrossings([change(tenantId, AgentType.Inbox, 81, 82)]);
-    await tableAway(false);
+    const later = await whileAway(() => alerts.recordCrossings([change(tenantId, AgentType.Inbox, 81, 82)]));
 
     expect(retried.map((a) => [a.agent, a.level, a.countAtAlert])).toEqual([['inbox', 'warning', 81]]);
     expect(later).toEqual([]);

@@ -1,6 +1,5 @@
 import { JOBS, QUEUES } from '@metering/usage';
 import type { JobDefinition } from './job-definition';
-import { exportLedgerMetrics } from '../runtime/ledger-metrics';
 
 /** Alerts younger than this may still be being handed over by the commit that wrote them. */
 export const PUBLISH_GRACE_MS = 60_000;
@@ -15,20 +14,16 @@ const PAGE = 500;
 export const publishUsageAlertsJob: JobDefinition<typeof JOBS.publishUsageAlerts> = {
   name: JOBS.publishUsageAlerts,
   queue: QUEUES.usageMaintenance,
-  create: (services) => {
-    // /metrics reports the alerts this job has not managed to hand over (UsageAlertsNotPublished).
-    exportLedgerMetrics(services.dataSource);
-    return async () => {
-      let published = 0;
-      for (;;) {
-        const waiting = await services.alerts.unpublished(PUBLISH_GRACE_MS, PAGE);
-        if (waiting.length === 0) break;
-        await services.publishAlerts(waiting);
-        published += waiting.length;
-        if (waiting.length < PAGE) break;
-      }
-      if (published > 0) services.logger.warn('published usage alerts that had not reached the queue', { published });
-      return { published };
-    };
+  create: (services) => async () => {
+    let published = 0;
+    for (;;) {
+      const waiting = await services.alerts.unpublished(PUBLISH_GRACE_MS, PAGE);
+      if (waiting.length === 0) break;
+      await services.publishAlerts(waiting);
+      published += waiting.length;
+      if (waiting.length < PAGE) break;
+    }
+    if (published > 0) services.logger.warn('published usage alerts that had not reached the queue', { published });
+    return { published };
   },
 };
