@@ -20,5 +20,6 @@ export {
   EMBEDDED_POSTGRES_PORT,
 } from './runtime/local-services';
 export type { ResolvedService, RuntimeServices } from './runtime/local-services';
+export { isUuid } from './uuid';
 export { systemClock } from './clock';
 export type { Clock } from './clock';

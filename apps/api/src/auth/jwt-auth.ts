@@ -3,6 +3,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import jwt from 'jsonwebtoken';
 import type { JwtKeys } from './jwt-keys';
 import { HttpProblem } from '../errors/problem';
+import { isUuid } from '@metering/platform';
 
 /** Who is calling, from a verified token. The tenant comes from here, never from the request. */
 export interface AuthenticatedUser {
@@ -11,7 +12,6 @@ export interface AuthenticatedUser {
   roles: string[];
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // One detail for every failure: the client learns nothing about which check failed.
 const UNAUTHORIZED_DETAIL = 'A valid bearer token is required';
@@ -21,7 +21,7 @@ export function userFromClaims(payload: Record<string, unknown>): AuthenticatedU
   const { sub, tenant_id: tenantId, roles, exp } = payload;
   if (typeof exp !== 'number') return null;
   if (typeof sub !== 'string' || sub.length === 0) return null;
-  if (typeof tenantId !== 'string' || !UUID.test(tenantId)) return null;
+  if (typeof tenantId !== 'string' || !isUuid(tenantId)) return null;
   if (!Array.isArray(roles) || !roles.every((role) => typeof role === 'string')) return null;
   return { sub, tenantId: tenantId.toLowerCase(), roles };
 }

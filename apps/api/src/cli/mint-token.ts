@@ -4,11 +4,10 @@
  * also falls back to), for trying the API by hand. Refuses when NODE_ENV=production.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '@metering/platform';
+import { isUuid, loadConfig } from '@metering/platform';
 import { resolveJwtKeys } from '../auth/jwt-keys';
 import { mintToken } from '../auth/token-signer';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const USAGE = 'usage: npm run token -- --tenant <tenant-uuid> [--role user|agent|service|operator]... [--ttl seconds] [--sub subject]';
 
 /** Runs the command; returns the exit code. Separate from process handling so it stays testable. */
@@ -37,7 +36,7 @@ export function runMintToken(argv: string[], env: NodeJS.ProcessEnv, out: (line:
     out(USAGE);
     return 0;
   }
-  if (!values.tenant || !UUID.test(values.tenant)) {
+  if (!values.tenant || !isUuid(values.tenant)) {
     err(`--tenant must be a tenant id (a UUID)\n${USAGE}`);
     return 2;
   }

@@ -3,12 +3,12 @@ import type { DataSource } from 'typeorm';
 import type { JwtKeys } from '../auth/jwt-keys';
 import { mintToken } from '../auth/token-signer';
 import { HttpProblem } from '../errors/problem';
+import { isUuid } from '@metering/platform';
 
 /** The tenant demo seeding creates; the dev token is for it unless DEMO_TENANT_ID says otherwise. */
 export const DEMO_TENANT_NAME = 'Demo tenant';
 export const DEV_TOKEN_TTL_SECONDS = 3600;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DEV_ROLES = ['user', 'agent', 'service', 'operator'];
 
 export interface DevTokenRouterDeps {
@@ -36,7 +36,7 @@ export function devTokenRouter(deps: DevTokenRouterDeps): Router {
   const router = Router();
   router.post('/api/v1/dev/token', express.json({ limit: '4kb' }), async (req, res) => {
     const body = (req.body ?? {}) as { tenant_id?: unknown; roles?: unknown };
-    if (body.tenant_id !== undefined && (typeof body.tenant_id !== 'string' || !UUID.test(body.tenant_id))) {
+    if (body.tenant_id !== undefined && (typeof body.tenant_id !== 'string' || !isUuid(body.tenant_id))) {
       throw new HttpProblem(400, 'The request has invalid fields; see errors', {
         errors: [{ field: 'tenant_id', message: 'tenant_id must be a UUID' }],
       });

@@ -3,8 +3,8 @@ import type { CounterDrift, ReconciliationSummary } from '@metering/usage';
 import { CliUsageError } from '../cli-command';
 import type { CliCommand } from '../cli-command';
 import { createProgressBar } from '../progress-bar';
+import { isUuid } from '@metering/platform';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_LINES = 50;
 
 const percent = (ratio: number): string => `${(ratio * 100).toFixed(1)}%`;
@@ -34,7 +34,7 @@ export const reconcileCommand: CliCommand = {
   options: { tenant: { type: 'string' }, 'dry-run': { type: 'boolean' } },
   async run(options, context) {
     const tenantId = typeof options.tenant === 'string' ? options.tenant : undefined;
-    if (tenantId !== undefined && !UUID.test(tenantId)) throw new CliUsageError('--tenant must be a tenant id (a UUID)');
+    if (tenantId !== undefined && !isUuid(tenantId)) throw new CliUsageError('--tenant must be a tenant id (a UUID)');
     const progress = createProgressBar('Reconciling', context.interactive);
     const service = new UsageReconciliationService(await context.dataSource(), { logger: context.logger, clock: context.clock });
     try {

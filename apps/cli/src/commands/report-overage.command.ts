@@ -1,11 +1,10 @@
 import type { Redis } from 'ioredis';
 import { createOverageReporter } from '@metering/billing';
 import type { OverageReportLine, OverageRunResult } from '@metering/billing';
-import { createRedisConnection, loadConfig } from '@metering/platform';
+import { createRedisConnection, isUuid, loadConfig } from '@metering/platform';
 import { CliUsageError } from '../cli-command';
 import type { CliCommand } from '../cli-command';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ACTION_LABEL: Record<OverageReportLine['action'], string> = {
   would_send: 'would send',
   sent: 'sent',
@@ -49,7 +48,7 @@ export const reportOverageCommand: CliCommand = {
   options: { 'dry-run': { type: 'boolean' }, tenant: { type: 'string' } },
   async run(options, context) {
     const tenantId = typeof options.tenant === 'string' ? options.tenant : undefined;
-    if (tenantId !== undefined && !UUID.test(tenantId)) throw new CliUsageError('--tenant must be a tenant id (a UUID)');
+    if (tenantId !== undefined && !isUuid(tenantId)) throw new CliUsageError('--tenant must be a tenant id (a UUID)');
     const dryRun = options['dry-run'] === true;
     // Stripe settings and the queue prefix (breaker keys shared with the workers) come from the env.
     const config = loadConfig({ ...context.env, DATABASE_URL: 'postgres://unused', REDIS_URL: 'redis://unused' });

@@ -1,10 +1,9 @@
-import { loadConfig } from '@metering/platform';
+import { isUuid, loadConfig } from '@metering/platform';
 import { UsageService } from '@metering/usage';
 import type { UsageStatsResponse } from '@metering/usage';
 import { CliUsageError, requireString } from '../cli-command';
 import type { CliCommand } from '../cli-command';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function formatStats(stats: UsageStatsResponse): string {
   const lines = [
@@ -28,7 +27,7 @@ export const usageCommand: CliCommand = {
   options: { tenant: { type: 'string' } },
   async run(options, context) {
     const tenantId = requireString(options, 'tenant');
-    if (!UUID.test(tenantId)) throw new CliUsageError('--tenant must be a tenant id (a UUID)');
+    if (!isUuid(tenantId)) throw new CliUsageError('--tenant must be a tenant id (a UUID)');
     const { usage } = loadConfig({ ...context.env, DATABASE_URL: 'postgres://unused', REDIS_URL: 'redis://unused' });
     const stats = await new UsageService(await context.dataSource(), {
       trialLimits: usage.trialLimits,

@@ -11,8 +11,8 @@ import { deriveIdempotencyKey } from '../tracking/idempotency-key';
 import { JOBS, QUEUES } from './queue-names';
 import { trackEventJobId, trackEventsJobId } from './track-job';
 import type { TrackEventJobData, TrackEventsJobData } from './track-job';
+import { isUuid } from '@metering/platform';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Retries with backoff for transient failures; finished jobs trimmed, failed ones kept to inspect. */
 export const TRACK_JOB_OPTIONS: JobsOptions = {
@@ -68,7 +68,7 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
     const jobs: TrackEventJobData[] = [];
     items.forEach(({ tenantId: given, raw }, index) => {
       const prefix = items.length > 1 ? `events[${index}].` : '';
-      if (typeof given !== 'string' || !UUID.test(given)) errors.push({ field: `${prefix}tenant_id`, message: 'tenant_id must be a UUID' });
+      if (typeof given !== 'string' || !isUuid(given)) errors.push({ field: `${prefix}tenant_id`, message: 'tenant_id must be a UUID' });
       // One tenant however its UUID is capitalised: job ids and derived keys use the lower-case form.
       const tenantId = typeof given === 'string' ? given.toLowerCase() : given;
       const parsed = parseTrackEvent(raw, prefix);

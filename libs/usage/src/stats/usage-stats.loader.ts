@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { AgentType } from '../domain/agent-type';
 import type { PerAgent, PlanLimits } from '../entities/plan.entity';
+import { isUuid } from '@metering/platform';
 
 /** A tenant's subscription, plan and counters of the stored current period, as one row. */
 export interface StatsRow {
@@ -28,7 +29,6 @@ SELECT s.tenant_id, s.status, s.current_period_start, s.current_period_end, s.bi
  WHERE s.tenant_id = ANY($1::uuid[])`;
 
 const MAX_BATCH = 200;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface Waiter {
   resolve: (row: StatsRow | undefined) => void;
@@ -50,7 +50,7 @@ export class UsageStatsLoader {
   /** The tenant's row, or undefined when it has no subscription (or the id is not a UUID). */
   load(tenantId: string): Promise<StatsRow | undefined> {
     // One malformed id must not fail the query the other requests share.
-    if (!UUID.test(tenantId)) return Promise.resolve(undefined);
+    if (!isUuid(tenantId)) return Promise.resolve(undefined);
     tenantId = tenantId.toLowerCase();
     return new Promise((resolve, reject) => {
       const waiters = this.pending.get(tenantId);

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { counter, preparedQuery, systemClock } from '@metering/platform';
+import { counter, isUuid, preparedQuery, systemClock } from '@metering/platform';
 import type { Clock, Logger } from '@metering/platform';
 import { AGENT_TYPES, isActionType, isAgentType } from '../domain/agent-type';
 import type { ActionType, AgentType } from '../domain/agent-type';
@@ -20,7 +20,6 @@ import { deriveIdempotencyKey } from './idempotency-key';
 import { TenantBillingStateCache, loadTenantBillingStates } from './subscription-lookup';
 import { COMMIT_EVENTS_SQL } from './commit-events.sql';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** An event that passed every check and knows the period whose counter it adds to. */
 export interface PreparedEvent {
@@ -127,7 +126,7 @@ export class UsageTracker {
     const now = this.clock();
     // A UUID is one tenant however it is capitalised: lower case is the form stored and looked up.
     const canonicalIds = inputs.map((input) =>
-      typeof input.tenantId === 'string' && UUID.test(input.tenantId) ? input.tenantId.toLowerCase() : null,
+      typeof input.tenantId === 'string' && isUuid(input.tenantId) ? input.tenantId.toLowerCase() : null,
     );
     const tenantIds = [...new Set(canonicalIds.filter((id): id is string => id !== null))];
     const states =
@@ -222,7 +221,7 @@ export class UsageTracker {
 
   private check(input: TrackEventInput, now: Date, occurredAt: Date): FieldError[] {
     const errors: FieldError[] = [];
-    if (!UUID.test(String(input.tenantId))) errors.push({ field: 'tenant_id', message: 'tenant_id must be a UUID' });
+    if (!isUuid(String(input.tenantId))) errors.push({ field: 'tenant_id', message: 'tenant_id must be a UUID' });
     if (!isAgentType(input.agent)) {
       errors.push({ field: 'agent', message: `agent must be one of ${AGENT_TYPES.join(', ')}` });
     }
