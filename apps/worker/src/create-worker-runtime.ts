@@ -3,18 +3,17 @@ import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { ShutdownManager, closeRedis, collectProcessMetrics, createLogger, createRedisConnection, systemClock } from '@metering/platform';
 import type { AppConfig, Clock, Logger } from '@metering/platform';
-import { ALL_QUEUES, JOBS, QUEUES, UsageAlertsService, UsageTracker, createUsageDataSource, toUsageAlertJobData } from '@metering/usage';
-import type { NewUsageAlert, QueueName } from '@metering/usage';
-import type { WorkerServices } from './jobs/job-definition';
+import { ALL_QUEUES, QUEUES, createUsageDataSource } from '@metering/usage';
+import type { QueueName } from '@metering/usage';
 import { assertJobRegistry, handlersFor } from './jobs/job-registry';
 import { collectQueueDepth, measured } from './runtime/job-metrics';
+import { buildJobDependencies } from './runtime/job-dependencies';
 import { exportLedgerMetrics } from './runtime/ledger-metrics';
 import { startMetricsServer } from './runtime/metrics-server';
 import type { HealthReport } from './runtime/metrics-server';
 import { registerSchedules } from './runtime/schedules';
 import { servedQueues } from './runtime/served-queues';
 import { StartCancelledError, waitForPostgres, waitForRedisPing } from './runtime/wait-for-dependencies';
-import { TrackEventBatcher } from './tracking/track-event-batcher';
 
 export interface WorkerRuntimeOptions {
   config: AppConfig;
@@ -38,7 +37,6 @@ export interface WorkerRuntime {
   readonly queues: ReadonlyMap<QueueName, Queue>;
 }
 
-const ALERT_JOB_OPTIONS = { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { count: 10_000 }, removeOnFail: { age: 7 * 24 * 3600 } };
 const CONCURRENCY: Record<QueueName, (config: AppConfig) => number> = {
   [QUEUES.usageEvents]: (config) => config.worker.concurrency,
   // Maintenance jobs are set-based and take a lock where they must not overlap; one at a time.
@@ -111,9 +109,9 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       exportLedgerMetrics(db);
     }
 
-    const services = buildServices(db);
+    const dependencies = buildJobDependencies({ config, logger, clock, dataSource: db, redis: connection, queues });
     for (const queueName of served) {
-      const handlers = new Map([...handlersFor(queueName, services)].map(([name, handler]) => [name, measured(queueName, handler)]));
+      const handlers = new Map([...handlersFor(queueName, dependencies)].map(([name, handler]) => [name, measured(queueName, handler)]));
       const worker = new Worker(
         queueName,
         async (job) => {
@@ -147,33 +145,6 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
     }
     ready = true;
     logger.info('worker started', { queues: served, prefix: config.queuePrefix, metricsPort });
-  }
-
-  function buildServices(db: DataSource): WorkerServices {
-    // A few seconds of memory of metered tenants spares a Postgres round trip per micro-batch.
-    const tracker = new UsageTracker(db, { logger, window: { maxAgeDays: config.usage.eventMaxAgeDays, maxFutureSeconds: config.usage.eventMaxFutureSeconds }, clock, billingStateCacheMs: 5000 });
-    const alerts = new UsageAlertsService(db, { trialLimits: config.usage.trialLimits, logger });
-    const enqueue: WorkerServices['enqueue'] = async (queue, name, data, jobOptions) => {
-      await queues.get(queue)!.add(name, data, jobOptions);
-    };
-    // If the enqueue fails (the worker's connection waits out a Redis reconnect, but e.g. an OOM
-    // refusal fails it) or the worker stops in between, the row stays unpublished and the
-    // scheduled publish-usage-alerts job hands it over later.
-    const publishAlerts = async (created: readonly NewUsageAlert[]): Promise<void> => {
-      if (created.length === 0) return;
-      await queues.get(QUEUES.usageAlerts)!.addBulk(
-        created.map((alert) => ({ name: JOBS.usageAlert, data: toUsageAlertJobData(alert), opts: { ...ALERT_JOB_OPTIONS, jobId: `alert-${alert.id}` } })),
-      );
-      await alerts.markPublished(created.map((alert) => alert.id));
-    };
-    const trackBatcher = new TrackEventBatcher({
-      tracker,
-      logger,
-      batchSize: config.worker.batchSize,
-      batchWaitMs: config.worker.batchWaitMs,
-      onCommitted: async (counters) => publishAlerts(await alerts.recordCrossings(counters)),
-    });
-    return { config, logger, clock, dataSource: db, redis: redis!, trackBatcher, enqueue, alerts, publishAlerts };
   }
 
   return {

@@ -15,7 +15,11 @@ export { createUsageDataSource, runMigrationsWithLock } from './database/usage-d
 export * from './queue/queue-names';
 export * from './queue/track-job';
 export * from './queue/usage-client';
+export type { JobDataResult } from './queue/job-data';
 export * from './queue/maintenance-job';
+export * from './queue/usage-alert-job';
 export * from './maintenance/usage-alerts.service';
+export * from './maintenance/alert-queue.port';
+export * from './maintenance/usage-alert-outbox.service';
 export * from './maintenance/usage-rollover.service';
 export * from './maintenance/usage-reconciliation.service';

@@ -1,6 +1,6 @@
 import { ALL_QUEUES, JOBS } from '@metering/usage';
 import type { JobName, QueueName } from '@metering/usage';
-import type { JobDefinition, JobHandler, WorkerServices } from './job-definition';
+import type { DependenciesOf, JobDefinition, JobHandler } from './job-definition';
 import { publishUsageAlertsJob } from './publish-usage-alerts.job';
 import { reconcileUsageCountersJob } from './reconcile-usage-counters.job';
 import { reportOverageToStripeJob } from './report-overage-to-stripe.job';
@@ -22,9 +22,13 @@ export const JOB_REGISTRY = {
   [JOBS.publishUsageAlerts]: publishUsageAlertsJob,
 } satisfies { [N in JobName]: JobDefinition<N> };
 
-export type JobRegistry = Readonly<Record<JobName, JobDefinition>>;
+/** What each job's handler is built from, by job name; the composition root builds one per runtime. */
+export type JobDependencies = { [N in JobName]: DependenciesOf<(typeof JOB_REGISTRY)[N]> };
 
-export function assertJobRegistry(registry: JobRegistry = JOB_REGISTRY): void {
+/** A registry whose every definition takes the dependencies filed under its name. */
+export type JobRegistry = { readonly [N in JobName]: JobDefinition<N, JobDependencies[N]> };
+
+export function assertJobRegistry(registry: Readonly<Record<JobName, JobDefinition>> = JOB_REGISTRY): void {
   for (const name of Object.values(JOBS)) {
     const definition = registry[name];
     if (!definition) throw new Error(`job ${name} has no handler`);
@@ -33,11 +37,16 @@ export function assertJobRegistry(registry: JobRegistry = JOB_REGISTRY): void {
   }
 }
 
-/** The handlers of one queue, by job name. */
-export function handlersFor(queue: QueueName, services: WorkerServices, registry: JobRegistry = JOB_REGISTRY): Map<string, JobHandler> {
+function handlerOf<N extends JobName>(name: N, dependencies: JobDependencies, registry: JobRegistry): JobHandler {
+  const definition: JobDefinition<N, JobDependencies[N]> = registry[name];
+  return definition.create(dependencies[name]);
+}
+
+/** The handlers of one queue, by job name, each built from its own dependencies. */
+export function handlersFor(queue: QueueName, dependencies: JobDependencies, registry: JobRegistry = JOB_REGISTRY): Map<string, JobHandler> {
   return new Map(
-    Object.values(registry)
-      .filter((definition) => definition.queue === queue)
-      .map((definition) => [definition.name, definition.create(services)]),
+    Object.values(JOBS)
+      .filter((name) => registry[name].queue === queue)
+      .map((name) => [name, handlerOf(name, dependencies, registry)]),
   );
 }

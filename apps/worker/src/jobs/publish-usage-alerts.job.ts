@@ -1,29 +1,21 @@
-import { JOBS, QUEUES } from '@metering/usage';
+import { JOBS, QUEUES, parseMaintenanceJobData } from '@metering/usage';
+import type { UsageAlertOutbox } from '@metering/usage';
 import type { JobDefinition } from './job-definition';
+import { validJobData } from './job-data';
 
-/** Alerts younger than this may still be being handed over by the commit that wrote them. */
-export const PUBLISH_GRACE_MS = 60_000;
-const PAGE = 500;
+export interface PublishUsageAlertsDependencies {
+  outbox: UsageAlertOutbox;
+}
 
 /**
  * Every minute (`CRON_PUBLISH_ALERTS`): hands to the `usage-alerts` queue the alerts that were
- * stored but never handed over (the enqueue failed, e.g. Redis refusing writes at its memory
- * limit, or the worker stopped or died in between). Page by page until none is left; each
- * page is marked published once enqueued.
+ * stored but never handed over (the outbox's sweep: grace period, paging, marking).
  */
-export const publishUsageAlertsJob: JobDefinition<typeof JOBS.publishUsageAlerts> = {
+export const publishUsageAlertsJob: JobDefinition<typeof JOBS.publishUsageAlerts, PublishUsageAlertsDependencies> = {
   name: JOBS.publishUsageAlerts,
   queue: QUEUES.usageMaintenance,
-  create: (services) => async () => {
-    let published = 0;
-    for (;;) {
-      const waiting = await services.alerts.unpublished(PUBLISH_GRACE_MS, PAGE);
-      if (waiting.length === 0) break;
-      await services.publishAlerts(waiting);
-      published += waiting.length;
-      if (waiting.length < PAGE) break;
-    }
-    if (published > 0) services.logger.warn('published usage alerts that had not reached the queue', { published });
-    return { published };
+  create: ({ outbox }) => async (job) => {
+    validJobData(job, parseMaintenanceJobData(job.data, 'trigger only'));
+    return outbox.publishUnpublished();
   },
 };

@@ -3,9 +3,14 @@ import { JOBS, QUEUES, isUsageError } from '@metering/usage';
 import type { JobName } from '@metering/usage';
 import { InvalidTrackJobError } from '../tracking/track-event-batcher';
 import { trackInputsOf } from '../tracking/track-job-input';
-import type { JobDefinition, JobHandler, WorkerServices } from './job-definition';
+import type { TrackEventBatcher } from '../tracking/track-event-batcher';
+import type { JobDefinition, JobHandler } from './job-definition';
 
-function createTrackHandler(services: WorkerServices): JobHandler {
+export interface TrackEventsDependencies {
+  trackBatcher: TrackEventBatcher;
+}
+
+function createTrackHandler(services: TrackEventsDependencies): JobHandler {
   return async (job) => {
     const { inputs, enqueuedAt } = trackInputsOf(job);
     try {
@@ -19,7 +24,7 @@ function createTrackHandler(services: WorkerServices): JobHandler {
   };
 }
 
-function trackJob<N extends JobName>(name: N): JobDefinition<N> {
+function trackJob<N extends JobName>(name: N): JobDefinition<N, TrackEventsDependencies> {
   return { name, queue: QUEUES.usageEvents, create: createTrackHandler };
 }
 

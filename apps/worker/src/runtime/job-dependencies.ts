@@ -1,0 +1,64 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
+import { createOverageReporter } from '@metering/billing';
+import type { AppConfig, Clock, Logger } from '@metering/platform';
+import { JOBS, QUEUES, UsageAlertOutbox, UsageAlertsService, UsageReconciliationService, UsageRolloverService, UsageTracker } from '@metering/usage';
+import type { QueueName } from '@metering/usage';
+import type { JobDependencies } from '../jobs/job-registry';
+import { TrackEventBatcher } from '../tracking/track-event-batcher';
+import { bullmqAlertQueue } from './bullmq-alert-queue';
+
+export interface JobDependencySources {
+  config: AppConfig;
+  logger: Logger;
+  clock: Clock;
+  dataSource: DataSource;
+  /** The worker's Redis connection (state shared by all workers, e.g. the Stripe circuit breaker). */
+  redis: Redis;
+  /** One Queue per queue name, on the worker's connection and prefix. */
+  queues: ReadonlyMap<QueueName, Queue>;
+}
+
+/**
+ * Builds every job's dependencies once per runtime: each service exists once, and each job gets
+ * only the parts it uses. Constructing them connects to nothing; handlers are created only for
+ * the queues the process serves.
+ */
+export function buildJobDependencies({ config, logger, clock, dataSource, redis, queues }: JobDependencySources): JobDependencies {
+  const queue = (name: QueueName): Queue => queues.get(name)!;
+  const outbox = new UsageAlertOutbox(
+    new UsageAlertsService(dataSource, { trialLimits: config.usage.trialLimits, logger }),
+    bullmqAlertQueue(queue(QUEUES.usageAlerts)),
+    { logger },
+  );
+  // A few seconds of memory of metered tenants spares a Postgres round trip per micro-batch.
+  const tracker = new UsageTracker(dataSource, {
+    logger,
+    window: { maxAgeDays: config.usage.eventMaxAgeDays, maxFutureSeconds: config.usage.eventMaxFutureSeconds },
+    clock,
+    billingStateCacheMs: 5000,
+  });
+  const trackBatcher = new TrackEventBatcher({
+    tracker,
+    logger,
+    batchSize: config.worker.batchSize,
+    batchWaitMs: config.worker.batchWaitMs,
+    onCommitted: (counters) => outbox.raise(counters),
+  });
+  const track = { trackBatcher };
+  return {
+    [JOBS.trackEvent]: track,
+    [JOBS.trackEvents]: track,
+    [JOBS.resetUsageCounters]: {
+      rollover: new UsageRolloverService(dataSource, { logger, clock }),
+      requestOverageReport: async (data) => {
+        await queue(QUEUES.usageMaintenance).add(JOBS.reportOverageToStripe, data);
+      },
+    },
+    [JOBS.reconcileUsageCounters]: { reconciliation: new UsageReconciliationService(dataSource, { logger, clock }) },
+    [JOBS.reportOverageToStripe]: { reporter: createOverageReporter(config, { dataSource, redis, logger, clock }), logger },
+    [JOBS.usageAlert]: { logger },
+    [JOBS.publishUsageAlerts]: { outbox },
+  };
+}
