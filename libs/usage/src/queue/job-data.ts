@@ -42,7 +42,8 @@ export function validateJobData<T extends object>(raw: unknown, shape: JobDataSh
     if (known.has(field)) (dto as Record<string, unknown>)[field] = value;
     else if (shape.otherFields === 'reject') errors.push({ field, message: `${field} is not a field of this job` });
   }
-  for (const error of validateSync(dto)) {
+  // One message a field: a missing count is "must be an integer", not that and "must not be negative".
+  for (const error of validateSync(dto, { stopAtFirstError: true })) {
     for (const message of Object.values(error.constraints ?? {})) errors.push({ field: error.property, message });
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, data: dto };

@@ -32,6 +32,7 @@ export function toUsageAlertJobData(alert: NewUsageAlert): UsageAlertJobData {
 
 const LEVELS: readonly AlertLevel[] = ['warning', 'error'];
 
+// Only a field's first failed rule is reported, and the rule next to the field runs first: the type check.
 class UsageAlertJobDataDto implements UsageAlertJobData {
   @IsUuidText({ message: 'alert_id must be a UUID' })
   alert_id!: string;
@@ -48,16 +49,16 @@ class UsageAlertJobDataDto implements UsageAlertJobData {
   @IsIn(LEVELS, { message: `level must be one of ${LEVELS.join(', ')}` })
   level!: AlertLevel;
 
-  @IsInt({ message: 'threshold_percent must be an integer' })
   @Min(0, { message: 'threshold_percent must not be negative' })
+  @IsInt({ message: 'threshold_percent must be an integer' })
   threshold_percent!: number;
 
-  @IsInt({ message: 'count must be an integer' })
   @Min(0, { message: 'count must not be negative' })
+  @IsInt({ message: 'count must be an integer' })
   count!: number;
 
-  @IsInt({ message: 'limit must be an integer' })
   @Min(0, { message: 'limit must not be negative' })
+  @IsInt({ message: 'limit must be an integer' })
   limit!: number;
 }
 
