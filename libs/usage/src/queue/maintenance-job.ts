@@ -2,7 +2,7 @@ import { IsBoolean, IsIn, IsOptional } from 'class-validator';
 import { IsUuidText, validateJobData } from './job-data';
 import type { JobDataResult } from './job-data';
 
-/** Who started a maintenance job; scheduled runs carry no data at all. */
+/** Who started a maintenance job (the schedulers' template says `schedule`). */
 export type MaintenanceTrigger = 'schedule' | 'roll-over' | 'operator';
 
 export const MAINTENANCE_TRIGGERS: readonly MaintenanceTrigger[] = ['schedule', 'roll-over', 'operator'];
