@@ -2,7 +2,7 @@ import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { ShutdownManager, closeRedis, collectProcessMetrics, createLogger, createRedisConnection, systemClock } from '@metering/platform';
-import type { AppConfig, Clock, Logger } from '@metering/platform';
+import type { Clock, Logger, WorkerConfig } from '@metering/platform';
 import { ALL_QUEUES, JOBS, QUEUES, UsageAlertsService, UsageTracker, createUsageDataSource, toUsageAlertJobData } from '@metering/usage';
 import type { NewUsageAlert, QueueName } from '@metering/usage';
 import type { WorkerServices } from './jobs/job-definition';
@@ -17,7 +17,7 @@ import { StartCancelledError, waitForPostgres, waitForRedisPing } from './runtim
 import { TrackEventBatcher } from './tracking/track-event-batcher';
 
 export interface WorkerRuntimeOptions {
-  config: AppConfig;
+  config: WorkerConfig;
   logger?: Logger;
   clock?: Clock;
   /** Pause between dependency checks at start-up. */
@@ -39,7 +39,7 @@ export interface WorkerRuntime {
 }
 
 const ALERT_JOB_OPTIONS = { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { count: 10_000 }, removeOnFail: { age: 7 * 24 * 3600 } };
-const CONCURRENCY: Record<QueueName, (config: AppConfig) => number> = {
+const CONCURRENCY: Record<QueueName, (config: WorkerConfig) => number> = {
   [QUEUES.usageEvents]: (config) => config.worker.concurrency,
   // Maintenance jobs are set-based and take a lock where they must not overlap; one at a time.
   [QUEUES.usageMaintenance]: () => 1,

@@ -1,13 +1,13 @@
 import type { Job, JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
-import type { AppConfig, Clock, Logger } from '@metering/platform';
+import type { Clock, Logger, WorkerConfig } from '@metering/platform';
 import type { JobName, NewUsageAlert, QueueName, UsageAlertsService } from '@metering/usage';
 import type { TrackEventBatcher } from '../tracking/track-event-batcher';
 
 /** What job handlers may use; built once per worker runtime. */
 export interface WorkerServices {
-  config: AppConfig;
+  config: WorkerConfig;
   logger: Logger;
   clock: Clock;
   dataSource: DataSource;
