@@ -31,6 +31,7 @@ export const API_CONFIG_SECTIONS = [
   stripeWebhookSection,
 ] as const;
 
+/** The API reads no worker, schedule or Stripe reporting variable; the workers none of the API's. */
 export const WORKER_CONFIG_SECTIONS = [
   runtimeSection,
   databaseSection,
@@ -56,7 +57,9 @@ export type ApiConfig = ConfigOf<typeof API_CONFIG_SECTIONS>;
 export type WorkerConfig = ConfigOf<typeof WORKER_CONFIG_SECTIONS>;
 /** The demo agent (`scripts/demo-agent.ts`). */
 export type DemoAgentConfig = ConfigOf<typeof DEMO_AGENT_CONFIG_SECTIONS>;
+/** The CLI's `token` command. */
 export type TokenConfig = ConfigOf<typeof TOKEN_CONFIG_SECTIONS>;
+/** `npm run usage -- report-overage`. */
 export type OverageReportConfig = ConfigOf<typeof OVERAGE_REPORT_CONFIG_SECTIONS>;
 
 /** Loads and validates the API's config once at start-up; throws a ConfigError naming every problem. */
@@ -69,14 +72,17 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   return loadConfigSections(WORKER_CONFIG_SECTIONS, env);
 }
 
+/** Loads the demo agent's config: its connections, the usage rules and DEMO. */
 export function loadDemoAgentConfig(env: NodeJS.ProcessEnv = process.env): DemoAgentConfig {
   return loadConfigSections(DEMO_AGENT_CONFIG_SECTIONS, env);
 }
 
+/** Loads what the CLI's `token` command signs with: NODE_ENV and the JWT variables, nothing else. */
 export function loadTokenConfig(env: NodeJS.ProcessEnv = process.env): TokenConfig {
   return loadConfigSections(TOKEN_CONFIG_SECTIONS, env);
 }
 
+/** Loads what `npm run usage -- report-overage` needs: the queue prefix (shared breaker keys) and Stripe reporting. */
 export function loadOverageReportConfig(env: NodeJS.ProcessEnv = process.env): OverageReportConfig {
   return loadConfigSections(OVERAGE_REPORT_CONFIG_SECTIONS, env);
 }
