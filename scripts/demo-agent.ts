@@ -4,7 +4,7 @@
  * the producer client -- exactly as a real agent service would -- so the billing page's bars move.
  * Stops cleanly on SIGTERM/SIGINT.
  */
-import { ShutdownManager, createLogger, createRedisConnection, loadConfig, waitForRedis } from '@metering/platform';
+import { ShutdownManager, createLogger, createRedisConnection, loadDemoAgentConfig, waitForRedis } from '@metering/platform';
 import { UsageService, createUsageClient, createUsageDataSource } from '@metering/usage';
 import { seedDemoTenant } from './demo/demo-seed';
 import { DemoTraffic } from './demo/demo-traffic';
@@ -12,7 +12,7 @@ import { DemoTraffic } from './demo/demo-traffic';
 const TICK_MS = Number(process.env.DEMO_TICK_MS ?? 3000);
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadDemoAgentConfig();
   const logger = createLogger({ level: config.logLevel, json: config.env === 'production', service: 'demo-agent' });
   // Fake tenants and fake usage never belong in a production database.
   if (config.env === 'production' || !config.demo) {

@@ -72,8 +72,8 @@ const SUITES: Suite[] = [
     run: () => passFail(run('npm', ['run', '-s', 'test:alerts'])),
   },
   {
-    // jest only transpiles (isolatedModules), so type errors, and the compile-time contracts
-    // between packages (e.g. apps/api/test/usage-wire-contract.test.ts), are caught here.
+    // jest only transpiles (isolatedModules), so type errors, including a server or billing page
+    // that no longer fits the shared wire contract (@metering/contract), are caught here.
     name: 'types',
     byDefault: true,
     run: () => passFail(run('npm', ['run', '-s', 'typecheck'])),

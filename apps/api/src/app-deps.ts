@@ -2,12 +2,12 @@ import type { Router } from 'express';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
-import type { AppConfig, Clock, Logger } from '@metering/platform';
+import type { ApiConfig, Clock, Logger } from '@metering/platform';
 import type { UsageClient } from '@metering/usage';
 
 /** Everything the HTTP app uses, built by the composition root (main.ts) or by a test. */
 export interface ApiDeps {
-  config: AppConfig;
+  config: ApiConfig;
   /** Initialized DataSource over the usage schema. */
   dataSource: DataSource;
   /** Producer connection (`createRedisConnection(url, 'producer')`): fails fast while Redis is away. */
@@ -19,8 +19,6 @@ export interface ApiDeps {
   queues: readonly Queue[];
   /** Redis key prefix of the rate limiters; default `rl:<QUEUE_PREFIX>:`. Tests pass their own. */
   rateLimitPrefix?: string;
-  /** Tenant of `POST /api/v1/dev/token`; default: the tenant named "Demo tenant". */
-  demoTenantId?: string;
   /** Built web app to serve (with SPA fallback) when it exists, e.g. apps/web/dist. */
   webDistDir?: string;
   /** True while the process is draining, so readiness fails first. */

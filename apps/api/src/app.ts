@@ -1,10 +1,10 @@
 import express from 'express';
 import type { Express } from 'express';
+import { resolveJwtKeys } from '@metering/auth';
 import { StripeWebhookService } from '@metering/billing';
 import { UsageService } from '@metering/usage';
 import type { ApiDeps } from './app-deps';
 import { createJwtAuthenticator } from './auth/jwt-auth';
-import { resolveJwtKeys } from './auth/jwt-keys';
 import { requireOperator } from './auth/operator-auth';
 import { errorMiddleware, notFoundHandler } from './errors/error.middleware';
 import { requestIdMiddleware } from './http/request-id.middleware';
@@ -67,7 +67,7 @@ export function createApp(deps: ApiDeps): Express {
     }),
   );
   if (config.env !== 'production') {
-    app.use(devTokenRouter({ dataSource, keys, demoTenantId: deps.demoTenantId }));
+    app.use(devTokenRouter({ dataSource, keys, demoTenantId: config.api.demoTenantId }));
   }
   app.use(
     bullBoardRouter(

@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Queue } from 'bullmq';
-import { ShutdownManager, createLogger, createRedisConnection, loadConfig, systemClock, waitForRedis } from '@metering/platform';
+import { ShutdownManager, createLogger, createRedisConnection, loadApiConfig, systemClock, waitForRedis } from '@metering/platform';
 import { ALL_QUEUES, createUsageClient, createUsageDataSource } from '@metering/usage';
 import { createApp } from './app';
 import { closeServer } from './http/close-server';
@@ -26,7 +26,7 @@ function throttled(log: (message: string) => void, intervalMs = 10_000): (messag
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadApiConfig();
   const logger = createLogger({ level: config.logLevel, json: config.env === 'production', service: 'api' });
   const shutdown = new ShutdownManager(logger, config.shutdownTimeoutMs);
   shutdown.listen();
@@ -65,7 +65,6 @@ async function main(): Promise<void> {
     logger,
     clock: systemClock,
     queues,
-    demoTenantId: process.env.DEMO_TENANT_ID || undefined,
     webDistDir: WEB_DIST_DIR,
     isShuttingDown: () => shutdown.isShuttingDown,
   });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import jwt from 'jsonwebtoken';
 import { VerifiedTokenCache, createJwtAuthenticator } from '../src/auth/jwt-auth';
-import { resolveJwtKeys } from '../src/auth/jwt-keys';
+import { resolveJwtKeys } from '@metering/auth';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256-use';
 const keys = resolveJwtKeys({ env: 'test', auth: { jwtSecret: SECRET } } as Parameters<typeof resolveJwtKeys>[0]);

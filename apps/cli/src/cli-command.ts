@@ -3,7 +3,8 @@ import type { DataSource } from 'typeorm';
 import type { Clock, Logger } from '@metering/platform';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
-export type ParsedOptions = Record<string, string | boolean | undefined>;
+/** Option values as `parseArgs` gives them; `multiple: true` options are arrays. */
+export type ParsedOptions = Record<string, string | boolean | string[] | undefined>;
 
 /** What a command may use; each resource is opened on first use and closed by the entry point. */
 export interface CliContext {

@@ -5,6 +5,7 @@ import { migrateCommand, migrateRevertCommand } from './commands/migrate.command
 import { reconcileCommand } from './commands/reconcile.command';
 import { reportOverageCommand } from './commands/report-overage.command';
 import { resetCommand } from './commands/reset.command';
+import { tokenCommand } from './commands/token.command';
 import { usageCommand } from './commands/usage.command';
 
 /** Every CLI command; a name maps to exactly one command (checked at start-up). */
@@ -15,6 +16,7 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
   resetCommand,
   reconcileCommand,
   reportOverageCommand,
+  tokenCommand,
   migrateCommand,
   migrateRevertCommand,
 ];

@@ -1,4 +1,4 @@
-import type { AgentUsage, UsageAlert, UsageStats } from '../src/api/usage.types';
+import type { AgentUsage, UsageAlert, UsageStatsResponse } from '@metering/contract';
 
 export const TENANT_ID = '3f1b2c4d-1111-4222-8333-123456789abc';
 export const NOVEMBER = { start: '2026-11-01T00:00:00.000Z', end: '2026-12-01T00:00:00.000Z' };
@@ -11,7 +11,7 @@ export function agentUsage(count: number, limit: number | null, unitCents = 2): 
   return { count, limit, percentage: Math.round((count * 1000) / limit) / 10, overage, overage_cost_cents: overage * unitCents };
 }
 
-function alertsFor(usage: UsageStats['usage']): UsageAlert[] {
+function alertsFor(usage: UsageStatsResponse['usage']): UsageAlert[] {
   return (Object.entries(usage) as Array<[UsageAlert['agent'], AgentUsage]>).flatMap(([agent, item]): UsageAlert[] => {
     if (item.percentage === null || item.percentage < 80) return [];
     const label = agent[0]!.toUpperCase() + agent.slice(1);
@@ -24,8 +24,8 @@ function alertsFor(usage: UsageStats['usage']): UsageAlert[] {
 /** A full `GET /api/v1/usage` body: Starter plan, November 2026, with the counts given. */
 export function usageStats(
   counts: { inbox?: number; invoice?: number; meeting?: number } = {},
-  overrides: Partial<UsageStats> = {},
-): UsageStats {
+  overrides: Partial<UsageStatsResponse> = {},
+): UsageStatsResponse {
   const usage = {
     inbox: agentUsage(counts.inbox ?? 120, 1000, 2),
     invoice: agentUsage(counts.invoice ?? 20, 200, 10),

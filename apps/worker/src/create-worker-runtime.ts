@@ -2,7 +2,7 @@ import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { ShutdownManager, closeRedis, collectProcessMetrics, createLogger, createRedisConnection, systemClock } from '@metering/platform';
-import type { AppConfig, Clock, Logger } from '@metering/platform';
+import type { Clock, Logger, WorkerConfig } from '@metering/platform';
 import { ALL_QUEUES, QUEUES, createUsageDataSource } from '@metering/usage';
 import type { QueueName } from '@metering/usage';
 import { assertJobRegistry, handlersFor } from './jobs/job-registry';
@@ -16,7 +16,7 @@ import { servedQueues } from './runtime/served-queues';
 import { StartCancelledError, waitForPostgres, waitForRedisPing } from './runtime/wait-for-dependencies';
 
 export interface WorkerRuntimeOptions {
-  config: AppConfig;
+  config: WorkerConfig;
   logger?: Logger;
   clock?: Clock;
   /** Pause between dependency checks at start-up. */
@@ -37,7 +37,7 @@ export interface WorkerRuntime {
   readonly queues: ReadonlyMap<QueueName, Queue>;
 }
 
-const CONCURRENCY: Record<QueueName, (config: AppConfig) => number> = {
+const CONCURRENCY: Record<QueueName, (config: WorkerConfig) => number> = {
   [QUEUES.usageEvents]: (config) => config.worker.concurrency,
   // Maintenance jobs are set-based and take a lock where they must not overlap; one at a time.
   [QUEUES.usageMaintenance]: () => 1,

@@ -3,14 +3,14 @@
  * scheduled maintenance jobs, serves /metrics and /health on WORKER_METRICS_PORT, and shuts down
  * cleanly on SIGTERM. Any number of copies may run against one Redis and one Postgres.
  */
-import { ConfigError, createLogger, loadConfig } from '@metering/platform';
+import { ConfigError, createLogger, loadWorkerConfig } from '@metering/platform';
 import { createWorkerRuntime } from './create-worker-runtime';
 import { StartCancelledError } from './runtime/wait-for-dependencies';
 
 async function main(): Promise<void> {
   let config;
   try {
-    config = loadConfig();
+    config = loadWorkerConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

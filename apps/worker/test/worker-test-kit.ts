@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { createRedisConnection } from '@metering/platform';
-import type { AppConfig, Clock } from '@metering/platform';
+import type { Clock, WorkerConfig } from '@metering/platform';
 import { testConfig } from '@metering/testing';
 import { createUsageClient } from '@metering/usage';
 import type { UsageClient } from '@metering/usage';
@@ -10,7 +10,7 @@ import type { WorkerRuntime } from '../src/create-worker-runtime';
 /** A worker runtime in this process, with its own queue prefix and a random metrics port. */
 export interface TestWorker {
   runtime: WorkerRuntime;
-  config: AppConfig;
+  config: WorkerConfig;
   client: UsageClient;
   metricsUrl: (path: string) => string;
   close(): Promise<void>;

@@ -1,6 +1,4 @@
-export * from './config/app-config';
-export { ConfigError, loadConfig } from './config/load-config';
-export { EnvDto } from './config/env.dto';
+export * from './config';
 export { createLogger } from './logging/logger';
 export type { Logger, LoggerOptions } from './logging/logger';
 export { metricsRegistry, collectProcessMetrics, counter, gauge, histogram } from './metrics/registry';

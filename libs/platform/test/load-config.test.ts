@@ -1,34 +1,92 @@
-import { ConfigError, loadConfig } from '@metering/platform';
+import {
+  ConfigError,
+  loadApiConfig,
+  loadDemoAgentConfig,
+  loadOverageReportConfig,
+  loadTokenConfig,
+  loadUsageRulesConfig,
+  loadWorkerConfig,
+} from '@metering/platform';
 
 const BASE = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/x', REDIS_URL: 'redis://127.0.0.1:6379' };
 
-describe('loadConfig', () => {
-  it('applies defaults and types every value', () => {
-    const config = loadConfig({ ...BASE });
-    expect(config.env).toBe('development');
-    expect(config.api.port).toBe(3000);
-    expect(config.worker).toMatchObject({ concurrency: 400, batchSize: 200, batchWaitMs: 10, queues: 'all' });
-    expect(config.usage.trialLimits).toEqual({ emails_per_month: 100, invoices_per_month: 20, meetings_per_month: 5 });
-    expect(config.schedules).toEqual({ resetUsage: '5 0 * * *', reportOverage: '0 1 * * *', reconcileUsage: '0 3 * * *', publishAlerts: '* * * * *' });
-    expect(config.queuePrefix).toBe('{metering}');
-  });
-
-  it('names every bad or missing variable in one error', () => {
-    let error: unknown;
-    try {
-      loadConfig({ API_PORT: 'eighty', WORKER_BATCH_SIZE: '0', JWT_SECRET: 'short', TRIAL_LIMITS: '[1]', CRON_RESET_USAGE: 'daily' });
-    } catch (e) {
-      error = e;
-    }
+/** The problems of the ConfigError `load` throws (fails the test when it throws nothing else). */
+function problemsOf(load: () => unknown): string[] {
+  try {
+    load();
+  } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
-    const problems = (error as ConfigError).problems.join('\n');
-    for (const name of ['DATABASE_URL', 'REDIS_URL', 'API_PORT', 'WORKER_BATCH_SIZE', 'JWT_SECRET', 'TRIAL_LIMITS', 'CRON_RESET_USAGE']) {
-      expect(problems).toContain(name);
-    }
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('process config loaders', () => {
+  it('apply defaults and type every value', () => {
+    const api = loadApiConfig({ ...BASE });
+    expect(api.env).toBe('development');
+    expect(api.logLevel).toBe('info');
+    expect(api.shutdownTimeoutMs).toBe(15000);
+    expect(api.api).toEqual({ port: 3000, webOrigin: 'http://localhost:5173', usageRateLimitPerMinute: 10, ingestRateLimitPerMinute: 1200, demoTenantId: undefined });
+    expect(api.usage.trialLimits).toEqual({ emails_per_month: 100, invoices_per_month: 20, meetings_per_month: 5 });
+    expect(api.queuePrefix).toBe('{metering}');
+    expect(api.database).toEqual({ url: BASE.DATABASE_URL, poolSize: 10 });
+
+    const worker = loadWorkerConfig({ ...BASE, NODE_ENV: 'test' });
+    expect(worker.logLevel).toBe('warn');
+    expect(worker.worker).toMatchObject({ concurrency: 400, batchSize: 200, batchWaitMs: 10, queues: 'all' });
+    expect(worker.schedules).toEqual({ resetUsage: '5 0 * * *', reportOverage: '0 1 * * *', reconcileUsage: '0 3 * * *', publishAlerts: '* * * * *' });
+    expect(worker.stripe).toMatchObject({ usageApi: 'meter_events', maxAttempts: 4, concurrency: 20 });
   });
 
-  it('splits WORKER_QUEUES into queue names', () => {
-    expect(loadConfig({ ...BASE, WORKER_QUEUES: 'usage-events, usage-maintenance' }).worker.queues).toEqual([
+  it('name every bad or missing variable of the process in one error', () => {
+    const api = problemsOf(() => loadApiConfig({ API_PORT: 'eighty', JWT_SECRET: 'short', TRIAL_LIMITS: '[1]', DEMO_TENANT_ID: 'demo' })).join('\n');
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'API_PORT', 'JWT_SECRET', 'TRIAL_LIMITS', 'DEMO_TENANT_ID']) expect(api).toContain(name);
+
+    const worker = problemsOf(() => loadWorkerConfig({ ...BASE, WORKER_BATCH_SIZE: '0', CRON_RESET_USAGE: 'daily', STRIPE_MAX_ATTEMPTS: 'four', EVENT_MAX_AGE_DAYS: '99' })).join('\n');
+    for (const name of ['WORKER_BATCH_SIZE', 'CRON_RESET_USAGE', 'STRIPE_MAX_ATTEMPTS', 'EVENT_MAX_AGE_DAYS']) expect(worker).toContain(name);
+  });
+
+  it('validate only the sections of their process', () => {
+    const workerOnly = { WORKER_CONCURRENCY: '0', CRON_REPORT_OVERAGE: 'nightly', STRIPE_SECRET_KEY: 'pk_wrong', STRIPE_TIMEOUT_MS: '1' };
+    const apiOnly = { API_PORT: '-1', OPERATOR_PASSWORD: 'short', STRIPE_WEBHOOK_SECRET: 'nope', DEMO_TENANT_ID: 'demo' };
+
+    expect(problemsOf(() => loadWorkerConfig({ ...BASE, ...apiOnly, ...workerOnly }))).toHaveLength(4);
+    expect(loadWorkerConfig({ ...BASE, ...apiOnly }).worker.concurrency).toBe(400);
+
+    expect(problemsOf(() => loadApiConfig({ ...BASE, ...apiOnly, ...workerOnly }))).toHaveLength(4);
+    expect(loadApiConfig({ ...BASE, ...workerOnly }).api.port).toBe(3000);
+  });
+
+  it('let the CLI and token minting run without DATABASE_URL or REDIS_URL', () => {
+    expect(loadTokenConfig({ JWT_SECRET: 'x'.repeat(32), JWT_ISSUER: 'metering' })).toMatchObject({
+      env: 'development',
+      auth: { jwtSecret: 'x'.repeat(32), issuer: 'metering' },
+    });
+    expect(problemsOf(() => loadTokenConfig({ JWT_SECRET: 'short', NODE_ENV: 'staging' })).join('\n')).toMatch(/JWT_SECRET[\s\S]*NODE_ENV|NODE_ENV[\s\S]*JWT_SECRET/);
+    expect(loadUsageRulesConfig({ TRIAL_LIMITS: '{"emails_per_month":null}' }).usage.trialLimits).toEqual({ emails_per_month: null });
+    expect(loadOverageReportConfig({ QUEUE_PREFIX: '{ops}' })).toMatchObject({ queuePrefix: '{ops}', stripe: { usageApi: 'meter_events' } });
+    expect(loadDemoAgentConfig({ ...BASE, DEMO: 'false' }).demo).toBe(false);
+    expect(problemsOf(() => loadDemoAgentConfig({ DEMO: 'maybe' })).join('\n')).toMatch(/DEMO[\s\S]*DATABASE_URL|DATABASE_URL[\s\S]*DEMO/);
+  });
+
+  it('give the API the webhook secret and the workers the reporting settings of Stripe', () => {
+    const env = { ...BASE, STRIPE_WEBHOOK_SECRET: 'whsec_123', STRIPE_SECRET_KEY: 'sk_test_123' };
+    expect(loadApiConfig(env).stripe).toEqual({ webhookSecret: 'whsec_123' });
+    expect(loadWorkerConfig(env).stripe).toMatchObject({ secretKey: 'sk_test_123' });
+    expect(loadWorkerConfig(env).stripe).not.toHaveProperty('webhookSecret');
+  });
+
+  it('read DEMO_TENANT_ID as a tenant id and require an operator password in production', () => {
+    const tenant = '3F1B2C4D-1111-4222-8333-123456789ABC';
+    expect(loadApiConfig({ ...BASE, DEMO_TENANT_ID: tenant }).api.demoTenantId).toBe(tenant.toLowerCase());
+    expect(problemsOf(() => loadApiConfig({ ...BASE, NODE_ENV: 'production', OPERATOR_USERNAME: 'ops' }))).toEqual([
+      'OPERATOR_PASSWORD must be set when OPERATOR_USERNAME is set',
+    ]);
+  });
+
+  it('split WORKER_QUEUES into queue names', () => {
+    expect(loadWorkerConfig({ ...BASE, WORKER_QUEUES: 'usage-events, usage-maintenance' }).worker.queues).toEqual([
       'usage-events',
       'usage-maintenance',
     ]);

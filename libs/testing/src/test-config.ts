@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { loadConfig } from '@metering/platform';
-import type { AppConfig } from '@metering/platform';
+import { API_CONFIG_SECTIONS, WORKER_CONFIG_SECTIONS, loadConfigSections } from '@metering/platform';
+import type { ApiConfig, WorkerConfig } from '@metering/platform';
 
 /**
  * A unique BullMQ prefix (hash-tagged, as in production) so test files never share queues. It
@@ -15,9 +15,12 @@ export function testRunKeyPattern(runId: string): string {
   return `*{test-${runId}-*`;
 }
 
-/** The validated config a test process would load, pointed at `databaseUrl`, with overrides. */
-export function testConfig(databaseUrl: string, overrides: Record<string, string> = {}): AppConfig {
-  return loadConfig({
+/**
+ * The validated config a test process would load, pointed at `databaseUrl`, with overrides: the
+ * API's and the workers' sections together, so one config drives both in a test.
+ */
+export function testConfig(databaseUrl: string, overrides: Record<string, string> = {}): ApiConfig & WorkerConfig {
+  return loadConfigSections([...API_CONFIG_SECTIONS, ...WORKER_CONFIG_SECTIONS], {
     ...process.env,
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',

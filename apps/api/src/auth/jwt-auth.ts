@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import jwt from 'jsonwebtoken';
-import type { JwtKeys } from './jwt-keys';
+import type { JwtKeys } from '@metering/auth';
 import { HttpProblem } from '../errors/problem';
 import { isUuid } from '@metering/platform';
 

@@ -1,7 +1,7 @@
 import express, { Router } from 'express';
 import type { DataSource } from 'typeorm';
-import type { JwtKeys } from '../auth/jwt-keys';
-import { mintToken } from '../auth/token-signer';
+import { mintToken } from '@metering/auth';
+import type { JwtKeys } from '@metering/auth';
 import { HttpProblem } from '../errors/problem';
 import { isUuid } from '@metering/platform';
 

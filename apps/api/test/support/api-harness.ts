@@ -6,7 +6,7 @@ import jwt from 'jsonwebtoken';
 import type { SignOptions } from 'jsonwebtoken';
 import winston from 'winston';
 import { createRedisConnection, systemClock, waitForRedis } from '@metering/platform';
-import type { AppConfig, Clock, Logger } from '@metering/platform';
+import type { ApiConfig, Clock, Logger } from '@metering/platform';
 import { ALL_QUEUES, QUEUES, createUsageClient } from '@metering/usage';
 import type { UsageClient } from '@metering/usage';
 import { testConfig, uniqueQueuePrefix, useTestDatabase } from '@metering/testing';
@@ -56,7 +56,7 @@ export async function closedPort(): Promise<number> {
 export interface ApiHarness {
   db: TestDatabase;
   app: Express;
-  config: AppConfig;
+  config: ApiConfig;
   redis: Redis;
   prefix: string;
   /** The usage-events queue under this file's prefix, to see what was enqueued. */

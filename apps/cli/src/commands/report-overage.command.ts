@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { createOverageReporter } from '@metering/billing';
 import type { OverageReportLine, OverageRunResult } from '@metering/billing';
-import { createRedisConnection, isUuid, loadConfig } from '@metering/platform';
+import { createRedisConnection, isUuid, loadOverageReportConfig } from '@metering/platform';
 import { CliUsageError } from '../cli-command';
 import type { CliCommand } from '../cli-command';
 
@@ -51,7 +51,7 @@ export const reportOverageCommand: CliCommand = {
     if (tenantId !== undefined && !isUuid(tenantId)) throw new CliUsageError('--tenant must be a tenant id (a UUID)');
     const dryRun = options['dry-run'] === true;
     // Stripe settings and the queue prefix (breaker keys shared with the workers) come from the env.
-    const config = loadConfig({ ...context.env, DATABASE_URL: 'postgres://unused', REDIS_URL: 'redis://unused' });
+    const config = loadOverageReportConfig(context.env);
     const dataSource = await context.dataSource();
     let redis: Redis | null = null;
     try {

@@ -1,4 +1,4 @@
-import { isUuid, loadConfig } from '@metering/platform';
+import { isUuid, loadUsageRulesConfig } from '@metering/platform';
 import { UsageService } from '@metering/usage';
 import type { UsageStatsResponse } from '@metering/usage';
 import { CliUsageError, requireString } from '../cli-command';
@@ -28,7 +28,7 @@ export const usageCommand: CliCommand = {
   async run(options, context) {
     const tenantId = requireString(options, 'tenant');
     if (!isUuid(tenantId)) throw new CliUsageError('--tenant must be a tenant id (a UUID)');
-    const { usage } = loadConfig({ ...context.env, DATABASE_URL: 'postgres://unused', REDIS_URL: 'redis://unused' });
+    const { usage } = loadUsageRulesConfig(context.env);
     const stats = await new UsageService(await context.dataSource(), {
       trialLimits: usage.trialLimits,
       clock: context.clock,

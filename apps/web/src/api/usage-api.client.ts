@@ -1,14 +1,14 @@
+import type { UsageStatsResponse } from '@metering/contract';
 import { apiErrorFrom } from './api-error';
-import type { UsageStats } from './usage.types';
 
 /** `GET /api/v1/usage` as the bearer of `token`; throws ApiError on any non-2xx answer. */
-export async function fetchUsage(token: string, signal?: AbortSignal): Promise<UsageStats> {
+export async function fetchUsage(token: string, signal?: AbortSignal): Promise<UsageStatsResponse> {
   const response = await fetch('/api/v1/usage', {
     headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
     signal,
   });
   if (!response.ok) throw await apiErrorFrom(response);
-  return (await response.json()) as UsageStats;
+  return (await response.json()) as UsageStatsResponse;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { createOverageReporter } from '@metering/billing';
-import type { AppConfig, Clock, Logger } from '@metering/platform';
+import type { Clock, Logger, WorkerConfig } from '@metering/platform';
 import { JOBS, QUEUES, UsageAlertOutbox, UsageAlertsService, UsageReconciliationService, UsageRolloverService, UsageTracker } from '@metering/usage';
 import type { QueueName } from '@metering/usage';
 import type { JobDependencies } from '../jobs/job-registry';
@@ -10,7 +10,7 @@ import { TrackEventBatcher } from '../tracking/track-event-batcher';
 import { bullmqAlertQueue } from './bullmq-alert-queue';
 
 export interface JobDependencySources {
-  config: AppConfig;
+  config: WorkerConfig;
   logger: Logger;
   clock: Clock;
   dataSource: DataSource;

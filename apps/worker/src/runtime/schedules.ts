@@ -1,5 +1,5 @@
 import type { JobsOptions, Queue } from 'bullmq';
-import type { AppConfig } from '@metering/platform';
+import type { SchedulesConfig } from '@metering/platform';
 import { JOBS } from '@metering/usage';
 import type { JobName, MaintenanceJobData } from '@metering/usage';
 
@@ -19,7 +19,7 @@ const FREQUENT_JOB_OPTIONS: JobsOptions = { attempts: 1, removeOnComplete: true,
 
 /** Scheduler id, job, cron pattern and job options of every scheduled job. */
 export function scheduledJobs(
-  schedules: AppConfig['schedules'],
+  schedules: SchedulesConfig['schedules'],
 ): Array<{ id: string; name: JobName; pattern: string; opts: JobsOptions }> {
   return [
     { id: JOBS.resetUsageCounters, name: JOBS.resetUsageCounters, pattern: schedules.resetUsage, opts: MAINTENANCE_JOB_OPTIONS },
@@ -33,7 +33,7 @@ export function scheduledJobs(
  * Registers (or updates) every schedule on `usage-maintenance`. Idempotent: every worker runs it
  * on every boot, and a changed pattern in config replaces the old one under the same id.
  */
-export async function registerSchedules(queue: Queue, schedules: AppConfig['schedules']): Promise<void> {
+export async function registerSchedules(queue: Queue, schedules: SchedulesConfig['schedules']): Promise<void> {
   const data: MaintenanceJobData = { trigger: 'schedule' };
   for (const job of scheduledJobs(schedules)) {
     await queue.upsertJobScheduler(job.id, { pattern: job.pattern, tz: 'UTC' }, { name: job.name, data, opts: job.opts });

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { systemClock } from '@metering/platform';
-import type { AppConfig, Clock, Logger } from '@metering/platform';
+import type { Clock, Logger, StripeReportingConfig } from '@metering/platform';
 import { billingOperatorAlertsTotal, stripeReportsTotal } from '../metrics/billing-metrics';
 import { RedisCircuitBreaker } from '../resilience/redis-circuit-breaker';
 import type { CircuitState } from '../resilience/redis-circuit-breaker';
@@ -27,7 +27,7 @@ export interface OverageReporterDeps {
   stripe: StripeClient | null;
   /** Holds the circuit breaker's shared state; only needed when `stripe` is set. */
   redis: Redis | null;
-  config: AppConfig['stripe'];
+  config: StripeReportingConfig['stripe'];
   /** Redis key prefix of the breaker, shared by all processes, e.g. `{metering}:stripe`. */
   keyPrefix: string;
   logger: Logger;

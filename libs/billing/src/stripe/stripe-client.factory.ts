@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import type { AppConfig } from '@metering/platform';
+import type { StripeReportingConfig } from '@metering/platform';
 
 /** The stripe-node client type. */
 export type StripeClient = Stripe.Stripe;
@@ -12,7 +12,7 @@ export type StripeClient = Stripe.Stripe;
  * The client's own network retries are off: retries, backoff and the circuit breaker are ours, so
  * every attempt is counted and the breaker sees each failure.
  */
-export function createStripeClient(config: AppConfig['stripe']): StripeClient | null {
+export function createStripeClient(config: StripeReportingConfig['stripe']): StripeClient | null {
   if (!config.secretKey) return null;
   const base = config.apiBase ? new URL(config.apiBase) : undefined;
   return new Stripe(config.secretKey, {

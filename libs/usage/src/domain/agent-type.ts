@@ -1,9 +1,18 @@
-/** The AI agents whose work is metered. */
-export enum AgentType {
-  Inbox = 'inbox',
-  Invoice = 'invoice',
-  Meeting = 'meeting',
-}
+import { AGENT_TYPES } from '@metering/contract';
+import type { AgentType as WireAgentType } from '@metering/contract';
+
+/**
+ * The AI agents whose work is metered, by name (`AgentType.Inbox`). A constant object, not an
+ * enum: its values are the wire contract's agent strings, so the server's types are the
+ * contract's types and need no mapping.
+ */
+export const AgentType = {
+  Inbox: 'inbox',
+  Invoice: 'invoice',
+  Meeting: 'meeting',
+} as const satisfies Record<string, WireAgentType>;
+
+export type AgentType = WireAgentType;
 
 /** The unit of work each agent reports. */
 export enum ActionType {
@@ -12,7 +21,8 @@ export enum ActionType {
   MeetingPrep = 'meeting_prep',
 }
 
-export const AGENT_TYPES: readonly AgentType[] = [AgentType.Inbox, AgentType.Invoice, AgentType.Meeting];
+/** Every agent, in the contract's order (the order the API and the billing page list them). */
+export { AGENT_TYPES };
 export const ACTION_TYPES: readonly ActionType[] = [
   ActionType.EmailProcessed,
   ActionType.InvoiceDetected,

@@ -1,31 +1,5 @@
-import type { AgentType } from '../domain/agent-type';
-import type { AlertLevel } from '../entities/usage-threshold-alert.entity';
-
-/** One agent's usage in the current period, as the API returns it. */
-export interface AgentUsage {
-  count: number;
-  /** Null when the plan sets no limit for this agent. */
-  limit: number | null;
-  /** Percent of the limit used, one decimal; null when unlimited. */
-  percentage: number | null;
-  overage: number;
-  overage_cost_cents: number;
-}
-
-export interface UsageAlert {
-  agent: AgentType;
-  level: AlertLevel;
-  message: string;
-}
-
-/** `GET /api/v1/usage`: the tenant's usage of the current period, snake_case as on the wire. */
-export interface UsageStatsResponse {
-  tenant_id: string;
-  period_start: string;
-  period_end: string;
-  plan: { code: string; name: string };
-  subscription_status: string;
-  usage: Record<AgentType, AgentUsage>;
-  total_overage_cost_cents: number;
-  alerts: UsageAlert[];
-}
+/**
+ * The response of `GET /api/v1/usage` is the wire contract's type itself (@metering/contract),
+ * the one the billing page reads, so server and browser cannot drift apart.
+ */
+export type { AgentUsage, UsageAlert, UsageStatsResponse } from '@metering/contract';

@@ -1,4 +1,4 @@
-import type { UsageAlert } from '../../api/usage.types';
+import type { UsageAlert } from '@metering/contract';
 import { StatusIcon } from './StatusIcon';
 import { alertSeverity } from './usage-level';
 

@@ -1,5 +1,5 @@
 import { useId } from 'react';
-import type { AgentType, AgentUsage } from '../../api/usage.types';
+import type { AgentType, AgentUsage } from '@metering/contract';
 import { StatusIcon } from './StatusIcon';
 import { AGENT_UNIT_LABELS, formatCents, formatCount, formatPercent } from './formatters';
 import { usageLevelOf, usageStatusText } from './usage-level';

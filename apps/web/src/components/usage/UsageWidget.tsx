@@ -1,6 +1,7 @@
 import { useRef } from 'react';
+import { AGENT_TYPES } from '@metering/contract';
+import type { UsageStatsResponse } from '@metering/contract';
 import { ApiError } from '../../api/api-error';
-import { AGENT_ORDER } from '../../api/usage.types';
 import { AlertBanner } from './AlertBanner';
 import { useAlertDismissals } from './alert-dismissals';
 import { formatCents, formatResetDay, formatTime } from './formatters';
@@ -8,7 +9,6 @@ import { UsageBar } from './UsageBar';
 import { UsageError, usageErrorMessage } from './UsageError';
 import { UsageSkeleton } from './UsageSkeleton';
 import { useUsage } from './use-usage';
-import type { UsageStats } from '../../api/usage.types';
 import './usage-widget.css';
 
 /**
@@ -52,7 +52,7 @@ export function UsageWidget() {
 }
 
 interface UsageDetailsProps {
-  stats: UsageStats;
+  stats: UsageStatsResponse;
   updatedAt: number;
   refreshError: Error | null;
   refreshing: boolean;
@@ -88,7 +88,7 @@ function UsageDetails({ stats, updatedAt, refreshError, refreshing, onRefresh, o
         />
       )}
       <ul className="usage-widget__bars">
-        {AGENT_ORDER.map((agent) => (
+        {AGENT_TYPES.map((agent) => (
           <UsageBar key={agent} agent={agent} usage={stats.usage[agent]} />
         ))}
       </ul>

@@ -1,5 +1,5 @@
 import { useCallback, useMemo, useState } from 'react';
-import type { UsageAlert } from '../../api/usage.types';
+import type { UsageAlert } from '@metering/contract';
 
 const KEY_PREFIX = 'metering.dismissedAlerts:';
 

@@ -1,4 +1,4 @@
-import type { AgentType } from '../../api/usage.types';
+import type { AgentType } from '@metering/contract';
 
 /** One locale for the whole page so numbers read the same everywhere ("1,000", "$3.00"). */
 export const LOCALE = 'en-US';

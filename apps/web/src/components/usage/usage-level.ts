@@ -1,4 +1,4 @@
-import type { AgentUsage, AlertLevel } from '../../api/usage.types';
+import type { AgentUsage, AlertLevel } from '@metering/contract';
 
 /** The state a bar is in; drives its colour and the words next to it. */
 export type UsageLevel = 'ok' | 'warning' | 'critical' | 'unlimited';

@@ -1,8 +1,8 @@
 import { useQuery } from '@tanstack/react-query';
 import type { UseQueryResult } from '@tanstack/react-query';
+import type { UsageStatsResponse } from '@metering/contract';
 import { ApiError } from '../../api/api-error';
 import { fetchUsage } from '../../api/usage-api.client';
-import type { UsageStats } from '../../api/usage.types';
 import { useAuthToken } from '../../auth/auth-token.store';
 
 /** How often the page re-reads usage while it is open. */
@@ -29,10 +29,10 @@ export function usageQueryKey(token: string | null): readonly unknown[] {
  * refetch). Re-reads every interval and when the window regains focus; after a 429 it waits at
  * least as long as the server's Retry-After asks.
  */
-export function useUsage(): UseQueryResult<UsageStats, Error> & { token: string | null } {
+export function useUsage(): UseQueryResult<UsageStatsResponse, Error> & { token: string | null } {
   const token = useAuthToken();
   const intervalMs = refetchIntervalFrom(window.location.search);
-  const query = useQuery<UsageStats, Error>({
+  const query = useQuery<UsageStatsResponse, Error>({
     queryKey: usageQueryKey(token),
     queryFn: ({ signal }) => fetchUsage(token!, signal),
     enabled: token !== null,

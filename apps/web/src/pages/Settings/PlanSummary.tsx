@@ -1,10 +1,10 @@
-import type { UsageStats } from '../../api/usage.types';
+import type { UsageStatsResponse } from '@metering/contract';
 import { formatPeriod } from '../../components/usage/formatters';
 
 const STATUS_LABELS: Readonly<Record<string, string>> = { active: 'Active', trialing: 'Trial' };
 
 /** The plan card: plan name, subscription state and the current billing period. */
-export function PlanSummary({ stats }: { stats: UsageStats | undefined }) {
+export function PlanSummary({ stats }: { stats: UsageStatsResponse | undefined }) {
   if (!stats) {
     return (
       <section className="plan-summary plan-summary--loading" aria-busy="true" aria-label="Your plan">

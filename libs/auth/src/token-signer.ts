@@ -10,7 +10,7 @@ export interface MintTokenInput {
 }
 
 /**
- * Signs an HS256 token the API accepts (dev token endpoint and `npm run token`). Only for
+ * Signs an HS256 token the API accepts (the API's dev token endpoint and the CLI's `token` command). Only for
  * development: production tokens come from the identity provider.
  */
 export function mintToken(keys: JwtKeys, input: MintTokenInput): { token: string; expiresIn: number } {

@@ -1,11 +1,11 @@
 import { createPublicKey, createSecretKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { Algorithm } from 'jsonwebtoken';
-import type { AppConfig } from '@metering/platform';
+import type { JwtConfig, RuntimeConfig } from '@metering/platform';
 
 /**
  * Used only outside production when no JWT_SECRET / JWT_PUBLIC_KEY is configured, so `npm start`
- * and `npm run token` agree on a key without set-up. Production refuses to start without a key.
+ * and the CLI's `token` command agree on a key without set-up. Production refuses to start without a key.
  */
 export const DEV_JWT_SECRET = 'development-only-jwt-secret--never-use-in-production';
 
@@ -26,7 +26,7 @@ export interface JwtKeys {
  * a KeyObject costs ~33 us (DESIGN.md). A KeyObject also carries its type, so jsonwebtoken refuses
  * an HS256 token checked against the RSA public key (algorithm confusion).
  */
-export function resolveJwtKeys(config: Pick<AppConfig, 'env' | 'auth'>): JwtKeys {
+export function resolveJwtKeys(config: Pick<RuntimeConfig, 'env'> & JwtConfig): JwtKeys {
   const { jwtSecret, jwtPublicKey, issuer, audience } = config.auth;
   let secret = jwtSecret;
   let usingDevSecret = false;

@@ -1,15 +1,6 @@
-/**
- * The wire shape of `GET /api/v1/usage` (DESIGN.md, "API contract"; server side:
- * `UsageStatsResponse` in libs/usage/src/dto/usage-stats.dto.ts). Mirrored here because the
- * browser bundle must not pull in the server library; apps/api/test/usage-wire-contract.test.ts
- * makes any difference between the two a type error.
- */
-export type AgentType = 'inbox' | 'invoice' | 'meeting';
+import type { AgentType, AlertLevel } from './agent-types';
 
-export const AGENT_ORDER: readonly AgentType[] = ['inbox', 'invoice', 'meeting'];
-
-export type AlertLevel = 'warning' | 'error';
-
+/** One agent's usage in the current period, as the API returns it. */
 export interface AgentUsage {
   count: number;
   /** Null when the plan sets no limit for this agent. */
@@ -26,7 +17,8 @@ export interface UsageAlert {
   message: string;
 }
 
-export interface UsageStats {
+/** `GET /api/v1/usage`: the tenant's usage of the current period, snake_case as on the wire. */
+export interface UsageStatsResponse {
   tenant_id: string;
   period_start: string;
   period_end: string;

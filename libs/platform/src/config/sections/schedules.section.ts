@@ -1,0 +1,42 @@
+import { Matches } from 'class-validator';
+import { configSection } from '../config-section';
+
+const CRON = /^(\S+\s+){4}\S+(\s+\S+)?$/;
+
+class SchedulesEnvDto {
+  @Matches(CRON, { message: 'CRON_RESET_USAGE must be a cron pattern' })
+  CRON_RESET_USAGE!: string;
+
+  @Matches(CRON, { message: 'CRON_REPORT_OVERAGE must be a cron pattern' })
+  CRON_REPORT_OVERAGE!: string;
+
+  @Matches(CRON, { message: 'CRON_RECONCILE_USAGE must be a cron pattern' })
+  CRON_RECONCILE_USAGE!: string;
+
+  @Matches(CRON, { message: 'CRON_PUBLISH_ALERTS must be a cron pattern' })
+  CRON_PUBLISH_ALERTS!: string;
+}
+
+/** Cron patterns (UTC) of the maintenance jobs the workers register on every boot. */
+export interface SchedulesConfig {
+  schedules: { resetUsage: string; reportOverage: string; reconcileUsage: string; publishAlerts: string };
+}
+
+export const schedulesSection = configSection({
+  name: 'schedules',
+  dto: SchedulesEnvDto,
+  defaults: {
+    CRON_RESET_USAGE: '5 0 * * *',
+    CRON_REPORT_OVERAGE: '0 1 * * *',
+    CRON_RECONCILE_USAGE: '0 3 * * *',
+    CRON_PUBLISH_ALERTS: '* * * * *',
+  },
+  toConfig: (env): SchedulesConfig => ({
+    schedules: {
+      resetUsage: env.CRON_RESET_USAGE,
+      reportOverage: env.CRON_REPORT_OVERAGE,
+      reconcileUsage: env.CRON_RECONCILE_USAGE,
+      publishAlerts: env.CRON_PUBLISH_ALERTS,
+    },
+  }),
+});
