@@ -151,7 +151,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
 
   function buildServices(db: DataSource): WorkerServices {
     // A few seconds of memory of metered tenants spares a Postgres round trip per micro-batch.
-    const tracker = new UsageTracker(db, { logger, window: { maxAgeDays: config.usage.eventMaxAgeDays, maxFutureSeconds: config.usage.eventMaxFutureSeconds }, clock, billingStateCacheMs: 5000 });
+    const tracker = new UsageTracker(db, { logger, clock, billingStateCacheMs: 5000 });
     const alerts = new UsageAlertsService(db, { trialLimits: config.usage.trialLimits, logger });
     const enqueue: WorkerServices['enqueue'] = async (queue, name, data, jobOptions) => {
       await queues.get(queue)!.add(name, data, jobOptions);

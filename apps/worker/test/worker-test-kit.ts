@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { createRedisConnection } from '@metering/platform';
 import type { AppConfig, Clock } from '@metering/platform';
 import { testConfig } from '@metering/testing';
-import { createUsageClient } from '@metering/usage';
+import { createUsageClient, occurredAtWindow } from '@metering/usage';
 import type { UsageClient } from '@metering/usage';
 import { createWorkerRuntime } from '../src/create-worker-runtime';
 import type { WorkerRuntime } from '../src/create-worker-runtime';
@@ -25,7 +25,7 @@ export async function startTestWorker(
   const runtime = createWorkerRuntime({ config, clock, dependencyRetryMs: 100, exit: () => undefined });
   await runtime.start();
   const producer: Redis = createRedisConnection(config.redis.url, 'producer');
-  const client = createUsageClient({ redis: producer, prefix: config.queuePrefix, clock });
+  const client = createUsageClient({ redis: producer, prefix: config.queuePrefix, window: occurredAtWindow(config.usage), clock });
   let closing: Promise<void> | undefined;
   return {
     runtime,
