@@ -1,20 +1,12 @@
-import { seedPlan, seedTenant, uniqueQueuePrefix, useTestDatabase } from '@metering/testing';
+import { seedPlan, seedTenant, useTestDatabase } from '@metering/testing';
 import { ActionType, AgentType, JOBS, QUEUES, ValidationFailedError } from '@metering/usage';
-import { eventually, startTestWorker } from './worker-test-kit';
-import type { TestWorker } from './worker-test-kit';
+import { eventually, useTestWorker } from './worker-test-kit';
 
 const db = useTestDatabase();
-let worker: TestWorker;
-
-beforeAll(async () => {
-  worker = await startTestWorker(db.current.url, { QUEUE_PREFIX: uniqueQueuePrefix() });
-});
-afterAll(async () => {
-  await worker?.close();
-});
+const worker = useTestWorker(db);
 
 async function failedJob(jobId: string) {
-  const queue = worker.runtime.queues.get(QUEUES.usageEvents)!;
+  const queue = worker.current.runtime.queues.get(QUEUES.usageEvents)!;
   return eventually(async () => ((await queue.getJobState(jobId)) === 'failed' ? (await queue.getJob(jobId))! : undefined));
 }
 
@@ -31,11 +23,11 @@ describe('a track job whose data the parser refuses', () => {
       { agent: 'inbox', action_type: 'email_processed', resource_id: 'ok', quantity: 1, idempotency_key: 'ok' },
       { agent: 'inbox', action_type: 'meeting_prep', resource_id: 'bad', quantity: 0, idempotency_key: 'bad', surprise: true },
     ];
-    const refusal = await worker.client.trackWire(tenantId, events).catch((error: unknown) => error);
+    const refusal = await worker.current.client.trackWire(tenantId, events).catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(ValidationFailedError);
 
     // The same events written straight into job data (an old or foreign producer).
-    const queue = worker.runtime.queues.get(QUEUES.usageEvents)!;
+    const queue = worker.current.runtime.queues.get(QUEUES.usageEvents)!;
     const job = await queue.add(JOBS.trackEvents, { events: events.map((event) => ({ tenant_id: tenantId, event })), enqueued_at: Date.now() }, { jobId: `malformed-${tenantId}` });
 
     const failed = await failedJob(job.id!);
@@ -48,7 +40,7 @@ describe('a track job whose data the parser refuses', () => {
   it('checks the occurred_at window again with its own clock: an event enqueued too long ago fails for good', async () => {
     const plan = await seedPlan(db.current.dataSource);
     const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id });
-    const queue = worker.runtime.queues.get(QUEUES.usageEvents)!;
+    const queue = worker.current.runtime.queues.get(QUEUES.usageEvents)!;
     const job = await queue.add(
       JOBS.trackEvent,
       {
@@ -60,13 +52,13 @@ describe('a track job whose data the parser refuses', () => {
     );
 
     const failed = await failedJob(job.id!);
-    expect(failed.failedReason).toBe(`occurred_at: occurred_at is more than ${worker.config.usage.eventMaxAgeDays} days in the past`);
+    expect(failed.failedReason).toBe(`occurred_at: occurred_at is more than ${worker.current.config.usage.eventMaxAgeDays} days in the past`);
     expect(failed.attemptsMade).toBe(1);
     expect(await eventRows(tenantId)).toBe(0);
   });
 
   it('fails a job whose data is not a track payload at all', async () => {
-    const queue = worker.runtime.queues.get(QUEUES.usageEvents)!;
+    const queue = worker.current.runtime.queues.get(QUEUES.usageEvents)!;
     const job = await queue.add(JOBS.trackEvents, { events: [{ tenant_id: 42 }], enqueued_at: Date.now() }, { jobId: `garbage-${Date.now()}` });
     expect((await failedJob(job.id!)).failedReason).toBe('job data is not a valid track-events payload');
   });

@@ -7,3 +7,4 @@ export * from './stripe-test-server';
 export * from './eventually';
 export * from './stripe-events';
 export * from './track-events';
+export * from './pg-trigger';

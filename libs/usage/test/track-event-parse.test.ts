@@ -7,6 +7,8 @@ const TENANT = '3f1b2c4d-1111-4222-8333-123456789abc';
 const NOW = new Date('2026-11-29T10:02:00Z');
 const context: EventParseContext = { now: NOW, window: DEFAULT_OCCURRED_AT_WINDOW };
 const event = { agent: 'inbox', action_type: 'email_processed', resource_id: 'msg-1' };
+/** `event` in memory, once parsed. */
+const parsedEvent = { tenantId: TENANT, agent: 'inbox', actionType: 'email_processed', resourceId: 'msg-1' };
 const parseTrackEvent = (raw: unknown, prefix = '') => parseWireEvent(TENANT, raw, prefix, context);
 const parseTrackEventFully = (raw: unknown, prefix = '') => parseWireEventFully(TENANT, raw, prefix, context);
 const deep = (levels: number): unknown => JSON.parse(`${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`);
@@ -99,10 +101,7 @@ describe('parseTrackEvent fast path', () => {
     expect(parseTrackEvent(plain)).toEqual({
       ok: true,
       event: {
-        tenantId: TENANT,
-        agent: 'inbox',
-        actionType: 'email_processed',
-        resourceId: 'msg-1',
+        ...parsedEvent,
         quantity: 3,
         idempotencyKey: 'k-1',
         occurredAt: new Date('2026-11-29T10:00:00.000Z'),
@@ -120,10 +119,7 @@ describe('parseWireEvent: the one parser of API, producer and worker', () => {
     expect(parsed).toEqual({
       ok: true,
       event: {
-        tenantId: TENANT,
-        agent: 'inbox',
-        actionType: 'email_processed',
-        resourceId: 'msg-1',
+        ...parsedEvent,
         quantity: 1,
         idempotencyKey: deriveIdempotencyKey(TENANT, 'inbox', 'email_processed', 'msg-1'),
         occurredAt: enqueuedAt,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '@metering/platform';
-import { counterValue, eventQuantitySum, recordUsage, seedPlan, seedTenant, useTestDatabase } from '@metering/testing';
+import { counterValue, eventQuantitySum, recordUsage, seedPlan, seedTenant, useTestDatabase, whileTriggerRaises } from '@metering/testing';
 import {
   ActionType,
   AgentType,
@@ -126,18 +126,10 @@ describe('UsageTracker', () => {
     const tenantId = await activeTenant();
     await trackOne(email(tenantId, 'before'));
     // A real failure inside the statement: the counter upsert raises for this tenant.
-    await db.current.dataSource.query(`
-      CREATE FUNCTION fail_counter() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.tenant_id = '${tenantId}' THEN RAISE EXCEPTION 'injected counter failure'; END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER fail_counter BEFORE UPDATE ON usage_counters FOR EACH ROW EXECUTE FUNCTION fail_counter();`);
-    try {
+    const failing = { name: 'fail_counter', table: 'usage_counters', on: 'UPDATE' as const, when: `NEW.tenant_id = '${tenantId}'`, message: 'injected counter failure' };
+    await whileTriggerRaises(db.current.dataSource, failing, async () => {
       await expect(trackOne(email(tenantId, 'after'))).rejects.toThrow('injected counter failure');
-    } finally {
-      await db.current.dataSource.query(`DROP TRIGGER fail_counter ON usage_counters; DROP FUNCTION fail_counter();`);
-    }
+    });
 
     expect(await rowCount('usage_events', tenantId)).toBe(1);
     expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(1);
@@ -234,53 +226,35 @@ describe('UsageTracker.track groups', () => {
 
   it('commits the groups one by one when Postgres refuses the data of one, failing only that group', async () => {
     const tenantId = await activeTenant();
-    const ds = db.current.dataSource;
-    await ds.query(`
-      CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.resource_id = 'poison' THEN RAISE EXCEPTION 'poison row' USING ERRCODE = 'check_violation'; END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER refuse_poison BEFORE INSERT ON usage_events FOR EACH ROW EXECUTE FUNCTION refuse_poison();`);
-    try {
-      const { groups, counters } = await tracker().track([
+    const poison = { name: 'refuse_poison', table: 'usage_events', when: `NEW.resource_id = 'poison'`, errcode: 'check_violation', message: 'poison row' };
+    const { groups, counters } = await whileTriggerRaises(db.current.dataSource, poison, () =>
+      tracker().track([
         valid(email(tenantId, 'healthy-1')),
         valid(email(tenantId, 'poison'), email(tenantId, 'healthy-in-poisoned-group')),
         valid(email(tenantId, 'healthy-2'), email(tenantId, 'healthy-3')),
-      ]);
+      ]),
+    );
 
-      expect(groups.map((group) => group.status)).toEqual(['committed', 'failed', 'committed']);
-      expect(groups[1]).toMatchObject({ status: 'failed', error: { code: '23514' } });
-      expect(counters.map((change) => change.count - change.previousCount).reduce((a, b) => a + b, 0)).toBe(3);
-    } finally {
-      await ds.query(`DROP TRIGGER refuse_poison ON usage_events; DROP FUNCTION refuse_poison();`);
-    }
+    expect(groups.map((group) => group.status)).toEqual(['committed', 'failed', 'committed']);
+    expect(groups[1]).toMatchObject({ status: 'failed', error: { code: '23514' } });
+    expect(counters.map((change) => change.count - change.previousCount).reduce((a, b) => a + b, 0)).toBe(3);
     expect(await rowCount('usage_events', tenantId)).toBe(3);
     expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(3);
   });
 
   it('fails every accepted group, one statement, when the commit fails for another reason (retryable)', async () => {
     const tenantId = await activeTenant();
-    const ds = db.current.dataSource;
-    await ds.query(`
-      CREATE FUNCTION simulated_outage() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.tenant_id = '${tenantId}' THEN RAISE EXCEPTION 'simulated outage' USING ERRCODE = '57P01'; END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER simulated_outage BEFORE INSERT ON usage_events FOR EACH ROW EXECUTE FUNCTION simulated_outage();`);
-    try {
-      const { groups, counters } = await tracker().track([valid(email(tenantId, 'a')), valid(email(randomUUID(), 'b')), valid(email(tenantId, 'c'))]);
+    const outage = { name: 'simulated_outage', table: 'usage_events', when: `NEW.tenant_id = '${tenantId}'`, errcode: '57P01', message: 'simulated outage' };
+    const { groups, counters } = await whileTriggerRaises(db.current.dataSource, outage, () =>
+      tracker().track([valid(email(tenantId, 'a')), valid(email(randomUUID(), 'b')), valid(email(tenantId, 'c'))]),
+    );
 
-      expect(groups).toEqual([
-        { status: 'failed', error: expect.objectContaining({ code: '57P01' }) },
-        { status: 'rejected', errors: [{ index: 0, error: expect.any(TenantNotFoundError) }] },
-        { status: 'failed', error: expect.objectContaining({ code: '57P01' }) },
-      ]);
-      expect(counters).toEqual([]);
-    } finally {
-      await ds.query(`DROP TRIGGER simulated_outage ON usage_events; DROP FUNCTION simulated_outage();`);
-    }
+    expect(groups).toEqual([
+      { status: 'failed', error: expect.objectContaining({ code: '57P01' }) },
+      { status: 'rejected', errors: [{ index: 0, error: expect.any(TenantNotFoundError) }] },
+      { status: 'failed', error: expect.objectContaining({ code: '57P01' }) },
+    ]);
+    expect(counters).toEqual([]);
     expect(await rowCount('usage_events', tenantId)).toBe(0);
   });
 });
