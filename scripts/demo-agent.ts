@@ -5,7 +5,7 @@
  * Stops cleanly on SIGTERM/SIGINT.
  */
 import { ShutdownManager, createLogger, createRedisConnection, loadDemoAgentConfig, waitForRedis } from '@metering/platform';
-import { UsageService, createUsageClient, createUsageDataSource } from '@metering/usage';
+import { UsageService, createUsageClient, createUsageDataSource, occurredAtWindow } from '@metering/usage';
 import { seedDemoTenant } from './demo/demo-seed';
 import { DemoTraffic } from './demo/demo-traffic';
 
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   redis.on('error', () => undefined); // the tick logs failures; reconnects are automatic
   shutdown.register('redis', 'connections', () => redis.quit().catch(() => redis.disconnect()));
   await waitForRedis(redis, 10_000);
-  const client = createUsageClient({ redis, prefix: config.queuePrefix });
+  const client = createUsageClient({ redis, prefix: config.queuePrefix, window: occurredAtWindow(config.usage) });
   shutdown.register('usage-client', 'queues', () => client.close());
 
   const { tenantId, created } = await seedDemoTenant(dataSource);

@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import { createRedisConnection, dropDatabase, waitForRedis, ensureDatabase, resolveRuntimeServices, withDatabase } from '@metering/platform';
 import type { RuntimeServices } from '@metering/platform';
 import { AppProcess, StripeTestServer, freePort } from '@metering/testing';
-import { QUEUES, createUsageClient, createUsageDataSource, runMigrationsWithLock } from '@metering/usage';
+import { DEFAULT_OCCURRED_AT_WINDOW, QUEUES, createUsageClient, createUsageDataSource, runMigrationsWithLock } from '@metering/usage';
 import type { UsageClient } from '@metering/usage';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -55,7 +55,7 @@ export class BenchEnvironment {
 
     this.redis = createRedisConnection(this.services.redisUrl, 'producer');
     await waitForRedis(this.redis, 10_000);
-    this.usageClient = createUsageClient({ redis: this.redis, prefix: this.queuePrefix });
+    this.usageClient = createUsageClient({ redis: this.redis, prefix: this.queuePrefix, window: DEFAULT_OCCURRED_AT_WINDOW });
     this.stripe = await StripeTestServer.start();
     await this.startApps();
   }

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { ShutdownManager, createLogger, createRedisConnection, loadApiConfig, systemClock, waitForRedis } from '@metering/platform';
-import { ALL_QUEUES, createUsageClient, createUsageDataSource } from '@metering/usage';
+import { ALL_QUEUES, createUsageClient, createUsageDataSource, occurredAtWindow } from '@metering/usage';
 import { createApp } from './app';
 import { closeServer } from './http/close-server';
 import { BULL_BOARD_PATH } from './routes/bull-board.router';
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const usageClient = createUsageClient({
     redis,
     prefix: config.queuePrefix,
-    window: { maxAgeDays: config.usage.eventMaxAgeDays, maxFutureSeconds: config.usage.eventMaxFutureSeconds },
+    window: occurredAtWindow(config.usage),
   });
   shutdown.register('usage-client', 'queues', () => usageClient.close());
   const queues = ALL_QUEUES.map((name) => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { createUsageClient } from '@metering/usage';
+import { createUsageClient, occurredAtWindow } from '@metering/usage';
 import type { TrackEventJobData, TrackEventsJobData } from '@metering/usage';
 import { seedPlan, seedTenant } from '@metering/testing';
 import { deadRedis, tokenFor, useApiHarness } from './support/api-harness';
@@ -144,7 +144,7 @@ describe('POST /api/v1/usage/events', () => {
     // BullMQ prints each refused connection of the client's internal queue; keep the output readable.
     const quiet = jest.spyOn(console, 'error').mockImplementation(() => undefined);
     const dead = await deadRedis();
-    const usageClient = createUsageClient({ redis: dead.redis, prefix: api.current.prefix });
+    const usageClient = createUsageClient({ redis: dead.redis, prefix: api.current.prefix, window: occurredAtWindow(api.current.config.usage) });
     try {
       const app = api.current.buildApp({ redis: dead.redis, usageClient });
       const res = await request(app).post('/api/v1/usage/events').set('Authorization', `Bearer ${agentToken}`).send(event());

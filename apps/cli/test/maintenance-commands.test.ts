@@ -1,5 +1,5 @@
 import { createLogger } from '@metering/platform';
-import { counterValue, seedPlan, seedTenant, useTestDatabase } from '@metering/testing';
+import { counterValue, recordUsage, seedPlan, seedTenant, useTestDatabase } from '@metering/testing';
 import { ActionType, AgentType, UsageTracker, addMonthsAnchored, calendarMonthOf } from '@metering/usage';
 import { createProgressBar } from '../src/progress-bar';
 import { runCliCaptured } from './run-cli-captured';
@@ -32,8 +32,9 @@ describe('maintenance CLI commands', () => {
   it('reconcile --dry-run reports drift without fixing it; reconcile --tenant fixes it and prints the summary', async () => {
     const plan = await seedPlan(db.current.dataSource);
     const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id });
-    const tracker = new UsageTracker(db.current.dataSource, { logger, window: { maxAgeDays: 35, maxFutureSeconds: 300 } });
-    await tracker.trackEvents(
+    const tracker = new UsageTracker(db.current.dataSource, { logger });
+    await recordUsage(
+      tracker,
       Array.from({ length: 50 }, (_, i) => ({ tenantId, agent: AgentType.Inbox, actionType: ActionType.EmailProcessed, resourceId: `m-${i}` })),
     );
     await db.current.dataSource.query(`UPDATE usage_counters SET count = 51 WHERE tenant_id = $1`, [tenantId]);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import type { Page } from 'playwright-core';
 import { createRedisConnection } from '@metering/platform';
-import { AgentType, ActionType, calendarMonthOf, createUsageClient } from '@metering/usage';
+import { AgentType, ActionType, DEFAULT_OCCURRED_AT_WINDOW, calendarMonthOf, createUsageClient } from '@metering/usage';
 import { counterValue, seedCounter, uniqueQueuePrefix, useTestDatabase } from '@metering/testing';
 import { seedDemoTenant } from '../../../scripts/demo/demo-seed';
 import { webBuildReason } from '../../../scripts/web-build';
@@ -124,7 +124,7 @@ it('shows live usage: yellow at 85%, red with overage cost after more events are
 
   // 200 more emails through the producer client -> queue -> worker -> Postgres -> API -> page.
   const redis = createRedisConnection(process.env.REDIS_URL!, 'producer');
-  const usage = createUsageClient({ redis, prefix: queuePrefix });
+  const usage = createUsageClient({ redis, prefix: queuePrefix, window: DEFAULT_OCCURRED_AT_WINDOW });
   try {
     const events = Array.from({ length: 200 }, (_, index) => ({
       tenantId,

@@ -1,18 +1,10 @@
-import { counterValue, seedCounter, seedPlan, seedTenant, uniqueQueuePrefix, useTestDatabase } from '@metering/testing';
+import { counterValue, seedCounter, seedPlan, seedTenant, useTestDatabase } from '@metering/testing';
 import { ActionType, AgentType, QUEUES, UsageService } from '@metering/usage';
 import type { TrackEventInput } from '@metering/usage';
-import { eventually, startTestWorker } from './worker-test-kit';
-import type { TestWorker } from './worker-test-kit';
+import { eventually, useTestWorker } from './worker-test-kit';
 
 const db = useTestDatabase();
-let worker: TestWorker;
-
-beforeAll(async () => {
-  worker = await startTestWorker(db.current.url, { QUEUE_PREFIX: uniqueQueuePrefix() });
-});
-afterAll(async () => {
-  await worker?.close();
-});
+const worker = useTestWorker(db);
 
 async function tenantOn(limits?: Record<string, number | null>): Promise<string> {
   const plan = await seedPlan(db.current.dataSource, limits ? { limits } : {});
@@ -24,7 +16,7 @@ function email(tenantId: string, key: string, quantity = 1): TrackEventInput {
 }
 
 async function finishedJob(jobId: string) {
-  const queue = worker.runtime.queues.get(QUEUES.usageEvents)!;
+  const queue = worker.current.runtime.queues.get(QUEUES.usageEvents)!;
   return eventually(async () => {
     // State first, then the job: a job read before it finished would carry no return value.
     const state = await queue.getJobState(jobId);
@@ -41,20 +33,20 @@ async function eventRows(tenantId: string): Promise<number> {
 describe('track-event consumer', () => {
   it('counts an enqueued event, and the usage read returns the new numbers', async () => {
     const tenantId = await tenantOn();
-    const { jobIds } = await worker.client.track(email(tenantId, 'msg-1', 3));
+    const { jobIds } = await worker.current.client.track(email(tenantId, 'msg-1', 3));
 
     expect((await finishedJob(jobIds[0]!)).state).toBe('completed');
     expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(3);
-    const stats = await new UsageService(db.current.dataSource, { trialLimits: worker.config.usage.trialLimits }).getUsageStats(tenantId);
+    const stats = await new UsageService(db.current.dataSource, { trialLimits: worker.current.config.usage.trialLimits }).getUsageStats(tenantId);
     expect(stats.usage.inbox).toMatchObject({ count: 3, limit: 1000, percentage: 0.3 });
   });
 
   it('counts the same event enqueued three times once', async () => {
     const tenantId = await tenantOn();
-    const first = await worker.client.track(email(tenantId, 'msg-dup'));
-    await worker.client.track(email(tenantId, 'msg-dup'));
+    const first = await worker.current.client.track(email(tenantId, 'msg-dup'));
+    await worker.current.client.track(email(tenantId, 'msg-dup'));
     // A batch with a different job id carries it again: only Postgres can absorb this one.
-    const batch = await worker.client.trackMany([email(tenantId, 'msg-dup'), email(tenantId, 'msg-other')]);
+    const batch = await worker.current.client.trackMany([email(tenantId, 'msg-dup'), email(tenantId, 'msg-other')]);
 
     await finishedJob(first.jobIds[0]!);
     expect((await finishedJob(batch.jobIds[0]!)).job.returnvalue).toEqual({ recorded: 1, duplicates: 1 });
@@ -65,7 +57,7 @@ describe('track-event consumer', () => {
   it('counts the distinct events of a batch job that repeats some of them', async () => {
     const tenantId = await tenantOn();
     const events = ['a', 'b', 'a', 'c', 'b', 'a'].map((key) => email(tenantId, `msg-${key}`, 2));
-    const { jobIds } = await worker.client.trackMany(events);
+    const { jobIds } = await worker.current.client.trackMany(events);
 
     const { job, state } = await finishedJob(jobIds[0]!);
     expect(state).toBe('completed');
@@ -78,8 +70,8 @@ describe('track-event consumer', () => {
     const tenantId = await tenantOn();
     const unknownTenant = '00000000-0000-4000-8000-00000000dead';
     const [bad, good] = await Promise.all([
-      worker.client.track(email(unknownTenant, 'msg-x')),
-      worker.client.track(email(tenantId, 'msg-y')),
+      worker.current.client.track(email(unknownTenant, 'msg-x')),
+      worker.current.client.track(email(tenantId, 'msg-y')),
     ]);
 
     const failed = await finishedJob(bad.jobIds[0]!);
@@ -106,7 +98,7 @@ describe('track-event consumer', () => {
       END $$`);
     await ds.query(`CREATE TRIGGER simulated_outage BEFORE INSERT ON usage_events FOR EACH ROW EXECUTE FUNCTION simulated_outage()`);
     try {
-      const { jobIds } = await worker.client.track(email(tenantId, 'msg-retry', 5));
+      const { jobIds } = await worker.current.client.track(email(tenantId, 'msg-retry', 5));
       const { job, state } = await finishedJob(jobIds[0]!);
 
       expect(state).toBe('completed');
@@ -128,7 +120,7 @@ describe('track-event consumer', () => {
     );
     await seedCounter(db.current.dataSource, tenantId, 'inbox', { start, end }, 7);
     for (const key of ['k1', 'k2', 'k3', 'k4', 'k5']) {
-      await finishedJob((await worker.client.track(email(tenantId, key))).jobIds[0]!);
+      await finishedJob((await worker.current.client.track(email(tenantId, key))).jobIds[0]!);
     }
 
     const alerts = await db.current.dataSource.query(
@@ -141,18 +133,18 @@ describe('track-event consumer', () => {
     ]);
     // Handed to the queue before the job that wrote them completed, so not left for the sweep.
     expect(alerts.map((a: { published_at: Date | null }) => a.published_at instanceof Date)).toEqual([true, true]);
-    const alertQueue = worker.runtime.queues.get(QUEUES.usageAlerts)!;
+    const alertQueue = worker.current.runtime.queues.get(QUEUES.usageAlerts)!;
     for (const alert of alerts) {
       const job = await eventually(() => alertQueue.getJob(`alert-${alert.id}`));
       expect(job.data).toMatchObject({ tenant_id: tenantId, agent: 'inbox', level: alert.level, limit: 10 });
     }
-    const metrics = await (await fetch(worker.metricsUrl('/metrics'))).text();
+    const metrics = await (await fetch(worker.current.metricsUrl('/metrics'))).text();
     expect(metrics).toContain('usage_alerts_total{agent="inbox",level="warning"} 1');
     expect(metrics).toContain('usage_alerts_total{agent="inbox",level="error"} 1');
   });
 
   it('serves job counts, queue depth and commit lag on /metrics, and health on /health', async () => {
-    const metrics = await (await fetch(worker.metricsUrl('/metrics'))).text();
+    const metrics = await (await fetch(worker.current.metricsUrl('/metrics'))).text();
     expect(metrics).toMatch(/bullmq_jobs_total\{queue="usage-events",name="track-event",outcome="completed"\} [1-9]/);
     expect(metrics).toMatch(/bullmq_jobs_total\{queue="usage-events",name="track-event",outcome="failed"\} 1/);
     expect(metrics).toMatch(/bullmq_jobs_total\{queue="usage-events",name="track-event",outcome="retry"\} 2/);
@@ -161,7 +153,7 @@ describe('track-event consumer', () => {
     expect(metrics).toMatch(/bullmq_queue_jobs\{queue="usage-maintenance",state="delayed"\} \d+/);
     expect(metrics).toMatch(/usage_event_commit_lag_seconds_count [1-9]/);
 
-    const health = await fetch(worker.metricsUrl('/health'));
+    const health = await fetch(worker.current.metricsUrl('/health'));
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: 'ok', checks: { postgres: 'up', redis: 'up', workers: 'up' } });
   });

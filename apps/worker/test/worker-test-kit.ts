@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import { createRedisConnection } from '@metering/platform';
 import type { Clock, WorkerConfig } from '@metering/platform';
-import { testConfig } from '@metering/testing';
-import { createUsageClient } from '@metering/usage';
+import { testConfig, uniqueQueuePrefix } from '@metering/testing';
+import { createUsageClient, occurredAtWindow } from '@metering/usage';
 import type { UsageClient } from '@metering/usage';
 import { createWorkerRuntime } from '../src/create-worker-runtime';
 import type { WorkerRuntime } from '../src/create-worker-runtime';
@@ -25,7 +25,7 @@ export async function startTestWorker(
   const runtime = createWorkerRuntime({ config, clock, dependencyRetryMs: 100, exit: () => undefined });
   await runtime.start();
   const producer: Redis = createRedisConnection(config.redis.url, 'producer');
-  const client = createUsageClient({ redis: producer, prefix: config.queuePrefix, clock });
+  const client = createUsageClient({ redis: producer, prefix: config.queuePrefix, window: occurredAtWindow(config.usage), clock });
   let closing: Promise<void> | undefined;
   return {
     runtime,
@@ -44,3 +44,20 @@ export async function startTestWorker(
 }
 
 export { eventually } from '@metering/testing';
+
+/** One test worker for the whole file (its own queue prefix): started before its tests, stopped after them. */
+export function useTestWorker(db: { current: { url: string } }, overrides: Record<string, string> = {}): { readonly current: TestWorker } {
+  let worker: TestWorker | undefined;
+  beforeAll(async () => {
+    worker = await startTestWorker(db.current.url, { QUEUE_PREFIX: uniqueQueuePrefix(), ...overrides });
+  });
+  afterAll(async () => {
+    await worker?.close();
+  });
+  return {
+    get current(): TestWorker {
+      if (!worker) throw new Error('the test worker is not started yet (use it inside a test)');
+      return worker;
+    },
+  };
+}

@@ -6,3 +6,5 @@ export * from './app-process';
 export * from './stripe-test-server';
 export * from './eventually';
 export * from './stripe-events';
+export * from './track-events';
+export * from './pg-trigger';

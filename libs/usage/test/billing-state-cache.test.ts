@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '@metering/platform';
-import { counterValue, seedPlan, seedTenant, useTestDatabase } from '@metering/testing';
+import { counterValue, recordUsage, seedPlan, seedTenant, useTestDatabase } from '@metering/testing';
 import { ActionType, AgentType, SubscriptionInactiveError, TenantNotFoundError, UsageTracker, calendarMonthOf } from '@metering/usage';
 import type { TrackEventInput } from '@metering/usage';
 
@@ -16,20 +16,20 @@ function email(tenantId: string, key: string): TrackEventInput {
 describe('UsageTracker with billingStateCacheMs', () => {
   let now = START;
   const tracker = (): UsageTracker =>
-    new UsageTracker(db.current.dataSource, { logger, window: { maxAgeDays: 35, maxFutureSeconds: 300 }, clock: () => now, billingStateCacheMs: 5000 });
+    new UsageTracker(db.current.dataSource, { logger, clock: () => now, billingStateCacheMs: 5000 });
 
   it('reuses a metered state within the TTL and reads the subscription again after it', async () => {
     now = START;
     const plan = await seedPlan(db.current.dataSource);
     const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id, period: PERIOD });
     const cached = tracker();
-    await cached.trackEvent(email(tenantId, 'a'));
+    await recordUsage(cached, [email(tenantId, 'a')], now);
     await db.current.dataSource.query(`UPDATE subscriptions SET status = 'canceled' WHERE tenant_id = $1`, [tenantId]);
 
     now = new Date(START.getTime() + 4000);
-    await cached.trackEvent(email(tenantId, 'b'));
+    await recordUsage(cached, [email(tenantId, 'b')], now);
     now = new Date(START.getTime() + 5001);
-    await expect(cached.trackEvent(email(tenantId, 'c'))).rejects.toBeInstanceOf(SubscriptionInactiveError);
+    await expect(recordUsage(cached, [email(tenantId, 'c')], now)).rejects.toBeInstanceOf(SubscriptionInactiveError);
 
     expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(2);
   });
@@ -38,7 +38,7 @@ describe('UsageTracker with billingStateCacheMs', () => {
     now = START;
     const cached = tracker();
     const tenantId = randomUUID();
-    await expect(cached.trackEvent(email(tenantId, 'x'))).rejects.toBeInstanceOf(TenantNotFoundError);
+    await expect(recordUsage(cached, [email(tenantId, 'x')], now)).rejects.toBeInstanceOf(TenantNotFoundError);
     const plan = await seedPlan(db.current.dataSource);
     await db.current.dataSource.query(`INSERT INTO tenants (id, name) VALUES ($1, 'late')`, [tenantId]);
     await db.current.dataSource.query(
@@ -47,7 +47,7 @@ describe('UsageTracker with billingStateCacheMs', () => {
       [tenantId, plan.id, PERIOD.start, PERIOD.end],
     );
 
-    await cached.trackEvent(email(tenantId, 'x'));
+    await recordUsage(cached, [email(tenantId, 'x')], now);
 
     expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(1);
   });

@@ -1,8 +1,16 @@
 import fc from 'fast-check';
-import { parseTrackEvent } from '@metering/usage';
-import { parseTrackEventFully } from '../src/dto/track-event.dto';
+import { DEFAULT_OCCURRED_AT_WINDOW, NO_METADATA, ValidationFailedError, deriveIdempotencyKey, parseWireEvent, parseWireEvents, toWireEvent } from '@metering/usage';
+import type { EventParseContext } from '@metering/usage';
+import { parseWireEventFully } from '../src/events/parse-event';
 
+const TENANT = '3f1b2c4d-1111-4222-8333-123456789abc';
+const NOW = new Date('2026-11-29T10:02:00Z');
+const context: EventParseContext = { now: NOW, window: DEFAULT_OCCURRED_AT_WINDOW };
 const event = { agent: 'inbox', action_type: 'email_processed', resource_id: 'msg-1' };
+/** `event` in memory, once parsed. */
+const parsedEvent = { tenantId: TENANT, agent: 'inbox', actionType: 'email_processed', resourceId: 'msg-1' };
+const parseTrackEvent = (raw: unknown, prefix = '') => parseWireEvent(TENANT, raw, prefix, context);
+const parseTrackEventFully = (raw: unknown, prefix = '') => parseWireEventFully(TENANT, raw, prefix, context);
 const deep = (levels: number): unknown => JSON.parse(`${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`);
 
 describe('parseTrackEvent', () => {
@@ -60,6 +68,8 @@ describe('parseTrackEvent fast path', () => {
         occurred_at: field(
           fc.oneof(
             fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+            // Inside the occurred_at window and around its edges.
+            fc.integer({ min: -36 * 86_400, max: 400 }).map((s) => new Date(NOW.getTime() + s * 1000).toISOString()),
             fc.constantFrom('2026-11-29T10:00:00Z', '2026-11-29 10:00:00Z', '2026-02-30T10:00:00Z', '2026-11-29T10:00:00+01:00', '2026-11-29', 'yesterday'),
           ),
         ),
@@ -90,8 +100,88 @@ describe('parseTrackEvent fast path', () => {
     const plain = { ...event, quantity: 3, idempotency_key: 'k-1', occurred_at: '2026-11-29T10:00:00.000Z', metadata: { thread: 't-9' } };
     expect(parseTrackEvent(plain)).toEqual({
       ok: true,
-      event: { agent: 'inbox', actionType: 'email_processed', resourceId: 'msg-1', quantity: 3, idempotencyKey: 'k-1', occurredAt: '2026-11-29T10:00:00.000Z', metadata: { thread: 't-9' } },
+      event: {
+        ...parsedEvent,
+        quantity: 3,
+        idempotencyKey: 'k-1',
+        occurredAt: new Date('2026-11-29T10:00:00.000Z'),
+        metadata: { thread: 't-9' },
+      },
     });
     expect(parseTrackEventFully(plain)).toEqual(parseTrackEvent(plain));
+  });
+});
+
+describe('parseWireEvent: the one parser of API, producer and worker', () => {
+  it('makes a ValidEvent: lower-case tenant, derived key, quantity 1, the default occurred_at, no metadata', () => {
+    const enqueuedAt = new Date('2026-11-29T10:00:00Z');
+    const parsed = parseWireEvent(TENANT.toUpperCase(), event, '', { ...context, occurredAtDefault: enqueuedAt });
+    expect(parsed).toEqual({
+      ok: true,
+      event: {
+        ...parsedEvent,
+        quantity: 1,
+        idempotencyKey: deriveIdempotencyKey(TENANT, 'inbox', 'email_processed', 'msg-1'),
+        occurredAt: enqueuedAt,
+        metadata: NO_METADATA,
+      },
+    });
+  });
+
+  it('names the tenant and the occurred_at window with the batch prefix', () => {
+    expect(parseWireEvent('tenant-1', event, 'events[2].', context)).toEqual({ ok: false, errors: [{ field: 'events[2].tenant_id', message: 'tenant_id must be a UUID' }] });
+    expect(parseTrackEvent({ ...event, occurred_at: '2026-10-01T00:00:00Z' }, 'events[0].')).toEqual({
+      ok: false,
+      errors: [{ field: 'events[0].occurred_at', message: 'occurred_at is more than 35 days in the past' }],
+    });
+    expect(parseTrackEvent({ ...event, occurred_at: '2026-11-29T10:08:00Z' })).toEqual({
+      ok: false,
+      errors: [{ field: 'occurred_at', message: 'occurred_at is more than 300 seconds in the future' }],
+    });
+  });
+
+  it('checks the default occurred_at against the window too (a job enqueued too long ago)', () => {
+    const stale = { ...context, occurredAtDefault: new Date(NOW.getTime() - 36 * 86_400_000) };
+    expect(parseWireEvent(TENANT, event, '', stale)).toMatchObject({ ok: false, errors: [{ field: 'occurred_at' }] });
+  });
+
+  it('rejects a batch with one ValidationFailedError naming every bad field by index', () => {
+    const items = [
+      { tenant_id: TENANT, event },
+      { tenant_id: TENANT, event: { ...event, quantity: 0 } },
+      { tenant_id: 'nope', event: { ...event, agent: 'robot' } },
+    ];
+    let error: unknown;
+    try {
+      parseWireEvents(items, context);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ValidationFailedError);
+    expect((error as ValidationFailedError).fieldErrors).toEqual([
+      { field: 'events[1].quantity', message: 'quantity must be at least 1' },
+      { field: 'events[2].tenant_id', message: 'tenant_id must be a UUID' },
+      { field: 'events[2].agent', message: 'agent must be one of inbox, invoice, meeting' },
+    ]);
+  });
+
+  it('reads its own job data back as the same event (toWireEvent is the one mapping back)', () => {
+    const enqueuedAt = new Date('2026-11-29T10:01:00Z');
+    const [first, second] = parseWireEvents(
+      [
+        { tenant_id: TENANT, event: { ...event, quantity: 2, metadata: { thread: 't' } } },
+        { tenant_id: TENANT, event: { ...event, resource_id: 'msg-2', occurred_at: '2026-11-29T09:00:00+01:00' } },
+      ],
+      { ...context, occurredAtDefault: enqueuedAt },
+    );
+    const wire = [first!, second!].map((e) => toWireEvent(e, { enqueuedAt: enqueuedAt.getTime() }));
+    expect(wire[0]).not.toHaveProperty('occurred_at');
+    expect(wire[1]).toMatchObject({ occurred_at: '2026-11-29T08:00:00.000Z', idempotency_key: second!.idempotencyKey });
+    expect(wire[1]).not.toHaveProperty('metadata');
+    const again = parseWireEvents(
+      wire.map((w) => ({ tenant_id: TENANT, event: w })),
+      { ...context, occurredAtDefault: enqueuedAt },
+    );
+    expect(again).toEqual([first, second]);
   });
 });

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { createRedisConnection } from '@metering/platform';
 import { testConfig, uniqueQueuePrefix, useTestDatabase } from '@metering/testing';
-import { ActionType, AgentType, JOBS, QUEUES, ValidationFailedError, createUsageClient, trackEventJobId } from '@metering/usage';
+import { ActionType, AgentType, DEFAULT_OCCURRED_AT_WINDOW, JOBS, QUEUES, ValidationFailedError, createUsageClient, trackEventJobId } from '@metering/usage';
 
 useTestDatabase(1);
 const TENANT = '3f1b2c4d-1111-4222-8333-123456789abc';
@@ -14,7 +14,7 @@ let client: ReturnType<typeof createUsageClient>;
 
 beforeAll(() => {
   producer = createRedisConnection(redisUrl(), 'producer');
-  client = createUsageClient({ redis: producer, prefix });
+  client = createUsageClient({ redis: producer, prefix, window: DEFAULT_OCCURRED_AT_WINDOW });
   consumerSide = createRedisConnection(redisUrl(), 'worker');
   queue = new Queue(QUEUES.usageEvents, { connection: consumerSide, prefix });
 });

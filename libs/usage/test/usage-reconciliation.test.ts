@@ -1,5 +1,5 @@
 import { createLogger, metricsRegistry } from '@metering/platform';
-import { counterValue, seedPlan, seedTenant, useTestDatabase } from '@metering/testing';
+import { counterValue, recordUsage, seedPlan, seedTenant, useTestDatabase } from '@metering/testing';
 import { ActionType, AgentType, ReconciliationInProgressError, UsageReconciliationService, UsageTracker } from '@metering/usage';
 import type { BillingPeriod } from '@metering/usage';
 
@@ -15,10 +15,12 @@ const reconciler = () => new UsageReconciliationService(db.current.dataSource, {
 async function tenantWithEvents(events: number, agent = AgentType.Inbox): Promise<string> {
   const plan = await seedPlan(db.current.dataSource);
   const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id, period: NOVEMBER, anchorDay: 1 });
-  const tracker = new UsageTracker(db.current.dataSource, { logger, window: { maxAgeDays: 35, maxFutureSeconds: 300 }, clock: () => NOW });
+  const tracker = new UsageTracker(db.current.dataSource, { logger, clock: () => NOW });
   const action = agent === AgentType.Inbox ? ActionType.EmailProcessed : ActionType.InvoiceDetected;
-  await tracker.trackEvents(
+  await recordUsage(
+    tracker,
     Array.from({ length: events }, (_, i) => ({ tenantId, agent, actionType: action, resourceId: `r-${i}`, occurredAt: '2026-11-10T00:00:00Z' })),
+    NOW,
   );
   return tenantId;
 }

@@ -1,17 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '@metering/platform';
-import { counterValue, eventQuantitySum, seedPlan, seedTenant, useTestDatabase } from '@metering/testing';
+import { counterValue, eventQuantitySum, recordUsage, seedPlan, seedTenant, useTestDatabase, whileTriggerRaises } from '@metering/testing';
 import {
   ActionType,
   AgentType,
   SubscriptionNotFoundError,
   TenantNotFoundError,
   UsageError,
+  DEFAULT_OCCURRED_AT_WINDOW,
   UsageTracker,
   ValidationFailedError,
   calendarMonthOf,
+  parseTrackEventInputs,
 } from '@metering/usage';
-import type { TrackEventInput } from '@metering/usage';
+import type { TrackEventInput, TrackResult, ValidEvent } from '@metering/usage';
 
 const db = useTestDatabase();
 const NOW = new Date('2026-11-15T12:00:00Z');
@@ -19,7 +21,12 @@ const PERIOD = calendarMonthOf(NOW);
 const logger = createLogger({ level: 'silent', json: true, service: 'test' });
 
 function tracker(now: Date = NOW): UsageTracker {
-  return new UsageTracker(db.current.dataSource, { logger, window: { maxAgeDays: 35, maxFutureSeconds: 300 }, clock: () => now });
+  return new UsageTracker(db.current.dataSource, { logger, clock: () => now });
+}
+
+/** One event as one group through `track`, parsed as the producer parses it at NOW. */
+async function trackOne(input: TrackEventInput): Promise<TrackResult> {
+  return (await recordUsage(tracker(), [input], NOW)).results[0]!;
 }
 
 async function activeTenant(): Promise<string> {
@@ -31,6 +38,8 @@ function email(tenantId: string, resourceId: string, extra: Partial<TrackEventIn
   return { tenantId, agent: AgentType.Inbox, actionType: ActionType.EmailProcessed, resourceId, ...extra };
 }
 
+const valid = (...inputs: TrackEventInput[]): ValidEvent[] => parseTrackEventInputs(inputs, { now: NOW, window: DEFAULT_OCCURRED_AT_WINDOW });
+
 async function rowCount(table: string, tenantId: string): Promise<number> {
   const [row] = await db.current.dataSource.query(`SELECT count(*)::int AS n FROM ${table} WHERE tenant_id = $1`, [tenantId]);
   return row.n as number;
@@ -39,7 +48,7 @@ async function rowCount(table: string, tenantId: string): Promise<number> {
 describe('UsageTracker', () => {
   it('writes the event and its counter together', async () => {
     const tenantId = await activeTenant();
-    const result = await tracker().trackEvent(email(tenantId, 'msg-1', { quantity: 3, metadata: { subject: 'Hi ✉' } }));
+    const result = await trackOne(email(tenantId, 'msg-1', { quantity: 3, metadata: { subject: 'Hi ✉' } }));
 
     expect(result.outcome).toBe('recorded');
     const [event] = await db.current.dataSource.query(`SELECT * FROM usage_events WHERE tenant_id = $1`, [tenantId]);
@@ -51,8 +60,8 @@ describe('UsageTracker', () => {
 
   it('counts a retried event once', async () => {
     const tenantId = await activeTenant();
-    const first = await tracker().trackEvent(email(tenantId, 'msg-1', { idempotencyKey: 'key-1', quantity: 2 }));
-    const again = await tracker().trackEvent(email(tenantId, 'msg-1', { idempotencyKey: 'key-1', quantity: 2 }));
+    const first = await trackOne(email(tenantId, 'msg-1', { idempotencyKey: 'key-1', quantity: 2 }));
+    const again = await trackOne(email(tenantId, 'msg-1', { idempotencyKey: 'key-1', quantity: 2 }));
 
     expect([first.outcome, again.outcome]).toEqual(['recorded', 'duplicate']);
     expect(await rowCount('usage_events', tenantId)).toBe(1);
@@ -61,9 +70,9 @@ describe('UsageTracker', () => {
 
   it('derives the same key for the same resource when no key is given', async () => {
     const tenantId = await activeTenant();
-    await tracker().trackEvent(email(tenantId, 'msg-7'));
-    const again = await tracker().trackEvent(email(tenantId, 'msg-7'));
-    const other = await tracker().trackEvent(email(tenantId, 'msg-8'));
+    await trackOne(email(tenantId, 'msg-7'));
+    const again = await trackOne(email(tenantId, 'msg-7'));
+    const other = await trackOne(email(tenantId, 'msg-8'));
 
     expect(again.outcome).toBe('duplicate');
     expect(other.outcome).toBe('recorded');
@@ -73,8 +82,8 @@ describe('UsageTracker', () => {
   it('scopes idempotency keys to the tenant', async () => {
     const a = await activeTenant();
     const b = await activeTenant();
-    await tracker().trackEvent(email(a, 'r', { idempotencyKey: 'shared-key' }));
-    const forB = await tracker().trackEvent(email(b, 'r', { idempotencyKey: 'shared-key' }));
+    await trackOne(email(a, 'r', { idempotencyKey: 'shared-key' }));
+    const forB = await trackOne(email(b, 'r', { idempotencyKey: 'shared-key' }));
 
     expect(forB.outcome).toBe('recorded');
     expect(await counterValue(db.current.dataSource, b, 'inbox')).toBe(1);
@@ -83,8 +92,8 @@ describe('UsageTracker', () => {
   it('creates the counter of the period an event occurred in', async () => {
     const tenantId = await activeTenant();
     const lastMonth = new Date('2026-10-30T08:00:00Z');
-    await tracker().trackEvent(email(tenantId, 'late', { occurredAt: lastMonth }));
-    await tracker().trackEvent(email(tenantId, 'now'));
+    await trackOne(email(tenantId, 'late', { occurredAt: lastMonth }));
+    await trackOne(email(tenantId, 'now'));
 
     const counters = await db.current.dataSource.query(
       `SELECT period_start, period_end, count FROM usage_counters WHERE tenant_id = $1 ORDER BY period_start`,
@@ -100,12 +109,12 @@ describe('UsageTracker', () => {
 
   it('records a batch with duplicates inside it and returns each outcome in order', async () => {
     const tenantId = await activeTenant();
-    const { results, counters } = await tracker().trackEvents([
+    const { results, counters } = await recordUsage(tracker(), [
       email(tenantId, 'a', { quantity: 2 }),
       email(tenantId, 'b'),
       email(tenantId, 'a', { quantity: 2 }),
       { tenantId, agent: AgentType.Invoice, actionType: ActionType.InvoiceDetected, resourceId: 'inv-1', quantity: 5 },
-    ]);
+    ], NOW);
 
     expect(results.map((r) => r.outcome)).toEqual(['recorded', 'recorded', 'duplicate', 'recorded']);
     expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(3);
@@ -115,20 +124,12 @@ describe('UsageTracker', () => {
 
   it('leaves neither event nor counter change when the transaction fails', async () => {
     const tenantId = await activeTenant();
-    await tracker().trackEvent(email(tenantId, 'before'));
+    await trackOne(email(tenantId, 'before'));
     // A real failure inside the statement: the counter upsert raises for this tenant.
-    await db.current.dataSource.query(`
-      CREATE FUNCTION fail_counter() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.tenant_id = '${tenantId}' THEN RAISE EXCEPTION 'injected counter failure'; END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER fail_counter BEFORE UPDATE ON usage_counters FOR EACH ROW EXECUTE FUNCTION fail_counter();`);
-    try {
-      await expect(tracker().trackEvent(email(tenantId, 'after'))).rejects.toThrow('injected counter failure');
-    } finally {
-      await db.current.dataSource.query(`DROP TRIGGER fail_counter ON usage_counters; DROP FUNCTION fail_counter();`);
-    }
+    const failing = { name: 'fail_counter', table: 'usage_counters', on: 'UPDATE' as const, when: `NEW.tenant_id = '${tenantId}'`, message: 'injected counter failure' };
+    await whileTriggerRaises(db.current.dataSource, failing, async () => {
+      await expect(trackOne(email(tenantId, 'after'))).rejects.toThrow('injected counter failure');
+    });
 
     expect(await rowCount('usage_events', tenantId)).toBe(1);
     expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(1);
@@ -136,18 +137,18 @@ describe('UsageTracker', () => {
 
   it('rejects a tenant without a subscription and writes nothing', async () => {
     const { tenantId } = await seedTenant(db.current.dataSource, { withSubscription: false });
-    await expect(tracker().trackEvent(email(tenantId, 'x'))).rejects.toBeInstanceOf(SubscriptionNotFoundError);
+    await expect(trackOne(email(tenantId, 'x'))).rejects.toBeInstanceOf(SubscriptionNotFoundError);
     expect(await rowCount('usage_events', tenantId)).toBe(0);
   });
 
   it('rejects an unknown tenant', async () => {
-    await expect(tracker().trackEvent(email(randomUUID(), 'x'))).rejects.toBeInstanceOf(TenantNotFoundError);
+    await expect(trackOne(email(randomUUID(), 'x'))).rejects.toBeInstanceOf(TenantNotFoundError);
   });
 
   it('rejects a canceled subscription', async () => {
     const plan = await seedPlan(db.current.dataSource);
     const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id, status: 'canceled', period: PERIOD });
-    await expect(tracker().trackEvent(email(tenantId, 'x'))).rejects.toMatchObject({ code: 'SUBSCRIPTION_INACTIVE' });
+    await expect(trackOne(email(tenantId, 'x'))).rejects.toMatchObject({ code: 'SUBSCRIPTION_INACTIVE' });
   });
 
   it.each([
@@ -158,7 +159,7 @@ describe('UsageTracker', () => {
     ['an event in the future', { occurredAt: new Date('2026-11-15T12:10:00Z') }, 'occurred_at'],
   ])('rejects %s with a clear field error and writes nothing', async (_name, change, field) => {
     const tenantId = await activeTenant();
-    const error = await tracker().trackEvent(email(tenantId, 'bad', change)).catch((e: unknown) => e);
+    const error = await trackOne(email(tenantId, 'bad', change)).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(ValidationFailedError);
     expect((error as UsageError).fieldErrors.map((e) => e.field)).toContain(field);
@@ -169,7 +170,7 @@ describe('UsageTracker', () => {
   it('fails a whole batch when one event is invalid', async () => {
     const tenantId = await activeTenant();
     await expect(
-      tracker().trackEvents([email(tenantId, 'ok'), email(tenantId, 'bad', { quantity: -1 })]),
+      recordUsage(tracker(), [email(tenantId, 'ok'), email(tenantId, 'bad', { quantity: -1 })], NOW),
     ).rejects.toBeInstanceOf(ValidationFailedError);
     expect(await rowCount('usage_events', tenantId)).toBe(0);
   });
@@ -182,7 +183,7 @@ describe('UsageTracker', () => {
     });
     const distinctSum = inputs.slice(0, 150).reduce((sum, e) => sum + (e.quantity ?? 1), 0);
 
-    const results = await Promise.all(inputs.map((input) => tracker().trackEvent(input)));
+    const results = await Promise.all(inputs.map((input) => trackOne(input)));
 
     expect(results.filter((r) => r.outcome === 'recorded')).toHaveLength(150);
     expect(results.filter((r) => r.outcome === 'duplicate')).toHaveLength(50);
@@ -195,12 +196,65 @@ describe('UsageTracker tenant ids', () => {
   it('counts an event whose tenant id is written in capitals for the same tenant, once', async () => {
     const tenantId = await activeTenant();
     const upper = tenantId.toUpperCase();
-    const first = await tracker().trackEvent(email(upper, 'msg-1', { idempotencyKey: 'caps-1' }));
-    const again = await tracker().trackEvent(email(tenantId, 'msg-1', { idempotencyKey: 'caps-1' }));
+    const first = await trackOne(email(upper, 'msg-1', { idempotencyKey: 'caps-1' }));
+    const again = await trackOne(email(tenantId, 'msg-1', { idempotencyKey: 'caps-1' }));
 
     expect(first).toMatchObject({ tenantId, outcome: 'recorded' });
     expect(again.outcome).toBe('duplicate');
     expect(await rowCount('usage_events', tenantId)).toBe(1);
     expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(1);
+  });
+});
+
+describe('UsageTracker.track groups', () => {
+  it('commits the accepted groups together and rejects only the group with an event it cannot count', async () => {
+    const tenantId = await activeTenant();
+    const unknown = randomUUID();
+    const { groups, counters } = await tracker().track([
+      valid(email(tenantId, 'a'), email(tenantId, 'b')),
+      valid(email(tenantId, 'c'), email(unknown, 'x')),
+      valid(email(tenantId, 'd', { quantity: 2 })),
+    ]);
+
+    expect(groups.map((group) => group.status)).toEqual(['committed', 'rejected', 'committed']);
+    expect(groups[1]).toMatchObject({ status: 'rejected', errors: [{ index: 1, error: expect.any(TenantNotFoundError) }] });
+    expect(groups[2]).toMatchObject({ status: 'committed', results: [{ tenantId, outcome: 'recorded' }] });
+    expect(counters).toEqual([expect.objectContaining({ tenantId, agent: 'inbox', previousCount: 0, count: 4 })]);
+    expect(await rowCount('usage_events', tenantId)).toBe(3);
+    expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(4);
+  });
+
+  it('commits the groups one by one when Postgres refuses the data of one, failing only that group', async () => {
+    const tenantId = await activeTenant();
+    const poison = { name: 'refuse_poison', table: 'usage_events', when: `NEW.resource_id = 'poison'`, errcode: 'check_violation', message: 'poison row' };
+    const { groups, counters } = await whileTriggerRaises(db.current.dataSource, poison, () =>
+      tracker().track([
+        valid(email(tenantId, 'healthy-1')),
+        valid(email(tenantId, 'poison'), email(tenantId, 'healthy-in-poisoned-group')),
+        valid(email(tenantId, 'healthy-2'), email(tenantId, 'healthy-3')),
+      ]),
+    );
+
+    expect(groups.map((group) => group.status)).toEqual(['committed', 'failed', 'committed']);
+    expect(groups[1]).toMatchObject({ status: 'failed', error: { code: '23514' } });
+    expect(counters.map((change) => change.count - change.previousCount).reduce((a, b) => a + b, 0)).toBe(3);
+    expect(await rowCount('usage_events', tenantId)).toBe(3);
+    expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(3);
+  });
+
+  it('fails every accepted group, one statement, when the commit fails for another reason (retryable)', async () => {
+    const tenantId = await activeTenant();
+    const outage = { name: 'simulated_outage', table: 'usage_events', when: `NEW.tenant_id = '${tenantId}'`, errcode: '57P01', message: 'simulated outage' };
+    const { groups, counters } = await whileTriggerRaises(db.current.dataSource, outage, () =>
+      tracker().track([valid(email(tenantId, 'a')), valid(email(randomUUID(), 'b')), valid(email(tenantId, 'c'))]),
+    );
+
+    expect(groups).toEqual([
+      { status: 'failed', error: expect.objectContaining({ code: '57P01' }) },
+      { status: 'rejected', errors: [{ index: 0, error: expect.any(TenantNotFoundError) }] },
+      { status: 'failed', error: expect.objectContaining({ code: '57P01' }) },
+    ]);
+    expect(counters).toEqual([]);
+    expect(await rowCount('usage_events', tenantId)).toBe(0);
   });
 });

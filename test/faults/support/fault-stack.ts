@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { createRedisConnection } from '@metering/platform';
 import { AppProcess, FaultProxy, freePort, uniqueQueuePrefix } from '@metering/testing';
 import type { TestDatabase } from '@metering/testing';
-import { QUEUES, createUsageClient } from '@metering/usage';
+import { DEFAULT_OCCURRED_AT_WINDOW, QUEUES, createUsageClient } from '@metering/usage';
 import type { UsageClient } from '@metering/usage';
 
 /** A running API child process and where it listens. */
@@ -57,7 +57,7 @@ export class FaultStack {
     if (this.options.proxyRedis) this.redisProxy = await new FaultProxy({ target: hostPort(process.env.REDIS_URL!) }).start();
     this.redis = createRedisConnection(process.env.REDIS_URL!, 'worker');
     this.eventsQueue = new Queue(QUEUES.usageEvents, { connection: this.redis, prefix: this.queuePrefix });
-    this.client = createUsageClient({ redis: this.redis, prefix: this.queuePrefix });
+    this.client = createUsageClient({ redis: this.redis, prefix: this.queuePrefix, window: DEFAULT_OCCURRED_AT_WINDOW });
     return this;
   }
 

@@ -5,7 +5,7 @@ import { createApp } from '@metering/api';
 import { createLogger, createRedisConnection, systemClock, waitForRedis } from '@metering/platform';
 import { testConfig, uniqueQueuePrefix } from '@metering/testing';
 import type { TestDatabase } from '@metering/testing';
-import { ALL_QUEUES, QUEUES, createUsageClient } from '@metering/usage';
+import { ALL_QUEUES, QUEUES, createUsageClient, occurredAtWindow } from '@metering/usage';
 import { createWorkerRuntime } from '@metering/worker';
 import type { WorkerRuntime } from '@metering/worker';
 
@@ -28,7 +28,7 @@ export async function inProcessApi(db: TestDatabase, env: Record<string, string>
   const config = testConfig(db.url, { QUEUE_PREFIX: prefix, ...env });
   const redis: Redis = createRedisConnection(config.redis.url, 'producer');
   await waitForRedis(redis);
-  const usageClient = createUsageClient({ redis, prefix });
+  const usageClient = createUsageClient({ redis, prefix, window: occurredAtWindow(config.usage) });
   const queues = ALL_QUEUES.map((name) => new Queue(name, { connection: redis, prefix }));
   const logger = createLogger({ level: 'silent', json: true, service: 'faults-api' });
   const app = createApp({

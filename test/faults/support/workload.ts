@@ -1,5 +1,5 @@
-import { ActionType, AgentType } from '@metering/usage';
-import type { TrackEventInput, UsageClient } from '@metering/usage';
+import { ActionType, AgentType, toWireEvent } from '@metering/usage';
+import type { TrackEventInput, UsageClient, WireEvent } from '@metering/usage';
 import type { AckLog } from './ledger-check';
 
 const AGENTS: ReadonlyArray<[AgentType, ActionType]> = [
@@ -89,15 +89,7 @@ export async function enqueueAll(
   }
 }
 
-/** The wire (snake_case) body of events for `POST /api/v1/usage/events`. */
-export function wireBody(events: readonly TrackEventInput[]): { events: Array<Record<string, unknown>> } {
-  return {
-    events: events.map((e) => ({
-      agent: e.agent,
-      action_type: e.actionType,
-      resource_id: e.resourceId,
-      quantity: e.quantity ?? 1,
-      idempotency_key: e.idempotencyKey,
-    })),
-  };
+/** The wire (snake_case) body of events for `POST /api/v1/usage/events`, through the producer's one mapping. */
+export function wireBody(events: readonly TrackEventInput[]): { events: WireEvent[] } {
+  return { events: events.map((event) => toWireEvent(event)) };
 }

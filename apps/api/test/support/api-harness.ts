@@ -7,7 +7,7 @@ import type { SignOptions } from 'jsonwebtoken';
 import winston from 'winston';
 import { createRedisConnection, systemClock, waitForRedis } from '@metering/platform';
 import type { ApiConfig, Clock, Logger } from '@metering/platform';
-import { ALL_QUEUES, QUEUES, createUsageClient } from '@metering/usage';
+import { ALL_QUEUES, QUEUES, createUsageClient, occurredAtWindow } from '@metering/usage';
 import type { UsageClient } from '@metering/usage';
 import { testConfig, uniqueQueuePrefix, useTestDatabase } from '@metering/testing';
 import type { TestDatabase } from '@metering/testing';
@@ -86,7 +86,8 @@ export function useApiHarness(options: HarnessOptions = {}): { readonly current:
     const redis = createRedisConnection(process.env.REDIS_URL!, 'producer');
     closers.push(() => redis.quit());
     await waitForRedis(redis);
-    const usageClient: UsageClient = createUsageClient({ redis, prefix });
+    const window = occurredAtWindow(testConfig(db.url, { QUEUE_PREFIX: prefix, ...options.env }).usage);
+    const usageClient: UsageClient = createUsageClient({ redis, prefix, window });
     closers.unshift(() => usageClient.close());
     const queues = ALL_QUEUES.map((name) => new Queue(name, { connection: redis, prefix }));
     for (const queue of queues) closers.unshift(() => queue.close());

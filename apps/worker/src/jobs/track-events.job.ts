@@ -1,6 +1,7 @@
 import { UnrecoverableError } from 'bullmq';
+import type { Clock } from '@metering/platform';
 import { JOBS, QUEUES, isUsageError } from '@metering/usage';
-import type { JobName } from '@metering/usage';
+import type { JobName, OccurredAtWindow } from '@metering/usage';
 import { InvalidTrackJobError } from '../tracking/track-event-batcher';
 import { trackInputsOf } from '../tracking/track-job-input';
 import type { TrackEventBatcher } from '../tracking/track-event-batcher';
@@ -8,13 +9,16 @@ import type { JobDefinition, JobHandler } from './job-definition';
 
 export interface TrackEventsDependencies {
   trackBatcher: TrackEventBatcher;
+  /** How far from the worker's "now" an event's occurred_at may lie (re-checked here with its clock). */
+  window: OccurredAtWindow;
+  clock: Clock;
 }
 
 function createTrackHandler(services: TrackEventsDependencies): JobHandler {
   return async (job) => {
-    const { inputs, enqueuedAt } = trackInputsOf(job);
+    const { events, enqueuedAt } = trackInputsOf(job, services.window, services.clock);
     try {
-      return await services.trackBatcher.submit(inputs, enqueuedAt);
+      return await services.trackBatcher.submit(events, enqueuedAt);
     } catch (error) {
       // Bad input stays bad: fail now, keep the job in "failed" with the reason. Anything else
       // (Postgres or Redis away) is thrown as is, so BullMQ retries it with backoff.

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { createOverageReporter } from '@metering/billing';
 import type { Clock, Logger, WorkerConfig } from '@metering/platform';
-import { JOBS, QUEUES, UsageAlertOutbox, UsageAlertsService, UsageReconciliationService, UsageRolloverService, UsageTracker } from '@metering/usage';
+import { JOBS, QUEUES, UsageAlertOutbox, UsageAlertsService, UsageReconciliationService, UsageRolloverService, UsageTracker, occurredAtWindow } from '@metering/usage';
 import type { QueueName } from '@metering/usage';
 import type { JobDependencies } from '../jobs/job-registry';
 import { TrackEventBatcher } from '../tracking/track-event-batcher';
@@ -33,12 +33,7 @@ export function buildJobDependencies({ config, logger, clock, dataSource, redis,
     { logger },
   );
   // A few seconds of memory of metered tenants spares a Postgres round trip per micro-batch.
-  const tracker = new UsageTracker(dataSource, {
-    logger,
-    window: { maxAgeDays: config.usage.eventMaxAgeDays, maxFutureSeconds: config.usage.eventMaxFutureSeconds },
-    clock,
-    billingStateCacheMs: 5000,
-  });
+  const tracker = new UsageTracker(dataSource, { logger, clock, billingStateCacheMs: 5000 });
   const trackBatcher = new TrackEventBatcher({
     tracker,
     logger,
@@ -46,7 +41,7 @@ export function buildJobDependencies({ config, logger, clock, dataSource, redis,
     batchWaitMs: config.worker.batchWaitMs,
     onCommitted: (counters) => outbox.raise(counters),
   });
-  const track = { trackBatcher };
+  const track = { trackBatcher, window: occurredAtWindow(config.usage), clock };
   return {
     [JOBS.trackEvent]: track,
     [JOBS.trackEvents]: track,

@@ -1,7 +1,6 @@
 import { histogram } from '@metering/platform';
 import type { Logger } from '@metering/platform';
-import { UsageError } from '@metering/usage';
-import type { CounterChange, PreparedEvent, TrackEventInput, UsageTracker } from '@metering/usage';
+import type { CounterChange, TrackGroupsResult, UsageError, UsageTracker, ValidEvent } from '@metering/usage';
 
 /** What one job's events did once committed. */
 export interface TrackJobResult {
@@ -34,7 +33,7 @@ export interface TrackEventBatcherOptions {
 }
 
 interface PendingJob {
-  inputs: TrackEventInput[];
+  events: ValidEvent[];
   enqueuedAt: number;
   resolve: (result: TrackJobResult) => void;
   reject: (error: unknown) => void;
@@ -53,10 +52,11 @@ const batchEvents = histogram({
 
 /**
  * Micro-batching: gathers the events of concurrently running track jobs and records them with
- * ONE `tracker.commit` per batch, so throughput does not pay a transaction per event. Each job's
- * promise settles only after its own events are committed (or rejected): bad events fail only
- * their job; a commit failure fails every job of the batch, and BullMQ retries them (the unique
- * key on events makes that retry count nothing twice).
+ * ONE `tracker.track` per batch (one job = one group), so throughput does not pay a transaction
+ * per event. Each job's promise settles only after its own events are committed or rejected:
+ * events that cannot be counted fail only their job; a commit failure fails the jobs it hit, and
+ * BullMQ retries them (the unique key on events makes that retry count nothing twice). Poison
+ * isolation lives in the tracker.
  */
 export class TrackEventBatcher {
   private pending: PendingJob[] = [];
@@ -65,10 +65,10 @@ export class TrackEventBatcher {
 
   constructor(private readonly options: TrackEventBatcherOptions) {}
 
-  submit(inputs: TrackEventInput[], enqueuedAt: number): Promise<TrackJobResult> {
+  submit(events: ValidEvent[], enqueuedAt: number): Promise<TrackJobResult> {
     return new Promise<TrackJobResult>((resolve, reject) => {
-      this.pending.push({ inputs, enqueuedAt, resolve, reject });
-      this.pendingEvents += inputs.length;
+      this.pending.push({ events, enqueuedAt, resolve, reject });
+      this.pendingEvents += events.length;
       if (this.pendingEvents >= this.options.batchSize) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.options.batchWaitMs);
     });
@@ -86,46 +86,27 @@ export class TrackEventBatcher {
   }
 
   private async process(batch: PendingJob[]): Promise<void> {
-    let prepared: Array<PreparedEvent | UsageError>;
+    let tracked: TrackGroupsResult;
     try {
-      prepared = await this.options.tracker.prepare(batch.flatMap((job) => job.inputs));
+      tracked = await this.options.tracker.track(batch.map((job) => job.events));
     } catch (error) {
       return this.failAll(batch, error);
     }
-    const accepted: Array<{ job: PendingJob; offset: number }> = [];
-    const events: PreparedEvent[] = [];
-    let cursor = 0;
-    for (const job of batch) {
-      const items = prepared.slice(cursor, cursor + job.inputs.length);
-      cursor += job.inputs.length;
-      const errors = items.flatMap((item, index) => (item instanceof UsageError ? [{ index, error: item }] : []));
-      if (errors.length > 0) {
-        job.reject(new InvalidTrackJobError(errors, job.inputs.length));
-        continue;
-      }
-      accepted.push({ job, offset: events.length });
-      events.push(...(items as PreparedEvent[]));
+    let committedEvents = 0;
+    for (const group of tracked.groups) if (group.status === 'committed') committedEvents += group.results.length;
+    if (committedEvents > 0) {
+      batchEvents.observe(committedEvents);
+      await this.afterCommit(tracked.counters);
     }
-    if (events.length === 0) return;
-    let committed: Awaited<ReturnType<UsageTracker['commit']>>;
-    try {
-      committed = await this.options.tracker.commit(events);
-    } catch (error) {
-      if (accepted.length > 1 && isDataError(error)) return this.isolate(accepted, events);
-      return this.failAll(
-        accepted.map(({ job }) => job),
-        error,
-      );
-    }
-    batchEvents.observe(events.length);
-    await this.afterCommit(committed.counters);
     const now = Date.now();
-    for (const { job, offset } of accepted) {
-      const results = committed.results.slice(offset, offset + job.inputs.length);
-      const recorded = results.filter((result) => result.outcome === 'recorded').length;
+    batch.forEach((job, index) => {
+      const group = tracked.groups[index]!;
+      if (group.status === 'rejected') return job.reject(new InvalidTrackJobError(group.errors, job.events.length));
+      if (group.status === 'failed') return job.reject(group.error);
+      const recorded = group.results.filter((result) => result.outcome === 'recorded').length;
       commitLag.observe(Math.max(0, now - job.enqueuedAt) / 1000);
-      job.resolve({ recorded, duplicates: results.length - recorded });
-    }
+      job.resolve({ recorded, duplicates: group.results.length - recorded });
+    });
   }
 
   /* The events are committed whatever happens here: failing their jobs would only make the
@@ -139,42 +120,11 @@ export class TrackEventBatcher {
     }
   }
 
-  /*
-   * Postgres rejected the batch's data, not the connection: one job's events are poison. Retrying
-   * the whole batch would fail again and take healthy jobs down with it on every retry, so each
-   * job is committed on its own; only the poisonous one fails.
-   */
-  private async isolate(accepted: Array<{ job: PendingJob; offset: number }>, events: PreparedEvent[]): Promise<void> {
-    this.options.logger.warn('usage batch rejected by Postgres; committing its jobs one by one', { jobs: accepted.length });
-    await Promise.all(
-      accepted.map(async ({ job, offset }) => {
-        try {
-          const own = await this.options.tracker.commit(events.slice(offset, offset + job.inputs.length));
-          await this.afterCommit(own.counters);
-          const recorded = own.results.filter((result) => result.outcome === 'recorded').length;
-          commitLag.observe(Math.max(0, Date.now() - job.enqueuedAt) / 1000);
-          job.resolve({ recorded, duplicates: own.results.length - recorded });
-        } catch (error) {
-          job.reject(error);
-        }
-      }),
-    );
-  }
-
   private failAll(jobs: PendingJob[], error: unknown): void {
-    this.options.logger.warn('usage batch not committed; its jobs will be retried', {
+    this.options.logger.warn('usage batch not tracked; its jobs will be retried', {
       jobs: jobs.length,
       error: String(error),
     });
     for (const job of jobs) job.reject(error);
   }
-}
-
-/**
- * SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation): the statement's
- * input is wrong, so retrying the same rows cannot succeed. Connection failures carry no such code.
- */
-function isDataError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^(22|23)[0-9A-Z]{3}$/.test(code);
 }

@@ -1,3 +1,4 @@
+import { loadUsageRulesConfig } from '@metering/platform';
 import { AGENT_ACTIONS, isActionType, isAgentType } from './agent-type';
 import type { FieldError } from './usage-errors';
 
@@ -10,8 +11,20 @@ export const MAX_EVENTS_PER_BATCH = 1000;
 
 /** How far from "now" an event's `occurred_at` may lie. */
 export interface OccurredAtWindow {
-  maxAgeDays: number;
-  maxFutureSeconds: number;
+  readonly maxAgeDays: number;
+  readonly maxFutureSeconds: number;
+}
+
+/**
+ * The documented window (docs/api/usage.md: 35 days back, 5 minutes ahead), read from the defaults
+ * of EVENT_MAX_AGE_DAYS / EVENT_MAX_FUTURE_SECONDS so the two cannot drift. A process that has its
+ * config passes `occurredAtWindow(config.usage)` instead, so an operator's setting reaches every check.
+ */
+export const DEFAULT_OCCURRED_AT_WINDOW: OccurredAtWindow = Object.freeze(occurredAtWindow(loadUsageRulesConfig({}).usage));
+
+/** The window configured for a process (`config.usage`). */
+export function occurredAtWindow(usage: { eventMaxAgeDays: number; eventMaxFutureSeconds: number }): OccurredAtWindow {
+  return { maxAgeDays: usage.eventMaxAgeDays, maxFutureSeconds: usage.eventMaxFutureSeconds };
 }
 
 /** Error for an agent/action pair the agent may not report, or null when the pair is allowed. */

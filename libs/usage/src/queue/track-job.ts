@@ -1,10 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { TrackEventDto } from '../dto/track-event.dto';
+import type { WireEvent } from '../events/wire-event';
 
-/** One event in job data: the wire shape plus the tenant it belongs to. */
+/**
+ * One event in job data: the wire shape plus the tenant it belongs to. The producer always fills
+ * quantity and idempotency_key; occurred_at is absent when the event happened at `enqueued_at`.
+ * The worker parses it again with the same parser (parseWireEvents): job data is a wire too.
+ */
 export interface TrackEventJobData {
   tenant_id: string;
-  event: TrackEventDto & { idempotency_key: string };
+  event: WireEvent & { quantity: number; idempotency_key: string };
   /** When the producer accepted it (ms since epoch), for the enqueue-to-commit lag metric. */
   enqueued_at: number;
 }

@@ -1,18 +1,18 @@
 import { Queue } from 'bullmq';
 import type { JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { MAX_EVENTS_PER_BATCH, occurredAtError } from '../domain/event-rules';
+import { MAX_EVENTS_PER_BATCH } from '../domain/event-rules';
 import type { OccurredAtWindow } from '../domain/event-rules';
 import { ValidationFailedError } from '../domain/usage-errors';
-import type { FieldError } from '../domain/usage-errors';
-import { parseTrackEvent, toTrackEventDto } from '../dto/track-event.dto';
-import type { TrackEventInput } from '../dto/track-event.dto';
-import { deriveIdempotencyKey } from '../tracking/idempotency-key';
+import { parseWireEvents } from '../events/parse-event';
+import type { WireEventItem } from '../events/parse-event';
+import type { ValidEvent } from '../events/valid-event';
+import { toWireEvent } from '../events/wire-event';
+import type { TrackEventInput } from '../events/wire-event';
+import { isoStrings } from '../support/iso-strings';
 import { JOBS, QUEUES } from './queue-names';
 import { trackEventJobId, trackEventsJobId } from './track-job';
 import type { TrackEventJobData, TrackEventsJobData } from './track-job';
-import { isUuid } from '@metering/platform';
-
 
 /** Retries with backoff for transient failures; finished jobs trimmed, failed ones kept to inspect. */
 export const TRACK_JOB_OPTIONS: JobsOptions = {
@@ -27,7 +27,11 @@ export interface UsageClientOptions {
   redis: Redis;
   /** BullMQ prefix; must match the workers' QUEUE_PREFIX. */
   prefix?: string;
-  window?: OccurredAtWindow;
+  /**
+   * How far from the producer's clock occurred_at may lie: `occurredAtWindow(config.usage)`, or
+   * DEFAULT_OCCURRED_AT_WINDOW (the documented one) in a service without the metering config.
+   */
+  window: OccurredAtWindow;
   clock?: () => Date;
 }
 
@@ -55,37 +59,24 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
     prefix: options.prefix ?? '{metering}',
     defaultJobOptions: TRACK_JOB_OPTIONS,
   });
-  const window = options.window ?? { maxAgeDays: 35, maxFutureSeconds: 300 };
+  const window = options.window;
   const clock = options.clock ?? (() => new Date());
 
-  function toJobEvents(items: ReadonlyArray<{ tenantId: string; raw: unknown }>): TrackEventJobData[] {
+  function toJobEvents(items: readonly WireEventItem[]): TrackEventJobData[] {
     if (items.length === 0) throw new ValidationFailedError([{ field: 'events', message: 'at least one event is required' }]);
     if (items.length > MAX_EVENTS_PER_BATCH) {
       throw new ValidationFailedError([{ field: 'events', message: `at most ${MAX_EVENTS_PER_BATCH} events per request` }]);
     }
     const now = clock();
-    const errors: FieldError[] = [];
-    const jobs: TrackEventJobData[] = [];
-    items.forEach(({ tenantId: given, raw }, index) => {
-      const prefix = items.length > 1 ? `events[${index}].` : '';
-      if (typeof given !== 'string' || !isUuid(given)) errors.push({ field: `${prefix}tenant_id`, message: 'tenant_id must be a UUID' });
-      // One tenant however its UUID is capitalised: job ids and derived keys use the lower-case form.
-      const tenantId = typeof given === 'string' ? given.toLowerCase() : given;
-      const parsed = parseTrackEvent(raw, prefix);
-      if (!parsed.ok) {
-        errors.push(...parsed.errors);
-        return;
-      }
-      if (parsed.event.occurredAt !== undefined) {
-        const timeError = occurredAtError(new Date(parsed.event.occurredAt), now, window, prefix);
-        if (timeError) errors.push(timeError);
-      }
-      const event = toTrackEventDto(parsed.event);
-      event.idempotency_key ??= deriveIdempotencyKey(tenantId, event.agent, event.action_type, event.resource_id);
-      jobs.push({ tenant_id: tenantId, event: event as TrackEventJobData['event'], enqueued_at: now.getTime() });
-    });
-    if (errors.length > 0) throw new ValidationFailedError(errors);
-    return jobs;
+    const enqueuedAt = now.getTime();
+    const events = parseWireEvents(items, { now, window });
+    const iso = isoStrings();
+    return events.map((event: ValidEvent): TrackEventJobData => ({
+      tenant_id: event.tenantId,
+      // An event sent without occurred_at got `now`, which is enqueued_at: left out, as before.
+      event: toWireEvent(event, { enqueuedAt, iso }) as TrackEventJobData['event'],
+      enqueued_at: enqueuedAt,
+    }));
   }
 
   async function enqueue(jobs: TrackEventJobData[]): Promise<TrackAcceptance> {
@@ -102,16 +93,13 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
     return { accepted: jobs.length, jobIds: [jobId] };
   }
 
-  const toRaw = (event: TrackEventInput): { tenantId: string; raw: unknown } => ({
-    tenantId: event.tenantId,
-    raw: toTrackEventDto(event),
-  });
+  const toItem = (event: TrackEventInput): WireEventItem => ({ tenant_id: event.tenantId, event: toWireEvent(event) });
 
   // async, so a validation error is a rejected promise (never a synchronous throw) for callers using .catch().
   return {
-    track: async (event) => enqueue(toJobEvents([toRaw(event)])),
-    trackMany: async (events) => enqueue(toJobEvents(events.map(toRaw))),
-    trackWire: async (tenantId, events) => enqueue(toJobEvents(events.map((raw) => ({ tenantId, raw })))),
+    track: async (event) => enqueue(toJobEvents([toItem(event)])),
+    trackMany: async (events) => enqueue(toJobEvents(events.map(toItem))),
+    trackWire: async (tenantId, events) => enqueue(toJobEvents(events.map((event) => ({ tenant_id: tenantId, event })))),
     close: () => queue.close(),
   };
 }

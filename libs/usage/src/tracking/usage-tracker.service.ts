@@ -1,68 +1,39 @@
 import type { DataSource } from 'typeorm';
-import { counter, isUuid, preparedQuery, systemClock } from '@metering/platform';
+import { counter, systemClock } from '@metering/platform';
 import type { Clock, Logger } from '@metering/platform';
-import { AGENT_TYPES, isActionType, isAgentType } from '../domain/agent-type';
-import type { ActionType, AgentType } from '../domain/agent-type';
+import type { AgentType } from '../domain/agent-type';
 import { periodContaining } from '../domain/billing-period';
-import { MAX_QUANTITY, agentActionError, occurredAtError } from '../domain/event-rules';
-import type { OccurredAtWindow } from '../domain/event-rules';
-import {
-  SubscriptionInactiveError,
-  SubscriptionNotFoundError,
-  TenantNotFoundError,
-  UsageError,
-  ValidationFailedError,
-} from '../domain/usage-errors';
-import type { FieldError } from '../domain/usage-errors';
-import type { TrackEventInput } from '../dto/track-event.dto';
+import { SubscriptionInactiveError, SubscriptionNotFoundError, TenantNotFoundError } from '../domain/usage-errors';
+import type { UsageError } from '../domain/usage-errors';
 import { METERED_STATUSES } from '../entities/subscription.entity';
-import { deriveIdempotencyKey } from './idempotency-key';
+import type { ValidEvent } from '../events/valid-event';
 import { TenantBillingStateCache, loadTenantBillingStates } from './subscription-lookup';
-import { COMMIT_EVENTS_SQL } from './commit-events.sql';
+import type { TenantBillingState } from './subscription-lookup';
+import { commitEvents } from './commit-events';
+import type { CounterChange, PlacedEvent, TrackOutcome, TrackResult } from './commit-events';
 
+export type { CounterChange, TrackOutcome, TrackResult } from './commit-events';
 
-/** An event that passed every check and knows the period whose counter it adds to. */
-export interface PreparedEvent {
-  tenantId: string;
-  agent: AgentType;
-  actionType: ActionType;
-  resourceId: string;
-  quantity: number;
-  idempotencyKey: string;
-  metadata: Record<string, unknown>;
-  occurredAt: Date;
-  periodStart: Date;
-  periodEnd: Date;
-}
+/**
+ * What became of one group (one job's events), which is atomic: every event counted, or none.
+ * `rejected`: an event cannot be counted (unknown tenant, no metered subscription); permanent.
+ * `failed`: the commit failed (Postgres away, or this group's data refused); retrying may succeed.
+ */
+export type GroupOutcome =
+  | { status: 'committed'; /** One per event, in order. */ results: TrackResult[] }
+  | { status: 'rejected'; errors: Array<{ index: number; error: UsageError }> }
+  | { status: 'failed'; error: unknown };
 
-export type TrackOutcome = 'recorded' | 'duplicate';
-
-export interface TrackResult {
-  tenantId: string;
-  agent: AgentType;
-  idempotencyKey: string;
-  outcome: TrackOutcome;
-}
-
-/** How a counter moved in one commit; alerting compares `previousCount` and `count` to limits. */
-export interface CounterChange {
-  tenantId: string;
-  agent: AgentType;
-  periodStart: Date;
-  periodEnd: Date;
-  previousCount: number;
-  count: number;
-}
-
-export interface TrackBatchResult {
-  /** One result per input, in input order. */
-  results: TrackResult[];
+export interface TrackGroupsResult {
+  /** One per group, in order. */
+  groups: GroupOutcome[];
+  /** Every counter the committed groups moved (for threshold alerts). */
   counters: CounterChange[];
 }
 
 export interface UsageTrackerOptions {
   logger: Logger;
-  window: OccurredAtWindow;
+  /** The clock of the billing-state cache. */
   clock?: Clock;
   /**
    * Reuse a tenant's metered subscription state this long instead of reading it for every batch
@@ -77,17 +48,13 @@ const eventsTotal = counter({
   labelNames: ['agent', 'outcome'] as const,
 });
 
-interface CommitRow {
-  /** [tenant_id, idempotency_key] of sent events that were already stored. */
-  duplicates: Array<[string, string]>;
-  /** [tenant_id, agent, period_start ms, period_end ms, count, added] of each moved counter. */
-  counters: Array<[string, AgentType, number | string, number | string, number | string, number | string]>;
-}
-
 /**
- * Records usage events exactly once. Each commit is ONE Postgres statement: the events are
- * inserted `ON CONFLICT DO NOTHING` and only the quantities actually inserted are added to the
- * counters of their periods, so a retried or duplicated event never changes a counter twice.
+ * Records usage events exactly once. Events arrive parsed (ValidEvent: every rule that needs no
+ * database already held); the tracker checks only what needs Postgres -- the tenant exists, its
+ * subscription is present and metered, the period containing each event -- and commits in ONE
+ * statement: the events are inserted `ON CONFLICT DO NOTHING` and only the quantities actually
+ * inserted are added to the counters of their periods, so a retried or duplicated event never
+ * changes a counter twice.
  */
 export class UsageTracker {
   private readonly clock: Clock;
@@ -103,151 +70,95 @@ export class UsageTracker {
       : null;
   }
 
-  /** Records one event; throws a UsageError (nothing written) when it cannot be counted. */
-  async trackEvent(input: TrackEventInput): Promise<TrackResult> {
-    const { results } = await this.trackEvents([input]);
-    return results[0]!;
-  }
-
-  /** Records a batch atomically: every event is checked first, and one bad event fails the whole batch. */
-  async trackEvents(inputs: readonly TrackEventInput[]): Promise<TrackBatchResult> {
-    const prepared = await this.prepare(inputs);
-    const failure = prepared.find((item): item is UsageError => item instanceof UsageError);
-    if (failure) throw failure;
-    return this.commit(prepared as PreparedEvent[]);
-  }
-
   /**
-   * Checks each input and resolves its tenant's period, with one query for the whole batch.
-   * Returns, per input, the prepared event or the UsageError that rejects it, so a caller that
-   * gathers many jobs can fail only the bad ones.
+   * THE entry point: records groups of events (a group is one job's events, atomic). Resolves
+   * every tenant's billing state with one query, rejects each group holding an event that cannot
+   * be counted, and commits the accepted groups in one statement. When Postgres refuses that
+   * statement's data (SQLSTATE class 22 or 23), one group is poison: retrying all of them would
+   * fail again and take the healthy ones down on every retry, so each group is then committed on
+   * its own and only the poisonous one fails. Throws only when the billing state cannot be read.
    */
-  async prepare(inputs: readonly TrackEventInput[]): Promise<Array<PreparedEvent | UsageError>> {
-    const now = this.clock();
-    // A UUID is one tenant however it is capitalised: lower case is the form stored and looked up.
-    const canonicalIds = inputs.map((input) =>
-      typeof input.tenantId === 'string' && isUuid(input.tenantId) ? input.tenantId.toLowerCase() : null,
-    );
-    const tenantIds = [...new Set(canonicalIds.filter((id): id is string => id !== null))];
-    const states =
-      tenantIds.length === 0
-        ? new Map()
-        : this.billingStates
-          ? await this.billingStates.load(this.dataSource, tenantIds, now.getTime())
-          : await loadTenantBillingStates(this.dataSource, tenantIds);
-    // Events of one job usually share their occurred_at (the enqueue time): parse each text once.
-    const instants = new Map<string, Date>();
-    const instantOf = (value: Date | string | undefined): Date => {
-      if (value === undefined) return now;
-      if (value instanceof Date) return value;
-      let instant = instants.get(value);
-      if (instant === undefined) {
-        instant = new Date(value);
-        instants.set(value, instant);
-      }
-      return instant;
-    };
-    return inputs.map((input, index) => {
-      const occurredAt = instantOf(input.occurredAt);
-      const fieldErrors = this.check(input, now, occurredAt);
-      if (fieldErrors.length > 0) return this.reject(input, new ValidationFailedError(fieldErrors));
-      const tenantId = canonicalIds[index]!; // check() refused anything that is not a UUID
-      const state = states.get(tenantId);
-      if (!state) return this.reject(input, new TenantNotFoundError(input.tenantId));
-      if (!state.status || !state.period) return this.reject(input, new SubscriptionNotFoundError(input.tenantId));
-      if (!METERED_STATUSES.includes(state.status)) {
-        return this.reject(input, new SubscriptionInactiveError(input.tenantId, state.status));
-      }
-      const period = periodContaining(state.period, state.anchorDay, occurredAt);
-      return {
-        tenantId,
-        agent: input.agent,
-        actionType: input.actionType,
-        resourceId: input.resourceId,
-        quantity: input.quantity ?? 1,
-        idempotencyKey: input.idempotencyKey ?? deriveIdempotencyKey(tenantId, input.agent, input.actionType, input.resourceId),
-        metadata: input.metadata ?? {},
-        occurredAt,
-        periodStart: period.start,
-        periodEnd: period.end,
-      };
+  async track(groups: ReadonlyArray<readonly ValidEvent[]>): Promise<TrackGroupsResult> {
+    const outcomes = new Array<GroupOutcome>(groups.length);
+    const accepted: Array<{ group: number; events: PlacedEvent[] }> = [];
+    const states = await this.billingStatesOf(groups);
+    groups.forEach((events, group) => {
+      const placed = this.place(events, states);
+      if (Array.isArray(placed)) accepted.push({ group, events: placed });
+      else outcomes[group] = placed;
     });
+    const counters: CounterChange[] = [];
+    if (accepted.length > 0) {
+      try {
+        const committed = await commitEvents(this.dataSource, accepted.flatMap(({ events }) => events));
+        this.observe(committed.results);
+        let offset = 0;
+        for (const { group, events } of accepted) {
+          outcomes[group] = { status: 'committed', results: committed.results.slice(offset, offset + events.length) };
+          offset += events.length;
+        }
+        counters.push(...committed.counters);
+      } catch (error) {
+        if (accepted.length > 1 && isDataError(error)) {
+          await this.commitOneByOne(accepted, outcomes, counters);
+        } else {
+          this.options.logger.warn('usage batch not committed; its jobs will be retried', { jobs: accepted.length, error: String(error) });
+          for (const { group } of accepted) outcomes[group] = { status: 'failed', error };
+        }
+      }
+    }
+    return { groups: outcomes, counters };
   }
 
-  /** Writes prepared events and their counter increments in one atomic statement. */
-  async commit(events: readonly PreparedEvent[]): Promise<TrackBatchResult> {
-    if (events.length === 0) return { results: [], counters: [] };
-    // A fixed order of unique-index and counter locks keeps concurrent batches from deadlocking.
-    // Sorted, a key repeated within the batch is adjacent: only its first occurrence is sent.
-    const sorted = [...events].sort((a, b) => compare(a.tenantId, b.tenantId) || compare(a.idempotencyKey, b.idempotencyKey));
-    const rows: PreparedEvent[] = [];
-    for (const event of sorted) {
-      const last = rows[rows.length - 1];
-      if (!last || last.tenantId !== event.tenantId || last.idempotencyKey !== event.idempotencyKey) rows.push(event);
-    }
-    const isoOf = isoStrings();
-    const input = JSON.stringify(
-      rows.map((e) => ({
-        tenant_id: e.tenantId,
-        agent: e.agent,
-        action_type: e.actionType,
-        resource_id: e.resourceId,
-        quantity: e.quantity,
-        idempotency_key: e.idempotencyKey,
-        metadata: e.metadata,
-        occurred_at: isoOf(e.occurredAt),
-        period_start: isoOf(e.periodStart),
-        period_end: isoOf(e.periodEnd),
-      })),
+  private async commitOneByOne(
+    accepted: ReadonlyArray<{ group: number; events: PlacedEvent[] }>,
+    outcomes: GroupOutcome[],
+    counters: CounterChange[],
+  ): Promise<void> {
+    this.options.logger.warn('usage batch rejected by Postgres; committing its jobs one by one', { jobs: accepted.length });
+    await Promise.all(
+      accepted.map(async ({ group, events }) => {
+        try {
+          const own = await commitEvents(this.dataSource, events);
+          this.observe(own.results);
+          outcomes[group] = { status: 'committed', results: own.results };
+          counters.push(...own.counters);
+        } catch (error) {
+          outcomes[group] = { status: 'failed', error };
+        }
+      }),
     );
-    const [result] = await preparedQuery<CommitRow>(this.dataSource, 'usage-commit-events', COMMIT_EVENTS_SQL, [input]);
-    const outcomes = outcomesOf(events, rows.length, result!.duplicates);
-    const results = events.map(
-      (event, index): TrackResult => ({ tenantId: event.tenantId, agent: event.agent, idempotencyKey: event.idempotencyKey, outcome: outcomes(index) }),
-    );
-    this.observe(results);
-    return {
-      results,
-      counters: result!.counters.map(([tenantId, agent, periodStartMs, periodEndMs, count, added]) => ({
-        tenantId,
-        agent,
-        periodStart: new Date(Number(periodStartMs)),
-        periodEnd: new Date(Number(periodEndMs)),
-        previousCount: Number(count) - Number(added),
-        count: Number(count),
-      })),
-    };
   }
 
-  private check(input: TrackEventInput, now: Date, occurredAt: Date): FieldError[] {
-    const errors: FieldError[] = [];
-    if (!isUuid(String(input.tenantId))) errors.push({ field: 'tenant_id', message: 'tenant_id must be a UUID' });
-    if (!isAgentType(input.agent)) {
-      errors.push({ field: 'agent', message: `agent must be one of ${AGENT_TYPES.join(', ')}` });
-    }
-    if (!isActionType(input.actionType)) errors.push({ field: 'action_type', message: 'action_type is not a known action' });
-    const pairError = agentActionError(input.agent, input.actionType);
-    if (pairError) errors.push(pairError);
-    if (typeof input.resourceId !== 'string' || input.resourceId.length === 0 || input.resourceId.length > 255) {
-      errors.push({ field: 'resource_id', message: 'resource_id must be 1 to 255 characters' });
-    }
-    const quantity = input.quantity ?? 1;
-    if (!Number.isInteger(quantity) || quantity < 1 || quantity > MAX_QUANTITY) {
-      errors.push({ field: 'quantity', message: `quantity must be an integer from 1 to ${MAX_QUANTITY}` });
-    }
-    if (input.idempotencyKey !== undefined && (input.idempotencyKey.length === 0 || input.idempotencyKey.length > 255)) {
-      errors.push({ field: 'idempotency_key', message: 'idempotency_key must be 1 to 255 characters' });
-    }
-    if (input.occurredAt !== undefined) {
-      const timeError = occurredAtError(occurredAt, now, this.options.window);
-      if (timeError) errors.push(timeError);
-    }
-    return errors;
+  private async billingStatesOf(groups: ReadonlyArray<readonly ValidEvent[]>): Promise<Map<string, TenantBillingState>> {
+    const tenantIds = new Set<string>();
+    for (const events of groups) for (const event of events) tenantIds.add(event.tenantId);
+    if (tenantIds.size === 0) return new Map();
+    const ids = [...tenantIds];
+    return this.billingStates
+      ? this.billingStates.load(this.dataSource, ids, this.clock().getTime())
+      : loadTenantBillingStates(this.dataSource, ids);
   }
 
-  private reject(input: TrackEventInput, error: UsageError): UsageError {
-    eventsTotal.inc({ agent: isAgentType(input.agent) ? input.agent : 'unknown', outcome: 'rejected' });
-    this.options.logger.debug('usage event rejected', { tenantId: input.tenantId, agent: input.agent, code: error.code });
+  /** A group's events with their periods, or the rejection naming each event that cannot be counted. */
+  private place(events: readonly ValidEvent[], states: ReadonlyMap<string, TenantBillingState>): PlacedEvent[] | GroupOutcome {
+    const placed: PlacedEvent[] = [];
+    const errors: Array<{ index: number; error: UsageError }> = [];
+    events.forEach((event, index) => {
+      const state = states.get(event.tenantId);
+      let error: UsageError | null = null;
+      if (!state) error = new TenantNotFoundError(event.tenantId);
+      else if (!state.status || !state.period) error = new SubscriptionNotFoundError(event.tenantId);
+      else if (!METERED_STATUSES.includes(state.status)) error = new SubscriptionInactiveError(event.tenantId, state.status);
+      else if (errors.length === 0) placed.push({ event, period: periodContaining(state.period, state.anchorDay, event.occurredAt) });
+      if (error) errors.push({ index, error: this.reject(event, error) });
+    });
+    return errors.length > 0 ? { status: 'rejected', errors } : placed;
+  }
+
+  private reject(event: ValidEvent, error: UsageError): UsageError {
+    eventsTotal.inc({ agent: event.agent, outcome: 'rejected' });
+    this.options.logger.debug('usage event rejected', { tenantId: event.tenantId, agent: event.agent, code: error.code });
     return error;
   }
 
@@ -273,37 +184,10 @@ export class UsageTracker {
 }
 
 /**
- * Each event's outcome by its index: the first occurrence of a key in the batch is recorded unless
- * Postgres already had it; later occurrences are duplicates. In the common case (no repeated key,
- * nothing already stored) every event is recorded and no key is built.
+ * SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation): the statement's
+ * input is wrong, so retrying the same rows cannot succeed. Connection failures carry no such code.
  */
-function outcomesOf(events: readonly PreparedEvent[], sentCount: number, stored: ReadonlyArray<[string, string]>): (index: number) => TrackOutcome {
-  if (sentCount === events.length && stored.length === 0) return () => 'recorded';
-  const keyOf = (tenantId: string, idempotencyKey: string): string => `${tenantId}\u0000${idempotencyKey}`;
-  const claimed = new Set(stored.map(([tenantId, key]) => keyOf(tenantId, key)));
-  const outcomes = events.map((event): TrackOutcome => {
-    const key = keyOf(event.tenantId, event.idempotencyKey);
-    if (claimed.has(key)) return 'duplicate';
-    claimed.add(key);
-    return 'recorded';
-  });
-  return (index) => outcomes[index]!;
-}
-
-/** toISOString, remembered per instant: a batch's events share a few periods and enqueue times. */
-function isoStrings(): (date: Date) => string {
-  const seen = new Map<number, string>();
-  return (date) => {
-    const time = date.getTime();
-    let iso = seen.get(time);
-    if (iso === undefined) {
-      iso = date.toISOString();
-      seen.set(time, iso);
-    }
-    return iso;
-  };
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23)[0-9A-Z]{3}$/.test(code);
 }

@@ -1,0 +1,65 @@
+import { seedPlan, seedTenant, useTestDatabase } from '@metering/testing';
+import { ActionType, AgentType, JOBS, QUEUES, ValidationFailedError } from '@metering/usage';
+import { eventually, useTestWorker } from './worker-test-kit';
+
+const db = useTestDatabase();
+const worker = useTestWorker(db);
+
+async function failedJob(jobId: string) {
+  const queue = worker.current.runtime.queues.get(QUEUES.usageEvents)!;
+  return eventually(async () => ((await queue.getJobState(jobId)) === 'failed' ? (await queue.getJob(jobId))! : undefined));
+}
+
+async function eventRows(tenantId: string): Promise<number> {
+  const [row] = await db.current.dataSource.query(`SELECT count(*)::int AS n FROM usage_events WHERE tenant_id = $1`, [tenantId]);
+  return row.n;
+}
+
+describe('a track job whose data the parser refuses', () => {
+  it('fails at once with the very message the API and the producer give for the same events', async () => {
+    const plan = await seedPlan(db.current.dataSource);
+    const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id });
+    const events = [
+      { agent: 'inbox', action_type: 'email_processed', resource_id: 'ok', quantity: 1, idempotency_key: 'ok' },
+      { agent: 'inbox', action_type: 'meeting_prep', resource_id: 'bad', quantity: 0, idempotency_key: 'bad', surprise: true },
+    ];
+    const refusal = await worker.current.client.trackWire(tenantId, events).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(ValidationFailedError);
+
+    // The same events written straight into job data (an old or foreign producer).
+    const queue = worker.current.runtime.queues.get(QUEUES.usageEvents)!;
+    const job = await queue.add(JOBS.trackEvents, { events: events.map((event) => ({ tenant_id: tenantId, event })), enqueued_at: Date.now() }, { jobId: `malformed-${tenantId}` });
+
+    const failed = await failedJob(job.id!);
+    expect(failed.failedReason).toBe((refusal as ValidationFailedError).message);
+    expect(failed.failedReason).toContain('events[1].quantity: quantity must be at least 1');
+    expect(failed.attemptsMade).toBe(1);
+    expect(await eventRows(tenantId)).toBe(0);
+  });
+
+  it('checks the occurred_at window again with its own clock: an event enqueued too long ago fails for good', async () => {
+    const plan = await seedPlan(db.current.dataSource);
+    const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id });
+    const queue = worker.current.runtime.queues.get(QUEUES.usageEvents)!;
+    const job = await queue.add(
+      JOBS.trackEvent,
+      {
+        tenant_id: tenantId,
+        event: { agent: AgentType.Inbox, action_type: ActionType.EmailProcessed, resource_id: 'stale', quantity: 1, idempotency_key: 'stale' },
+        enqueued_at: Date.now() - 36 * 86_400_000,
+      },
+      { jobId: `stale-${tenantId}` },
+    );
+
+    const failed = await failedJob(job.id!);
+    expect(failed.failedReason).toBe(`occurred_at: occurred_at is more than ${worker.current.config.usage.eventMaxAgeDays} days in the past`);
+    expect(failed.attemptsMade).toBe(1);
+    expect(await eventRows(tenantId)).toBe(0);
+  });
+
+  it('fails a job whose data is not a track payload at all', async () => {
+    const queue = worker.current.runtime.queues.get(QUEUES.usageEvents)!;
+    const job = await queue.add(JOBS.trackEvents, { events: [{ tenant_id: 42 }], enqueued_at: Date.now() }, { jobId: `garbage-${Date.now()}` });
+    expect((await failedJob(job.id!)).failedReason).toBe('job data is not a valid track-events payload');
+  });
+});
