@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { ShutdownManager, closeRedis, collectProcessMetrics, createLogger, createRedisConnection, systemClock } from '@metering/platform';
 import type { AppConfig, Clock, Logger } from '@metering/platform';
-import { ALL_QUEUES, JOBS, QUEUES, UsageAlertsService, UsageTracker, createUsageDataSource, toUsageAlertJobData } from '@metering/usage';
+import { createMeteringDataSource } from '@metering/billing';
+import { ALL_QUEUES, JOBS, QUEUES, UsageAlertsService, UsageTracker, toUsageAlertJobData } from '@metering/usage';
 import type { NewUsageAlert, QueueName } from '@metering/usage';
 import type { WorkerServices } from './jobs/job-definition';
 import { assertJobRegistry, handlersFor } from './jobs/job-registry';
@@ -89,7 +90,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
     connection.on('error', (error) => logger.warn('redis connection error', { error: String(error) }));
     shutdown.register('redis', 'connections', () => closeRedis(connection));
     const wait = { logger, retryMs: options.dependencyRetryMs ?? 1000, cancelled: () => shutdown.isShuttingDown };
-    const db = await waitForPostgres(() => createUsageDataSource(config.database.url, config.database.poolSize, 'usage-worker'), wait);
+    const db = await waitForPostgres(() => createMeteringDataSource(config.database.url, config.database.poolSize, 'usage-worker'), wait);
     dataSource = db;
     shutdown.register('postgres', 'connections', () => db.destroy());
     await waitForRedisPing(connection, wait);
