@@ -22,9 +22,7 @@ async function loadDevPackage(variable: 'DATABASE_URL' | 'REDIS_URL'): Promise<D
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_MODULE_NOT_FOUND') throw error;
-    throw new Error(
-      `${variable} is not set. Set it; outside a development checkout (where @metering/dev finds local services) nothing else can.`,
-    );
+    throw new Error(`${variable} is not set, and @metering/dev (which finds local services in a development checkout) is not installed here: set ${variable}`);
   }
 }
 
