@@ -5,9 +5,9 @@
  * Stops cleanly on SIGTERM/SIGINT.
  */
 import { ShutdownManager, createLogger, createRedisConnection, loadDemoAgentConfig, waitForRedis } from '@metering/platform';
-import { UsageService, createUsageClient, createUsageDataSource, occurredAtWindow } from '@metering/usage';
-import { seedDemoTenant } from './demo/demo-seed';
-import { DemoTraffic } from './demo/demo-traffic';
+import { createMeteringDataSource } from '@metering/billing';
+import { DemoTraffic, seedDemoTenant } from '@metering/dev';
+import { UsageService, createUsageClient, occurredAtWindow } from '@metering/usage';
 
 const TICK_MS = Number(process.env.DEMO_TICK_MS ?? 3000);
 
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const shutdown = new ShutdownManager(logger, config.shutdownTimeoutMs);
   shutdown.listen();
 
-  const dataSource = createUsageDataSource(config.database.url, 2, 'usage-demo-agent');
+  const dataSource = createMeteringDataSource(config.database.url, 2, 'usage-demo-agent');
   await dataSource.initialize();
   shutdown.register('postgres', 'connections', () => dataSource.destroy());
   const redis = createRedisConnection(config.redis.url, 'producer');

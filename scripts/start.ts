@@ -8,9 +8,9 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { resolveRuntimeServices } from '@metering/platform';
-import { createUsageDataSource, runMigrationsWithLock } from '@metering/usage';
-import { ensureWebBuild } from './web-build';
+import { createMeteringDataSource } from '@metering/billing';
+import { ensureWebBuild, resolveRuntimeServices } from '@metering/dev';
+import { runMigrationsWithLock } from '@metering/platform';
 
 const ROOT = path.resolve(__dirname, '..');
 const TSX_CLI = require.resolve('tsx/cli');
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   });
   services.describe.forEach((line) => log(line));
 
-  const dataSource = createUsageDataSource(services.databaseUrl, 2, 'usage-start');
+  const dataSource = createMeteringDataSource(services.databaseUrl, 2, 'usage-start');
   await dataSource.initialize();
   const applied = await runMigrationsWithLock(dataSource);
   await dataSource.destroy();

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
-import { createRedisConnection, dropDatabase, waitForRedis, ensureDatabase, resolveRuntimeServices, withDatabase } from '@metering/platform';
-import type { RuntimeServices } from '@metering/platform';
+import { createMeteringDataSource } from '@metering/billing';
+import { dropDatabase, ensureDatabase, resolveRuntimeServices, withDatabase } from '@metering/dev';
+import type { RuntimeServices } from '@metering/dev';
+import { createRedisConnection, runMigrationsWithLock, waitForRedis } from '@metering/platform';
 import { AppProcess, StripeTestServer, freePort } from '@metering/testing';
-import { DEFAULT_OCCURRED_AT_WINDOW, QUEUES, createUsageClient, createUsageDataSource, runMigrationsWithLock } from '@metering/usage';
+import { DEFAULT_OCCURRED_AT_WINDOW, QUEUES, createUsageClient } from '@metering/usage';
 import type { UsageClient } from '@metering/usage';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -49,7 +51,7 @@ export class BenchEnvironment {
     this.serverUrl = withDatabase(this.services.databaseUrl, 'postgres');
     await ensureDatabase(this.serverUrl, this.databaseName);
     this.databaseUrl = withDatabase(this.serverUrl, this.databaseName);
-    this.db = createUsageDataSource(this.databaseUrl, 10, 'usage-bench');
+    this.db = createMeteringDataSource(this.databaseUrl, 10, 'usage-bench');
     await this.db.initialize();
     await runMigrationsWithLock(this.db);
 

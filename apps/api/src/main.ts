@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { ShutdownManager, createLogger, createRedisConnection, loadApiConfig, systemClock, waitForRedis } from '@metering/platform';
-import { ALL_QUEUES, createUsageClient, createUsageDataSource, occurredAtWindow } from '@metering/usage';
+import { createMeteringDataSource } from '@metering/billing';
+import { ALL_QUEUES, createUsageClient, occurredAtWindow } from '@metering/usage';
 import { createApp } from './app';
 import { closeServer } from './http/close-server';
 import { BULL_BOARD_PATH } from './routes/bull-board.router';
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
   shutdown.listen();
   process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { error: String(reason) }));
 
-  const dataSource = createUsageDataSource(config.database.url, config.database.poolSize, 'usage-api');
+  const dataSource = createMeteringDataSource(config.database.url, config.database.poolSize, 'usage-api');
   await dataSource.initialize();
   shutdown.register('postgres', 'connections', () => dataSource.destroy());
 

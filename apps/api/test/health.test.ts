@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { createUsageDataSource } from '@metering/usage';
+import { createMeteringDataSource } from '@metering/billing';
 import { deadRedis, useApiHarness } from './support/api-harness';
 
 const api = useApiHarness();
@@ -31,7 +31,7 @@ describe('health', () => {
 
   it('answers 503 naming Postgres when the database does not answer', async () => {
     // Never initialized: every query fails, as with a database that is down.
-    const unreachable = createUsageDataSource('postgres://postgres@127.0.0.1:1/none', 1);
+    const unreachable = createMeteringDataSource('postgres://postgres@127.0.0.1:1/none', 1);
     const res = await request(api.current.buildApp({ dataSource: unreachable })).get('/health/ready');
     expect(res.status).toBe(503);
     expect(res.body).toMatchObject({ detail: 'Not ready: postgres unavailable', checks: { postgres: 'down', redis: 'up' } });

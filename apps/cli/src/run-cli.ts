@@ -1,12 +1,13 @@
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DataSource } from 'typeorm';
-import { createLogger, resolveRedis, resolveRuntimeServices, systemClock } from '@metering/platform';
-import type { ResolvedService, RuntimeServices } from '@metering/platform';
-import { UsageError, createUsageDataSource } from '@metering/usage';
+import { createMeteringDataSource } from '@metering/billing';
+import { createLogger, systemClock } from '@metering/platform';
+import { UsageError } from '@metering/usage';
 import { CliUsageError } from './cli-command';
 import type { CliCommand, CliContext, ParsedOptions } from './cli-command';
 import { CLI_COMMANDS } from './command-registry';
+import { cliDatabaseUrl, cliRedisUrl } from './local-services';
+import type { ServiceUrl } from './local-services';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -17,8 +18,6 @@ export interface CliIo {
   stderr: (text: string) => void;
   interactive: boolean;
 }
-
-const ROOT = path.resolve(__dirname, '../../..');
 
 function overview(): string {
   const width = Math.max(...CLI_COMMANDS.map((c) => c.name.length));
@@ -70,19 +69,10 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io
     return EXIT_OK;
   }
 
-  let services: RuntimeServices | undefined;
-  let redis: ResolvedService | undefined;
+  let database: ServiceUrl | undefined;
+  let redis: ServiceUrl | undefined;
   let dataSource: DataSource | undefined;
   const logger = createLogger({ level: env.LOG_LEVEL ?? 'warn', json: false, service: 'cli' });
-  const resolve = async (): Promise<RuntimeServices> => {
-    services ??= await resolveRuntimeServices({
-      env,
-      dataRoot: path.join(ROOT, '.data'),
-      databaseName: env.DATABASE_NAME ?? 'usage_metering',
-      needRedis: false,
-    });
-    return services;
-  };
   const context: CliContext = {
     env,
     clock: systemClock,
@@ -90,14 +80,14 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io
     interactive: io.interactive,
     dataSource: async () => {
       if (!dataSource) {
-        const { databaseUrl } = await resolve();
-        dataSource = createUsageDataSource(databaseUrl, 4, 'usage-cli');
+        database ??= await cliDatabaseUrl(env);
+        dataSource = createMeteringDataSource(database.url, 4, 'usage-cli');
         await dataSource.initialize();
       }
       return dataSource;
     },
     redisUrl: async () => {
-      redis ??= await resolveRedis(env);
+      redis ??= await cliRedisUrl(env);
       return redis.url;
     },
   };
@@ -121,6 +111,6 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io
   } finally {
     await dataSource?.destroy().catch(() => undefined);
     await redis?.stop();
-    await services?.stop();
+    await database?.stop();
   }
 }

@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { ShutdownManager, closeRedis, collectProcessMetrics, createLogger, createRedisConnection, systemClock } from '@metering/platform';
 import type { Clock, Logger, WorkerConfig } from '@metering/platform';
-import { ALL_QUEUES, QUEUES, createUsageDataSource } from '@metering/usage';
+import { createMeteringDataSource } from '@metering/billing';
+import { ALL_QUEUES, QUEUES } from '@metering/usage';
 import type { QueueName } from '@metering/usage';
 import { assertJobRegistry, handlersFor } from './jobs/job-registry';
 import { collectQueueDepth, measured } from './runtime/job-metrics';
@@ -87,7 +88,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
     connection.on('error', (error) => logger.warn('redis connection error', { error: String(error) }));
     shutdown.register('redis', 'connections', () => closeRedis(connection));
     const wait = { logger, retryMs: options.dependencyRetryMs ?? 1000, cancelled: () => shutdown.isShuttingDown };
-    const db = await waitForPostgres(() => createUsageDataSource(config.database.url, config.database.poolSize, 'usage-worker'), wait);
+    const db = await waitForPostgres(() => createMeteringDataSource(config.database.url, config.database.poolSize, 'usage-worker'), wait);
     dataSource = db;
     shutdown.register('postgres', 'connections', () => db.destroy());
     await waitForRedisPing(connection, wait);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { dropDatabase, ensureDatabase, withDatabase } from '@metering/platform';
+import { dropDatabase, ensureDatabase, withDatabase } from '@metering/dev';
 import { testConfig, testServerUrl, uniqueQueuePrefix, useTestDatabase } from '@metering/testing';
 import { createWorkerRuntime } from '../src/create-worker-runtime';
 import { eventually } from './worker-test-kit';

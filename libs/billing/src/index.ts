@@ -1,3 +1,5 @@
+export * from './entities';
+export { createMeteringDataSource, METERING_ENTITIES } from './database/metering-data-source';
 export { createStripeClient, stripeWebhooks } from './stripe/stripe-client.factory';
 export type { StripeClient } from './stripe/stripe-client.factory';
 export { classifyStripeError, stripeErrorMessage } from './stripe/stripe-error.classifier';

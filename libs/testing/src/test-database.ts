@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
-import { dropDatabase, withDatabase } from '@metering/platform';
-import { createUsageDataSource } from '@metering/usage';
+import { createMeteringDataSource } from '@metering/billing';
+import { dropDatabase, withDatabase } from '@metering/dev';
 
 export interface TestDatabase {
   name: string;
@@ -27,7 +27,7 @@ export async function createTestDatabase(poolSize = 10): Promise<TestDatabase> {
     await client.end();
   }
   const url = withDatabase(serverUrl(), name);
-  const dataSource = createUsageDataSource(url, poolSize, 'usage-test');
+  const dataSource = createMeteringDataSource(url, poolSize, 'usage-test');
   await dataSource.initialize();
   return { name, url, dataSource };
 }

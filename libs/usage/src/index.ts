@@ -15,7 +15,7 @@ export * from './stats/usage-stats.calculator';
 export * from './stats/usage.service';
 export * from './admin/plan-input';
 export * from './admin/tenant-admin.service';
-export { createUsageDataSource, runMigrationsWithLock } from './database/usage-data-source';
+export * from './admin/subscription-sync.repository';
 export * from './queue/queue-names';
 export * from './queue/track-job';
 export * from './queue/usage-client';

@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { dropDatabase, ensureDatabase, withDatabase } from '@metering/platform';
+import { dropDatabase, ensureDatabase, withDatabase } from '@metering/dev';
 import { testServerUrl } from '@metering/testing';
 import { MIGRATIONS } from '@metering/migrations';
-import { createUsageDataSource, runMigrationsWithLock } from '@metering/usage';
+import { createDataSource, runMigrationsWithLock } from '@metering/platform';
 
 const ALL = MIGRATIONS.map((migration) => migration.name);
+
+/** The migrations alone: this file tests them, not the entities (libs/billing/test/entities-match-migrations.test.ts does). */
+function migrationsDataSource(url: string): DataSource {
+  return createDataSource({ url, poolSize: 2, entities: [], migrations: MIGRATIONS });
+}
 
 const TABLES = [
   'plans',
@@ -25,7 +30,7 @@ let dataSource: DataSource;
 
 beforeAll(async () => {
   await ensureDatabase(testServerUrl(), name);
-  dataSource = createUsageDataSource(withDatabase(testServerUrl(), name), 2);
+  dataSource = migrationsDataSource(withDatabase(testServerUrl(), name));
   await dataSource.initialize();
 });
 
@@ -162,7 +167,7 @@ describe('schema migration', () => {
   });
 
   it('lets several processes migrate at once: one applies, the others find nothing to do', async () => {
-    const others = [createUsageDataSource(withDatabase(testServerUrl(), name), 2), createUsageDataSource(withDatabase(testServerUrl(), name), 2)];
+    const others = [migrationsDataSource(withDatabase(testServerUrl(), name)), migrationsDataSource(withDatabase(testServerUrl(), name))];
     await Promise.all(others.map((ds) => ds.initialize()));
     try {
       await dataSource.undoLastMigration({ transaction: 'each' });

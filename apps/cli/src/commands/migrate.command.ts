@@ -1,4 +1,4 @@
-import { runMigrationsWithLock } from '@metering/usage';
+import { runMigrationsWithLock } from '@metering/platform';
 import type { CliCommand } from '../cli-command';
 
 export const migrateCommand: CliCommand = {

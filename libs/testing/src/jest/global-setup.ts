@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { resolveRuntimeServices, withDatabase } from '@metering/platform';
-import type { RuntimeServices } from '@metering/platform';
-import { createUsageDataSource, runMigrationsWithLock } from '@metering/usage';
+import { createMeteringDataSource } from '@metering/billing';
+import { ensureDatabase, resolveRuntimeServices, withDatabase } from '@metering/dev';
+import type { RuntimeServices } from '@metering/dev';
+import { runMigrationsWithLock } from '@metering/platform';
 
 declare global {
   var __meteringTestServices: RuntimeServices | undefined;
@@ -24,10 +25,9 @@ export default async function globalSetup(): Promise<void> {
   const serverUrl = withDatabase(services.databaseUrl, 'postgres');
   if (process.env.DATABASE_URL) {
     // DATABASE_URL names a server for tests; never run them in the database it names.
-    const { ensureDatabase } = await import('@metering/platform');
     await ensureDatabase(serverUrl, template);
   }
-  const dataSource = createUsageDataSource(withDatabase(serverUrl, template), 2, 'usage-test-setup');
+  const dataSource = createMeteringDataSource(withDatabase(serverUrl, template), 2, 'usage-test-setup');
   await dataSource.initialize();
   await runMigrationsWithLock(dataSource);
   await dataSource.destroy();

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
-import { createRedisConnection, waitForRedis, withDatabase } from '@metering/platform';
+import { withDatabase } from '@metering/dev';
+import { createRedisConnection, waitForRedis } from '@metering/platform';
 import { testRunKeyPattern } from '../test-config';
 
 /** Deletes this run's queues and rate-limit counters (every key under its prefixes). */

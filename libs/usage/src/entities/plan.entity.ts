@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 /** Monthly quotas keyed `emails_per_month` etc.; a missing or null key means unlimited. */
 export type PlanLimits = Record<string, number | null>;
@@ -6,25 +6,28 @@ export type PlanLimits = Record<string, number | null>;
 export type PerAgent<T> = Partial<Record<string, T>>;
 
 @Entity({ name: 'plans' })
+@Unique('uq_plans_code', ['code'])
+@Check('chk_plans_limits_object', `jsonb_typeof(limits) = 'object'`)
+@Check('chk_plans_overage_object', `jsonb_typeof(overage_unit_cents) = 'object'`)
 export class Plan {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
 
-  @Column({ type: 'varchar', length: 64, unique: true })
+  @Column({ type: 'varchar', length: 64 })
   code!: string;
 
   @Column({ type: 'varchar', length: 200 })
   name!: string;
 
-  @Column({ type: 'jsonb', default: () => "'{}'::jsonb" })
+  @Column({ type: 'jsonb', default: {} })
   limits!: PlanLimits;
 
   /** Price of one unit of overage per agent, in integer cents. */
-  @Column({ name: 'overage_unit_cents', type: 'jsonb', default: () => "'{}'::jsonb" })
+  @Column({ name: 'overage_unit_cents', type: 'jsonb', default: {} })
   overageUnitCents!: PerAgent<number>;
 
   /** Stripe Billing meter `event_name` per agent. */
-  @Column({ name: 'meter_event_names', type: 'jsonb', default: () => "'{}'::jsonb" })
+  @Column({ name: 'meter_event_names', type: 'jsonb', default: {} })
   meterEventNames!: PerAgent<string>;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })

@@ -1,9 +1,12 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export type ReconciliationStatus = 'running' | 'succeeded' | 'failed';
 
 /** What one reconciliation run checked, corrected and alerted. */
 @Entity({ name: 'reconciliation_runs' })
+@Check('chk_reconciliation_runs_status', `status IN ('running', 'succeeded', 'failed')`)
+// (started_at DESC): the latest runs first.
+@Index('idx_reconciliation_runs_started', ['startedAt'])
 export class ReconciliationRun {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -37,7 +40,7 @@ export class ReconciliationRun {
   maxDriftRatio!: number;
 
   /** The drifted counters: tenant, agent, period, counted, recounted, ratio, action. */
-  @Column({ type: 'jsonb', default: () => "'[]'::jsonb" })
+  @Column({ type: 'jsonb', default: [] })
   details!: unknown[];
 
   @Column({ type: 'text', nullable: true })

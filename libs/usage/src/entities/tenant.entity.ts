@@ -1,6 +1,7 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 @Entity({ name: 'tenants' })
+@Index('uq_tenants_stripe_customer', ['stripeCustomerId'], { unique: true, where: 'stripe_customer_id IS NOT NULL' })
 export class Tenant {
   @PrimaryGeneratedColumn('uuid')
   id!: string;

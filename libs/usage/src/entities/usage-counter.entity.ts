@@ -1,15 +1,21 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Unique, UpdateDateColumn } from 'typeorm';
+import { bigintAsNumber } from '@metering/platform';
 import type { AgentType } from '../domain/agent-type';
-
-const bigintAsNumber = { to: (value: number) => value, from: (value: string | null) => (value === null ? 0 : Number(value)) };
+import { Tenant } from './tenant.entity';
 
 /** The running total of one tenant's agent usage in one billing period. */
 @Entity({ name: 'usage_counters' })
+@Check('chk_usage_counters_agent', `agent IN ('inbox', 'invoice', 'meeting')`)
+@Check('chk_usage_counters_period', `period_end > period_start`)
+@Check('chk_usage_counters_count', `count >= 0`)
+@Unique('uq_usage_counters_tenant_agent_period', ['tenantId', 'agent', 'periodStart'])
+@Index('idx_usage_counters_tenant_period', ['tenantId', 'periodStart'])
 export class UsageCounter {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
 
   @Column({ name: 'tenant_id', type: 'uuid' })
+  @ForeignKey(() => Tenant, { name: 'fk_usage_counters_tenant', onDelete: 'CASCADE' })
   tenantId!: string;
 
   @Column({ type: 'varchar', length: 16 })
@@ -21,7 +27,7 @@ export class UsageCounter {
   @Column({ name: 'period_end', type: 'timestamptz' })
   periodEnd!: Date;
 
-  @Column({ type: 'bigint', transformer: bigintAsNumber })
+  @Column({ type: 'bigint', default: 0, transformer: bigintAsNumber })
   count!: number;
 
   @Column({ name: 'last_event_at', type: 'timestamptz', nullable: true })

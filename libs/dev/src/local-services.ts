@@ -1,9 +1,14 @@
+/**
+ * Development only: finds the Postgres and Redis a checkout runs against, starting embedded ones
+ * when nothing answers. Production processes get DATABASE_URL / REDIS_URL and never load this.
+ */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Client } from 'pg';
 import { Redis } from 'ioredis';
+import { ensureDatabase, withDatabase } from './database-admin';
 
 /** A service this process found or started, with a way to stop what it started. */
 export interface ResolvedService {
@@ -17,12 +22,6 @@ const noop = async (): Promise<void> => undefined;
 const LOCAL_PG_URL = 'postgres://postgres@127.0.0.1:5432';
 const LOCAL_REDIS_URL = 'redis://127.0.0.1:6379';
 
-export function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
-
 async function canConnectPostgres(url: string): Promise<boolean> {
   const client = new Client({ connectionString: withDatabase(url, 'postgres'), connectionTimeoutMillis: 1500 });
   try {
@@ -33,34 +32,6 @@ async function canConnectPostgres(url: string): Promise<boolean> {
     return false;
   } finally {
     await client.end().catch(() => undefined);
-  }
-}
-
-/** Creates `database` on the server at `serverUrl` if it does not exist yet. */
-export async function ensureDatabase(serverUrl: string, database: string, template?: string): Promise<void> {
-  if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error(`unsafe database name: ${database}`);
-  const client = new Client({ connectionString: withDatabase(serverUrl, 'postgres') });
-  await client.connect();
-  try {
-    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (found.rowCount === 0) {
-      await client.query(`CREATE DATABASE ${database}${template ? ` TEMPLATE ${template}` : ''}`);
-    }
-  } catch (error) {
-    // Two processes creating the same database at once: the loser sees 42P04, which is fine.
-    if ((error as { code?: string }).code !== '42P04') throw error;
-  } finally {
-    await client.end();
-  }
-}
-
-export async function dropDatabase(serverUrl: string, database: string): Promise<void> {
-  const client = new Client({ connectionString: withDatabase(serverUrl, 'postgres') });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  } finally {
-    await client.end();
   }
 }
 

@@ -1,5 +1,7 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import type { AgentType } from '../domain/agent-type';
+import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Unique, UpdateDateColumn } from 'typeorm';
+import { bigintAsNumber } from '@metering/platform';
+import { Tenant } from '@metering/usage';
+import type { AgentType } from '@metering/usage';
 
 export enum StripeReportStatus {
   Pending = 'pending',
@@ -7,18 +9,23 @@ export enum StripeReportStatus {
   Failed = 'failed',
 }
 
-const bigintAsNumber = { to: (value: number) => value, from: (value: string) => Number(value) };
-
 /**
  * The ledger of overage told to Stripe. A row is written `pending` before the call and marked
  * `sent` after it; a resend reuses `identifier`, so Stripe counts it once.
  */
 @Entity({ name: 'stripe_usage_reports' })
+@Check('chk_stripe_usage_reports_cumulative', `cumulative_quantity >= 0`)
+@Check('chk_stripe_usage_reports_delta', `delta > 0`)
+@Check('chk_stripe_usage_reports_status', `status IN ('pending', 'sent', 'failed')`)
+@Unique('uq_stripe_usage_reports_identifier', ['identifier'])
+@Index('idx_stripe_usage_reports_tenant_period', ['tenantId', 'agent', 'periodStart'])
+@Index('idx_stripe_usage_reports_pending', ['status'], { where: `status = 'pending'` })
 export class StripeUsageReport {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
 
   @Column({ name: 'tenant_id', type: 'uuid' })
+  @ForeignKey(() => Tenant, { name: 'fk_stripe_usage_reports_tenant', onDelete: 'CASCADE' })
   tenantId!: string;
 
   @Column({ type: 'varchar', length: 16 })
@@ -39,7 +46,7 @@ export class StripeUsageReport {
   delta!: number;
 
   /** Deterministic: tenant, agent, period and cumulative quantity. Also the Idempotency-Key. */
-  @Column({ type: 'varchar', length: 100, unique: true })
+  @Column({ type: 'varchar', length: 100 })
   identifier!: string;
 
   @Column({ name: 'meter_event_name', type: 'varchar', length: 100, nullable: true })

@@ -1,12 +1,4 @@
-import { createDataSource } from '@metering/platform';
-import { MIGRATIONS } from '@metering/migrations';
 import type { DataSource } from 'typeorm';
-import { USAGE_ENTITIES } from '../entities';
-
-/** A DataSource over the usage schema with every entity and migration (not yet initialized). */
-export function createUsageDataSource(url: string, poolSize = 10, applicationName?: string): DataSource {
-  return createDataSource({ url, poolSize, entities: USAGE_ENTITIES, migrations: MIGRATIONS, applicationName });
-}
 
 // Any constant works; it only has to be the same in every process of this system.
 const MIGRATION_LOCK_KEY = 7_211_426_001;
