@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { databaseSection, loadConfigSections, redisSection } from '@metering/platform';
 
 /** A service URL for one CLI run, and how to stop whatever was started to serve it. */
 export interface ServiceUrl {
@@ -28,7 +29,8 @@ async function loadDevPackage(variable: 'DATABASE_URL' | 'REDIS_URL'): Promise<D
 
 /** `DATABASE_URL`, or in development the local / embedded Postgres `npm start` uses (database `DATABASE_NAME`). */
 export async function cliDatabaseUrl(env: NodeJS.ProcessEnv): Promise<ServiceUrl> {
-  if (env.DATABASE_URL) return { url: env.DATABASE_URL, stop: noop };
+  // Validated as the API and workers validate it, so a bad URL is named, not a driver error.
+  if (env.DATABASE_URL) return { url: loadConfigSections([databaseSection], env).database.url, stop: noop };
   const dev = await loadDevPackage('DATABASE_URL');
   const services = await dev.resolveRuntimeServices({
     env,
@@ -41,7 +43,7 @@ export async function cliDatabaseUrl(env: NodeJS.ProcessEnv): Promise<ServiceUrl
 
 /** `REDIS_URL`, or in development a local Redis (or a `redis-server` started for this run). */
 export async function cliRedisUrl(env: NodeJS.ProcessEnv): Promise<ServiceUrl> {
-  if (env.REDIS_URL) return { url: env.REDIS_URL, stop: noop };
+  if (env.REDIS_URL) return { url: loadConfigSections([redisSection], env).redis.url, stop: noop };
   const dev = await loadDevPackage('REDIS_URL');
   const redis = await dev.resolveRedis(env);
   return { url: redis.url, stop: redis.stop };

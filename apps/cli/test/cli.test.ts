@@ -33,6 +33,12 @@ describe('operator CLI', () => {
     });
   });
 
+  it('names a malformed DATABASE_URL instead of failing in the driver', async () => {
+    const run = await runCliCaptured('mysql://somewhere/usage', ['usage', '--tenant', '3f1b2c4d-1111-4222-8333-123456789abc']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('DATABASE_URL must be a postgres:// URL');
+  });
+
   it('creates a trial tenant without a plan', async () => {
     const created = await cli('create-tenant', '--name', 'Trial Co', '--trial', '--json');
     expect(created.code).toBe(0);
