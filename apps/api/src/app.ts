@@ -2,22 +2,25 @@ import express from 'express';
 import type { Express } from 'express';
 import { resolveJwtKeys } from '@metering/auth';
 import { StripeWebhookService } from '@metering/billing';
-import { UsageService } from '@metering/usage';
+import { OperatorAuditRepository, UsageService } from '@metering/usage';
 import type { ApiDeps } from './app-deps';
+import { BasicAuthLockout } from './auth/basic-auth-lockout';
 import { createJwtAuthenticator } from './auth/jwt-auth';
-import { requireOperator } from './auth/operator-auth';
+import { authenticateOperator } from './auth/operator-auth';
 import { errorMiddleware, notFoundHandler } from './errors/error.middleware';
 import { requestIdMiddleware } from './http/request-id.middleware';
 import { corsForWebOrigin, securityHeaders } from './http/security.middleware';
 import { staticWebRouter } from './http/static-web';
 import { httpMetricsMiddleware } from './metrics/http-metrics';
+import { ingestBudget } from './rate-limit/ingest-budget';
+import { createIpGuard } from './rate-limit/ip-guard';
+import { createRedisMemoryGuard } from './rate-limit/redis-memory-guard';
 import { tenantRateLimit } from './rate-limit/tenant-rate-limit';
 import { bullBoardRouter } from './routes/bull-board.router';
 import { devTokenRouter } from './routes/dev-token.router';
 import { docsRouter } from './routes/docs.router';
 import { eventsRouter } from './routes/events.router';
 import { healthRouter } from './routes/health.router';
-import { metricsRouter } from './routes/metrics.router';
 import { stripeWebhooksRouter } from './routes/stripe-webhooks.router';
 import { usageRouter } from './routes/usage.router';
 
@@ -29,15 +32,25 @@ export function createApp(deps: ApiDeps): Express {
   const { config, dataSource, redis, logger } = deps;
   const keys = resolveJwtKeys(config);
   if (keys.usingDevSecret) logger.warn('JWT_SECRET is not set: using the development secret (never in production)');
-  const jwtAuth = createJwtAuthenticator(keys);
   const rateLimitPrefix = deps.rateLimitPrefix ?? `rl:${config.queuePrefix}:`;
+  const ipGuard = createIpGuard({ redis, keyPrefix: rateLimitPrefix, perMinute: config.ipLimit.perMinute, logger });
+  const jwtAuth = createJwtAuthenticator(keys, { onFailure: ipGuard.noteFailure });
+  const redisMemory = createRedisMemoryGuard({
+    redis,
+    shedPercent: config.ingestBudget.redisMemoryShedPercent,
+    sampleMs: config.ingestBudget.redisMemorySampleMs,
+    logger,
+  });
   const limiter = (name: string, perMinute: number) =>
     tenantRateLimit({ name, perMinute, redis, keyPrefix: rateLimitPrefix, logger });
 
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(requestIdMiddleware, httpMetricsMiddleware, securityHeaders(config.env === 'production'));
+  app.set('trust proxy', config.ipLimit.trustProxy);
+  app.set('redis-memory-guard', redisMemory);
+  // The per-IP limit comes before everything that costs work: token checks, passwords, body parsing.
+  app.use(requestIdMiddleware, ipGuard.middleware, httpMetricsMiddleware, securityHeaders(config.env === 'production'));
   app.use(corsForWebOrigin(config.api.webOrigin));
 
   // Body parsers are per route (see each router), never global. The busiest routes (usage reads,
@@ -55,10 +68,12 @@ export function createApp(deps: ApiDeps): Express {
       redis,
       authenticate: jwtAuth.authenticate,
       rateLimit: limiter('ingest', config.api.ingestRateLimitPerMinute),
+      shedWhenRedisFull: redisMemory.middleware,
+      ingestBudget: ingestBudget({ redis, keyPrefix: rateLimitPrefix, logger, ...config.ingestBudget }),
     }),
   );
   app.use(healthRouter({ dataSource, redis, isShuttingDown: deps.isShuttingDown }));
-  app.use(metricsRouter());
+  // /metrics is served on its own port (main.ts, API_METRICS_PORT), never on the public one.
   app.use(docsRouter());
   // Authenticated by Stripe's signature over the raw body, which this router reads itself.
   app.use(
@@ -66,14 +81,25 @@ export function createApp(deps: ApiDeps): Express {
       webhooks: new StripeWebhookService({ dataSource, webhookSecret: config.stripe.webhookSecret, logger }),
     }),
   );
-  if (config.env !== 'production') {
-    app.use(devTokenRouter({ dataSource, keys, demoTenantId: config.api.demoTenantId }));
-  }
+  // Only when asked for (DEV_LOGIN=true); the config refuses it together with NODE_ENV=production.
+  if (config.devLogin) app.use(devTokenRouter({ dataSource, keys, demoTenantId: config.api.demoTenantId }));
   app.use(
-    bullBoardRouter(
-      deps.queues,
-      requireOperator(jwtAuth, { username: config.auth.operatorUsername, password: config.auth.operatorPassword }),
-    ),
+    bullBoardRouter({
+      queues: deps.queues,
+      authenticate: authenticateOperator({
+        jwtAuth,
+        credentials: { username: config.auth.operatorUsername, password: config.auth.operatorPassword },
+        lockout: new BasicAuthLockout({
+          redis,
+          keyPrefix: rateLimitPrefix,
+          maxFailures: config.auth.operatorLoginMaxFailures,
+          lockoutSeconds: config.auth.operatorLockoutSeconds,
+        }),
+        onFailure: ipGuard.noteFailure,
+      }),
+      audit: new OperatorAuditRepository(dataSource),
+      logger,
+    }),
   );
 
   // Feature routers from other modules (e.g. routes/stripe-webhook.router.ts) mount here.

@@ -11,7 +11,9 @@ import { createMeteringDataSource } from '@metering/billing';
 import { ALL_QUEUES, createUsageClient, occurredAtWindow } from '@metering/usage';
 import { createApp } from './app';
 import { closeServer } from './http/close-server';
+import type { RedisMemoryGuard } from './rate-limit/redis-memory-guard';
 import { BULL_BOARD_PATH } from './routes/bull-board.router';
+import { createMetricsApp } from './routes/metrics.router';
 
 const WEB_DIST_DIR = path.resolve(__dirname, '../../web/dist');
 
@@ -70,25 +72,33 @@ async function main(): Promise<void> {
     isShuttingDown: () => shutdown.isShuttingDown,
   });
 
-  const server = app.listen(config.api.port);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
+  shutdown.register('redis-memory-guard', 'http', async () => (app.get('redis-memory-guard') as RedisMemoryGuard).stop());
+  const listen = async (handler: typeof app, port: number, host: string) => {
+    const server = handler.listen(port, host);
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+    return server;
+  };
+  const server = await listen(app, config.api.port, config.listen.host);
   shutdown.register('http', 'http', () => closeServer(server, Math.max(500, Math.floor(config.shutdownTimeoutMs / 2))));
+  const metricsServer = await listen(createMetricsApp(), config.listen.metricsPort, config.listen.metricsHost);
+  shutdown.register('metrics-http', 'http', () => closeServer(metricsServer, 1000));
 
-  const base = `http://localhost:${(server.address() as AddressInfo).port}`;
+  const base = `http://${config.listen.host === '0.0.0.0' ? 'localhost' : config.listen.host}:${(server.address() as AddressInfo).port}`;
+  const metricsBase = `http://${config.listen.metricsHost === '0.0.0.0' ? 'localhost' : config.listen.metricsHost}:${(metricsServer.address() as AddressInfo).port}`;
   const lines = [
     `API listening on ${base} (${config.env})`,
     `  usage:       GET  ${base}/api/v1/usage`,
     `  ingest:      POST ${base}/api/v1/usage/events`,
     `  API docs:    ${base}/api/docs`,
     `  Bull Board:  ${base}${BULL_BOARD_PATH}`,
-    `  metrics:     ${base}/metrics`,
+    `  metrics:     ${metricsBase}/metrics`,
     `  health:      ${base}/health/ready`,
   ];
   if (app.get('web-served')) lines.push(`  billing page: ${base}/settings/billing`);
-  if (config.env !== 'production') lines.push(`  dev token:   POST ${base}/api/v1/dev/token  (or: npm run token -- --tenant <id>)`);
+  if (config.devLogin) lines.push(`  dev token:   POST ${base}/api/v1/dev/token  (DEV_LOGIN=true; or: npm run token -- --tenant <id>)`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

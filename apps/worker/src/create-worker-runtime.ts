@@ -76,6 +76,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
     collectProcessMetrics();
     const metrics = await startMetricsServer({
       port: config.worker.metricsPort,
+      host: config.worker.metricsHost,
       logger,
       collect: () => collectQueueDepth([...queues.values()]),
       health,

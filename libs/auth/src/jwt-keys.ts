@@ -1,13 +1,11 @@
 import { createPublicKey, createSecretKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { Algorithm } from 'jsonwebtoken';
+import { DEV_JWT_SECRET } from '@metering/platform';
 import type { JwtConfig, RuntimeConfig } from '@metering/platform';
 
-/**
- * Used only outside production when no JWT_SECRET / JWT_PUBLIC_KEY is configured, so `npm start`
- * and the CLI's `token` command agree on a key without set-up. Production refuses to start without a key.
- */
-export const DEV_JWT_SECRET = 'development-only-jwt-secret--never-use-in-production';
+/** Re-exported: the development secret lives with the config that refuses it in production. */
+export { DEV_JWT_SECRET };
 
 /** The keys and rules tokens are verified (and, in development, minted) with. */
 export interface JwtKeys {
@@ -18,6 +16,10 @@ export interface JwtKeys {
   signingSecret?: KeyObject;
   issuer?: string;
   audience?: string;
+  /** Seconds of clock skew accepted on exp, nbf and iat. */
+  clockToleranceSeconds: number;
+  /** Tokens issued longer ago than this are refused (`iat` is then required). */
+  maxAgeSeconds: number;
   usingDevSecret: boolean;
 }
 
@@ -27,7 +29,7 @@ export interface JwtKeys {
  * an HS256 token checked against the RSA public key (algorithm confusion).
  */
 export function resolveJwtKeys(config: Pick<RuntimeConfig, 'env'> & JwtConfig): JwtKeys {
-  const { jwtSecret, jwtPublicKey, issuer, audience } = config.auth;
+  const { jwtSecret, jwtPublicKey, issuer, audience, clockToleranceSeconds, maxAgeSeconds } = config.auth;
   let secret = jwtSecret;
   let usingDevSecret = false;
   if (!secret && !jwtPublicKey) {
@@ -50,6 +52,8 @@ export function resolveJwtKeys(config: Pick<RuntimeConfig, 'env'> & JwtConfig): 
     signingSecret,
     issuer,
     audience,
+    clockToleranceSeconds,
+    maxAgeSeconds,
     usingDevSecret,
   };
 }

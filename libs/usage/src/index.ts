@@ -27,3 +27,4 @@ export * from './maintenance/alert-queue.port';
 export * from './maintenance/usage-alert-outbox.service';
 export * from './maintenance/usage-rollover.service';
 export * from './maintenance/usage-reconciliation.service';
+export * from './audit/operator-audit.repository';

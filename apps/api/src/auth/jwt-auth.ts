@@ -55,12 +55,24 @@ export function bearerToken(authorization: string | undefined): string | null {
  * passport's per-request strategy objects and a second decode of every token cost ~10% of the
  * API's CPU per usage read). Algorithms are pinned to the configured keys and the key is chosen
  * by the token's `alg` among them, so `alg: none` and HS/RS confusion fail; issuer and audience
- * are checked when configured; `exp` is required (userFromClaims) and checked by jsonwebtoken.
+ * are checked when configured (production requires both); `exp` is required (userFromClaims) and
+ * checked by jsonwebtoken with JWT_CLOCK_TOLERANCE_SECONDS of skew; a token whose `iat` is older than
+ * JWT_MAX_AGE_SECONDS (or missing, or in the future) is refused.
  */
-export function createJwtAuthenticator(keys: JwtKeys, options: { cacheSize?: number; clock?: () => number } = {}): JwtAuthenticator {
+export function createJwtAuthenticator(
+  keys: JwtKeys,
+  options: { cacheSize?: number; clock?: () => number; onFailure?: (req: Request) => void } = {},
+): JwtAuthenticator {
   const clock = options.clock ?? Date.now;
   const cache = new VerifiedTokenCache(options.cacheSize ?? 10_000, clock);
-  const verifyOptions: jwt.VerifyOptions = { algorithms: keys.algorithms, issuer: keys.issuer, audience: keys.audience };
+  const verifyOptions: jwt.VerifyOptions = {
+    algorithms: keys.algorithms,
+    issuer: keys.issuer,
+    audience: keys.audience,
+    clockTolerance: keys.clockToleranceSeconds,
+    // Requires `iat`: a token without it, or issued longer ago, is refused whatever its exp says.
+    maxAge: keys.maxAgeSeconds,
+  };
   // jsonwebtoken decodes the token once and hands us its header; with a callback it runs synchronously.
   const keyFor: jwt.GetPublicKeyOrSecret = (header, done) => {
     const key: KeyObject | undefined = keys.byAlgorithm[header.alg as 'HS256' | 'RS256'];
@@ -76,12 +88,17 @@ export function createJwtAuthenticator(keys: JwtKeys, options: { cacheSize?: num
     if (cached) return cached;
     let user: AuthenticatedUser | null = null;
     let expiresAtMs = 0;
+    const nowSeconds = Math.floor(clock() / 1000);
     try {
-      // One clock for jsonwebtoken's exp/nbf checks and the cache's expiry.
-      jwt.verify(token, keyFor, { ...verifyOptions, clockTimestamp: Math.floor(clock() / 1000) }, (error, payload) => {
+      // One clock for jsonwebtoken's exp/nbf/maxAge checks and the cache's expiry.
+      jwt.verify(token, keyFor, { ...verifyOptions, clockTimestamp: nowSeconds }, (error, payload) => {
         if (error || !payload || typeof payload !== 'object') return;
+        const { exp, iat } = payload as { exp: number; iat: number };
+        // An `iat` in the future would stretch the maximum age; beyond the skew tolerance it is refused.
+        if (iat > nowSeconds + keys.clockToleranceSeconds) return;
         user = userFromClaims(payload as Record<string, unknown>);
-        expiresAtMs = (payload as { exp: number }).exp * 1000;
+        // The cache never serves a token past its exp nor past its maximum age.
+        expiresAtMs = Math.min(exp, iat + keys.maxAgeSeconds) * 1000;
       });
     } catch {
       user = null;
@@ -93,6 +110,8 @@ export function createJwtAuthenticator(keys: JwtKeys, options: { cacheSize?: num
   const authenticate: RequestHandler = (req, res, next) => {
     const user = verify(req);
     if (!user) {
+      // A refused credential counts against the caller's IP (no header is counted on arrival).
+      if (req.headers.authorization !== undefined) options.onFailure?.(req);
       const hadToken = /^bearer\s+\S/i.test(req.headers.authorization ?? '');
       next(
         new HttpProblem(401, UNAUTHORIZED_DETAIL, {

@@ -9,7 +9,8 @@ import { isUuid } from '@metering/platform';
 export const DEMO_TENANT_NAME = 'Demo tenant';
 export const DEV_TOKEN_TTL_SECONDS = 3600;
 
-const DEV_ROLES = ['user', 'agent', 'service', 'operator'];
+/** Tenant roles only: operator and admin (Bull Board) are never minted without credentials. */
+const DEV_ROLES = ['user', 'agent', 'service'];
 
 export interface DevTokenRouterDeps {
   dataSource: DataSource;
@@ -28,7 +29,8 @@ async function demoTenantId(deps: DevTokenRouterDeps): Promise<string> {
 }
 
 /**
- * `POST /api/v1/dev/token` -- mounted only outside production (there it is a plain 404): a
+ * `POST /api/v1/dev/token` -- mounted only with DEV_LOGIN=true (never in production: the config
+ * refuses the combination; otherwise it is a plain 404): a
  * short-lived token for the seeded demo tenant (or `tenant_id` from the body), so the billing page
  * and people trying the API by hand can sign in without an identity provider.
  */

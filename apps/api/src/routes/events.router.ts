@@ -21,6 +21,10 @@ export interface EventsRouterDeps {
   redis: Redis;
   authenticate: RequestHandler;
   rateLimit: RequestHandler;
+  /** Answers 503 while Redis is near maxmemory; runs before the body is read (rate-limit/redis-memory-guard.ts). */
+  shedWhenRedisFull: RequestHandler;
+  /** The tenant's events and bytes per minute (rate-limit/ingest-budget.ts); runs on the parsed body. */
+  ingestBudget: RequestHandler;
 }
 
 function validationProblem(field: string, message: string): HttpProblem {
@@ -58,14 +62,16 @@ function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
  * `POST /api/v1/usage/events` (roles `agent` or `service`): validates every event, then enqueues
  * them for the workers; one invalid event rejects the request and nothing is enqueued.
  */
-export function eventsRouter({ usageClient, redis, authenticate, rateLimit }: EventsRouterDeps): Router {
+export function eventsRouter({ usageClient, redis, authenticate, rateLimit, shedWhenRedisFull, ingestBudget }: EventsRouterDeps): Router {
   const router = Router();
   router.post(
     '/api/v1/usage/events',
     authenticate,
     requireRole('agent', 'service'),
     rateLimit,
+    shedWhenRedisFull,
     express.json({ limit: INGEST_BODY_LIMIT, type: ['application/json', 'application/*+json'] }),
+    ingestBudget,
     async (req, res) => {
       if (req.body === undefined) throw new HttpProblem(415, 'Send the events as application/json');
       const events = eventsOf(req.body);

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { RequestHandler } from 'express';
 import type { UsageService } from '@metering/usage';
-import { currentUser } from '../auth/jwt-auth';
+import { currentUser, requireRole } from '../auth/jwt-auth';
 import { usageApiLatency } from '../metrics/http-metrics';
 
 export interface UsageRouterDeps {
@@ -11,12 +11,19 @@ export interface UsageRouterDeps {
 }
 
 /**
- * `GET /api/v1/usage`: the caller's tenant's usage of the current period. The tenant comes only
- * from the token; query strings and bodies cannot name another tenant.
+ * Who may read a tenant's usage: the billing page's users, services acting for the tenant, and
+ * admins. `agent` tokens only report usage and `operator` tokens only watch queues, so a leaked
+ * one of those reads nothing; a token without a role reads nothing either.
+ */
+export const USAGE_READ_ROLES = ['user', 'service', 'admin'] as const;
+
+/**
+ * `GET /api/v1/usage`: the caller's tenant's usage of the current period (roles USAGE_READ_ROLES,
+ * else 403). The tenant comes only from the token; query strings and bodies cannot name another tenant.
  */
 export function usageRouter({ usageService, authenticate, rateLimit }: UsageRouterDeps): Router {
   const router = Router();
-  router.get('/api/v1/usage', authenticate, rateLimit, async (_req, res) => {
+  router.get('/api/v1/usage', authenticate, requireRole(...USAGE_READ_ROLES), rateLimit, async (_req, res) => {
     const stopTimer = usageApiLatency.startTimer();
     try {
       const stats = await usageService.getUsageStats(currentUser(res).tenantId);

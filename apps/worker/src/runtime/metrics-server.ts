@@ -10,7 +10,8 @@ export interface HealthReport {
 
 export interface MetricsServerOptions {
   port: number;
-  host?: string;
+  /** Bind address (WORKER_METRICS_HOST): loopback unless a container asks for more. */
+  host: string;
   logger: Logger;
   /** Refreshes scrape-time gauges (queue depth) before /metrics answers. */
   collect: () => Promise<void>;
@@ -55,7 +56,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
+    server.listen(options.port, options.host, () => resolve());
   });
   return {
     port: (server.address() as AddressInfo).port,

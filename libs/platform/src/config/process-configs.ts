@@ -1,8 +1,12 @@
 import type { ConfigOf } from './load-config-sections';
 import { loadConfigSections } from './load-config-sections';
+import { apiListenSection } from './sections/api-listen.section';
 import { apiSection } from './sections/api.section';
 import { databaseSection } from './sections/database.section';
 import { demoSection } from './sections/demo.section';
+import { devLoginSection } from './sections/dev-login.section';
+import { ingestBudgetSection } from './sections/ingest-budget.section';
+import { ipLimitSection } from './sections/ip-limit.section';
 import { jwtSection } from './sections/jwt.section';
 import { operatorSection } from './sections/operator.section';
 import { queueSection } from './sections/queue.section';
@@ -29,6 +33,10 @@ export const API_CONFIG_SECTIONS = [
   apiSection,
   usageSection,
   stripeWebhookSection,
+  devLoginSection,
+  apiListenSection,
+  ipLimitSection,
+  ingestBudgetSection,
 ] as const;
 
 /** The API reads no worker, schedule or Stripe reporting variable; the workers none of the API's. */

@@ -1,3 +1,4 @@
+import { OperatorAuditEntry } from './operator-audit-entry.entity';
 import { Plan } from './plan.entity';
 import { ReconciliationRun } from './reconciliation-run.entity';
 import { Subscription } from './subscription.entity';
@@ -6,6 +7,7 @@ import { UsageCounter } from './usage-counter.entity';
 import { UsageEvent } from './usage-event.entity';
 import { UsageThresholdAlert } from './usage-threshold-alert.entity';
 
+export * from './operator-audit-entry.entity';
 export * from './plan.entity';
 export * from './reconciliation-run.entity';
 export * from './subscription.entity';
@@ -15,4 +17,4 @@ export * from './usage-event.entity';
 export * from './usage-threshold-alert.entity';
 
 /** The entities of the tables libs/usage owns (docs/architecture.md); a DataSource needs them all. */
-export const USAGE_ENTITIES = [Tenant, Plan, Subscription, UsageEvent, UsageCounter, UsageThresholdAlert, ReconciliationRun];
+export const USAGE_ENTITIES = [Tenant, Plan, Subscription, UsageEvent, UsageCounter, UsageThresholdAlert, ReconciliationRun, OperatorAuditEntry];

@@ -14,11 +14,19 @@ import { JOBS, QUEUES } from './queue-names';
 import { trackEventJobId, trackEventsJobId } from './track-job';
 import type { TrackEventJobData, TrackEventsJobData } from './track-job';
 
+/**
+ * Completed track jobs kept in Redis: only their ids matter (a resend of an event still there is
+ * absorbed without a round trip to Postgres, whose unique key absorbs every other resend), so the
+ * set is bounded by count and age rather than kept for an hour: 100,000 completed batches could
+ * hold gigabytes and starve every tenant's ingest of Redis memory.
+ */
+export const COMPLETED_TRACK_JOBS_KEPT = { age: 600, count: 1_000 } as const;
+
 /** Retries with backoff for transient failures; finished jobs trimmed, failed ones kept to inspect. */
 export const TRACK_JOB_OPTIONS: JobsOptions = {
   attempts: 12,
   backoff: { type: 'exponential', delay: 500 },
-  removeOnComplete: { age: 3600, count: 100_000 },
+  removeOnComplete: COMPLETED_TRACK_JOBS_KEPT,
   removeOnFail: { age: 14 * 24 * 3600 },
 };
 

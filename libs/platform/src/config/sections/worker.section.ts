@@ -1,9 +1,13 @@
-import { IsInt, IsString, Max, Min } from 'class-validator';
+import { IsIP, IsInt, IsString, Max, Min } from 'class-validator';
 import { configSection } from '../config-section';
 
 class WorkerEnvDto {
   @IsInt() @Min(0) @Max(65535)
   WORKER_METRICS_PORT!: number;
+
+  /** Bind address of /metrics and /health: loopback by default; containers set 0.0.0.0. */
+  @IsIP(undefined, { message: 'WORKER_METRICS_HOST must be an IP address to bind, e.g. 127.0.0.1 or 0.0.0.0' })
+  WORKER_METRICS_HOST!: string;
 
   @IsInt() @Min(1) @Max(5000)
   WORKER_CONCURRENCY!: number;
@@ -39,6 +43,7 @@ class WorkerEnvDto {
 export interface WorkerPoolConfig {
   worker: {
     metricsPort: number;
+    metricsHost: string;
     concurrency: number;
     batchSize: number;
     batchWaitMs: number;
@@ -55,6 +60,7 @@ export const workerSection = configSection({
   dto: WorkerEnvDto,
   defaults: {
     WORKER_METRICS_PORT: '9100',
+    WORKER_METRICS_HOST: '127.0.0.1',
     WORKER_CONCURRENCY: '400',
     WORKER_BATCH_SIZE: '200',
     WORKER_BATCH_WAIT_MS: '10',
@@ -68,6 +74,7 @@ export const workerSection = configSection({
     return {
       worker: {
         metricsPort: env.WORKER_METRICS_PORT,
+        metricsHost: env.WORKER_METRICS_HOST,
         concurrency: env.WORKER_CONCURRENCY,
         batchSize: env.WORKER_BATCH_SIZE,
         batchWaitMs: env.WORKER_BATCH_WAIT_MS,
