@@ -62,13 +62,16 @@ async function main(): Promise<void> {
   log(applied.length > 0 ? `migrations applied: ${applied.join(', ')}` : 'database schema is up to date');
   log('database is ready');
 
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: services.databaseUrl,
     REDIS_URL: services.redisUrl,
     DEMO: demo ? 'true' : 'false',
     NODE_ENV: process.env.NODE_ENV ?? 'development',
   };
+  // The billing page's "Use demo account" needs the API's dev token route, which is off unless
+  // asked for; npm start asks for it outside production (the API refuses it in production).
+  if (env.NODE_ENV !== 'production' && env.DEV_LOGIN === undefined) env.DEV_LOGIN = 'true';
   const webBuilt = ensureWebBuild(ROOT, env.NODE_ENV !== 'production', log);
   const children: ChildProcess[] = [];
   for (const app of APPS) {

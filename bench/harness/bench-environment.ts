@@ -14,6 +14,8 @@ import { ProcessMemory, cpuSeconds, findAppProcess, serverCpuSeconds } from './p
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const BENCH_JWT_SECRET = 'bench-secret-that-is-at-least-32-characters-long';
+export const BENCH_JWT_ISSUER = 'bench-issuer';
+export const BENCH_JWT_AUDIENCE = 'usage-metering-bench';
 
 export interface BenchEnvironmentOptions {
   profileDir?: string;
@@ -74,8 +76,16 @@ export class BenchEnvironment {
       API_PORT: String(apiPort),
       WORKER_METRICS_PORT: String(workerPort),
       JWT_SECRET: BENCH_JWT_SECRET,
+      // Production requires both; benchToken() signs with them.
+      JWT_ISSUER: BENCH_JWT_ISSUER,
+      JWT_AUDIENCE: BENCH_JWT_AUDIENCE,
+      // Any free port: the bench scrapes the worker's metrics, never the API's.
+      API_METRICS_PORT: '0',
       USAGE_RATE_LIMIT_PER_MINUTE: '100000000',
       INGEST_RATE_LIMIT_PER_MINUTE: '100000000',
+      INGEST_EVENTS_PER_MINUTE: '1000000000',
+      INGEST_BYTES_PER_MINUTE: '1000000000000',
+      IP_RATE_LIMIT_PER_MINUTE: '1000000',
       STRIPE_SECRET_KEY: 'sk_test_bench',
       STRIPE_API_BASE: this.stripe.url,
       // Stripe's live limit is 1,000 calls/s; the default of 100/s is a conservative production choice.

@@ -71,14 +71,35 @@ describe('JWT authentication', () => {
   });
 
   it('rejects an expired token and a token without exp', async () => {
+    // Expired by more than the 30 s of clock skew tolerated (JWT_CLOCK_TOLERANCE_SECONDS).
     const expired = jwt.sign(
-      { tenant_id: tenantId, roles: ['user'], sub: 'x', exp: Math.floor(Date.now() / 1000) - 10 },
+      { tenant_id: tenantId, roles: ['user'], sub: 'x', exp: Math.floor(Date.now() / 1000) - 40 },
       TEST_JWT_SECRET(),
       { algorithm: 'HS256' },
     );
     await expectUnauthorized(`Bearer ${expired}`);
     const noExp = jwt.sign({ tenant_id: tenantId, roles: ['user'], sub: 'x' }, TEST_JWT_SECRET(), { algorithm: 'HS256' });
     await expectUnauthorized(`Bearer ${noExp}`);
+  });
+
+  it('tolerates 30 s of clock skew on exp, and no more', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const sign = (exp: number) => jwt.sign({ tenant_id: tenantId, roles: ['user'], sub: 'x', iat: now - 60, exp }, TEST_JWT_SECRET(), { algorithm: 'HS256' });
+    const justExpired = await request(api.current.app).get('/api/v1/usage').set('Authorization', `Bearer ${sign(now - 10)}`);
+    expect(justExpired.status).not.toBe(401);
+    await expectUnauthorized(`Bearer ${sign(now - 31)}`);
+  });
+
+  it('refuses a token issued longer ago than JWT_MAX_AGE_SECONDS whatever its exp, and one without iat or issued in the future', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const app = api.current.buildApp({ env: { JWT_MAX_AGE_SECONDS: '3600' } });
+    // jsonwebtoken keeps an explicit iat, and drops it with noTimestamp.
+    const sign = (claims: Record<string, unknown>, noTimestamp = false) =>
+      jwt.sign({ tenant_id: tenantId, roles: ['user'], sub: 'x', exp: now + 30 * 86_400, ...claims }, TEST_JWT_SECRET(), { algorithm: 'HS256', noTimestamp });
+    expect((await request(app).get('/api/v1/usage').set('Authorization', `Bearer ${sign({ iat: now - 3000 })}`)).status).not.toBe(401);
+    for (const token of [sign({ iat: now - 3700 }), sign({}, true), sign({ iat: now + 3600 })]) {
+      await expectUnauthorized(`Bearer ${token}`, app);
+    }
   });
 
   it('rejects a missing or malformed tenant_id and roles that are not a list', async () => {

@@ -8,7 +8,7 @@ import { seedCounter, seedPlan, seedTenant } from '@metering/testing';
 import { openApiDocument } from '../src/openapi/openapi.document';
 import { deadRedis, tokenFor, useApiHarness } from './support/api-harness';
 
-const api = useApiHarness({ env: { USAGE_RATE_LIMIT_PER_MINUTE: '2' } });
+const api = useApiHarness({ env: { USAGE_RATE_LIMIT_PER_MINUTE: '2', DEV_LOGIN: 'true' } });
 
 type Json = Record<string, unknown>;
 const doc = openApiDocument as unknown as Json & { paths: Record<string, Record<string, Json>> };

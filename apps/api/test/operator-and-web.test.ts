@@ -7,7 +7,8 @@ import { seedPlan, seedTenant } from '@metering/testing';
 import { capturingLogger, tokenFor, useApiHarness } from './support/api-harness';
 
 const OPERATOR = { OPERATOR_USERNAME: 'ops', OPERATOR_PASSWORD: 'correct-horse-battery' };
-const api = useApiHarness({ env: OPERATOR });
+const PRODUCTION = { NODE_ENV: 'production', JWT_ISSUER: 'https://idp.example.com', JWT_AUDIENCE: 'usage-api' };
+const api = useApiHarness({ env: { ...OPERATOR, DEV_LOGIN: 'true' } });
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
@@ -128,17 +129,35 @@ describe('development token', () => {
   it('is for DEMO_TENANT_ID when it is configured', async () => {
     const { db } = api.current;
     const { tenantId } = await seedTenant(db.dataSource, { name: 'Configured demo', planId: (await seedPlan(db.dataSource)).id });
-    const app = api.current.buildApp({ env: { ...OPERATOR, DEMO_TENANT_ID: tenantId.toUpperCase() } });
+    const app = api.current.buildApp({ env: { ...OPERATOR, DEV_LOGIN: 'true', DEMO_TENANT_ID: tenantId.toUpperCase() } });
     const minted = await request(app).post('/api/v1/dev/token');
     expect(minted.status).toBe(200);
     expect(minted.body.tenant_id).toBe(tenantId);
   });
 
   it('is a 404 in production', async () => {
-    const app = api.current.buildApp({ env: { NODE_ENV: 'production', ...OPERATOR } });
+    const app = api.current.buildApp({ env: { ...PRODUCTION, ...OPERATOR, DEV_LOGIN: 'false' } });
     const res = await request(app).post('/api/v1/dev/token');
     expect(res.status).toBe(404);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
+  it('is a 404 when DEV_LOGIN is not set, whatever NODE_ENV says', async () => {
+    for (const NODE_ENV of ['development', 'test']) {
+      const app = api.current.buildApp({ env: { ...OPERATOR, NODE_ENV, DEV_LOGIN: '' } });
+      const res = await request(app).post('/api/v1/dev/token').send({ roles: ['user'] });
+      expect({ NODE_ENV, status: res.status, token: res.body.token }).toEqual({ NODE_ENV, status: 404, token: undefined });
+    }
+  });
+
+  it('never mints operator or admin tokens', async () => {
+    const { db, app } = api.current;
+    await seedTenant(db.dataSource, { name: 'Demo tenant', planId: (await seedPlan(db.dataSource)).id });
+    for (const roles of [['operator'], ['admin'], ['user', 'admin']]) {
+      const res = await request(app).post('/api/v1/dev/token').send({ roles });
+      expect({ roles, status: res.status, token: res.body.token }).toEqual({ roles, status: 400, token: undefined });
+      expect(res.body.errors).toEqual([{ field: 'roles', message: 'roles must be a non-empty list of user, agent, service' }]);
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { calendarMonthOf } from '@metering/usage';
 import { seedCounter, seedPlan, seedTenant } from '@metering/testing';
+import { createMetricsApp } from '../src/routes/metrics.router';
 import { tokenFor, useApiHarness } from './support/api-harness';
 
 const api = useApiHarness();
@@ -94,11 +95,32 @@ describe('GET /api/v1/usage', () => {
     const { tenantId } = await seedTenant(db.dataSource, { planId: (await seedPlan(db.dataSource)).id });
     await request(app).get('/api/v1/usage').set('Authorization', `Bearer ${tokenFor(tenantId)}`).expect(200);
 
-    const metrics = await request(app).get('/metrics');
+    const metrics = await request(createMetricsApp()).get('/metrics');
 
     expect(metrics.status).toBe(200);
+    // Served on the metrics port only: the public app has no /metrics.
+    expect((await request(app).get('/metrics')).status).toBe(404);
     expect(metrics.text).toMatch(/usage_api_latency_seconds_count\{outcome="ok"\} [1-9]/);
     expect(metrics.text).toMatch(/http_request_duration_seconds_count\{route="\/api\/v1\/usage",method="GET",status="200"\} [1-9]/);
     expect(metrics.text).toContain('process_cpu_user_seconds_total');
+  });
+});
+
+describe('who may read usage', () => {
+  it('serves user, service and admin tokens, and answers 403 to agent, operator and role-less tokens', async () => {
+    const { db, app } = api.current;
+    const { tenantId } = await seedTenant(db.dataSource, { planId: (await seedPlan(db.dataSource)).id });
+    const reader = api.current.buildApp({ env: { USAGE_RATE_LIMIT_PER_MINUTE: '1000' } });
+    for (const roles of [['user'], ['service'], ['admin'], ['agent', 'user']]) {
+      const res = await request(reader).get('/api/v1/usage').set('Authorization', `Bearer ${tokenFor(tenantId, roles)}`);
+      expect({ roles, status: res.status, tenant: res.body.tenant_id }).toEqual({ roles, status: 200, tenant: tenantId });
+    }
+    for (const roles of [[], ['agent'], ['operator'], ['reader']]) {
+      const res = await request(app).get('/api/v1/usage').set('Authorization', `Bearer ${tokenFor(tenantId, roles)}`);
+      expect({ roles, status: res.status }).toEqual({ roles, status: 403 });
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body.detail).toBe('This endpoint needs one of the roles: user, service, admin');
+      expect(res.text).not.toContain('"usage"');
+    }
   });
 });

@@ -18,7 +18,7 @@ export interface JwtKeys {
   audience?: string;
   /** Seconds of clock skew accepted on exp, nbf and iat. */
   clockToleranceSeconds: number;
-  /** Tokens issued longer ago than this are refused (`iat` is then required). */
+  /** Tokens issued longer ago than this are refused (`iat` is then required); 0: no maximum. */
   maxAgeSeconds: number;
   usingDevSecret: boolean;
 }
@@ -52,8 +52,9 @@ export function resolveJwtKeys(config: Pick<RuntimeConfig, 'env'> & JwtConfig): 
     signingSecret,
     issuer,
     audience,
-    clockToleranceSeconds,
-    maxAgeSeconds,
+    // A hand-built config without them (a unit test) gets exact checks and no maximum age.
+    clockToleranceSeconds: clockToleranceSeconds ?? 0,
+    maxAgeSeconds: maxAgeSeconds ?? 0,
     usingDevSecret,
   };
 }

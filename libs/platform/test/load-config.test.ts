@@ -9,6 +9,7 @@ import {
 } from '@metering/platform';
 
 const BASE = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/x', REDIS_URL: 'redis://127.0.0.1:6379' };
+const PRODUCTION_JWT = { JWT_SECRET: 'a-production-secret-of-at-least-32-characters', JWT_ISSUER: 'https://idp.example.com', JWT_AUDIENCE: 'usage-api' };
 
 /** The problems of the ConfigError `load` throws (fails the test when it throws nothing else). */
 function problemsOf(load: () => unknown): string[] {
@@ -20,6 +21,72 @@ function problemsOf(load: () => unknown): string[] {
   }
   throw new Error('expected a ConfigError');
 }
+
+describe('security defaults and production checks', () => {
+  it('is safe with nothing set: no dev login, loopback binds, budgets and limits on', () => {
+    const api = loadApiConfig({ ...BASE });
+    expect(api.devLogin).toBe(false);
+    expect(api.listen).toEqual({ host: '127.0.0.1', metricsPort: 9464, metricsHost: '127.0.0.1' });
+    expect(api.ipLimit).toEqual({ perMinute: 600, trustProxy: false });
+    expect(api.ingestBudget).toEqual({ eventsPerMinute: 60000, bytesPerMinute: 67108864, redisMemoryShedPercent: 85, redisMemorySampleMs: 1000 });
+    expect(api.auth).toMatchObject({ clockToleranceSeconds: 30, maxAgeSeconds: 86400, operatorLoginMaxFailures: 5, operatorLockoutSeconds: 900 });
+    expect(loadWorkerConfig({ ...BASE }).worker.metricsHost).toBe('127.0.0.1');
+    expect(loadApiConfig({ ...BASE, DEV_LOGIN: 'true' }).devLogin).toBe(true);
+  });
+
+  it('refuses DEV_LOGIN, published example secrets and tokens without issuer or audience in production', () => {
+    expect(problemsOf(() => loadApiConfig({ ...BASE, NODE_ENV: 'production', JWT_SECRET: PRODUCTION_JWT.JWT_SECRET }))).toEqual([
+      'JWT_ISSUER must be set in production',
+      'JWT_AUDIENCE must be set in production',
+    ]);
+    expect(
+      problemsOf(() =>
+        loadApiConfig({
+          ...BASE,
+          ...PRODUCTION_JWT,
+          NODE_ENV: 'production',
+          DEV_LOGIN: 'true',
+          JWT_SECRET: 'change-me-development-secret-at-least-32-chars',
+          OPERATOR_USERNAME: 'operator',
+          OPERATOR_PASSWORD: 'change-me-operator',
+        }),
+      ),
+    ).toEqual([
+      'JWT_SECRET is a published example value; set a random secret in production',
+      'OPERATOR_PASSWORD is a published example value; set a random password in production',
+      'DEV_LOGIN must not be enabled with NODE_ENV=production',
+    ]);
+    expect(problemsOf(() => loadApiConfig({ ...BASE, ...PRODUCTION_JWT, NODE_ENV: 'production', JWT_SECRET: 'development-only-jwt-secret--never-use-in-production' }))).toEqual([
+      'JWT_SECRET is a published example value; set a random secret in production',
+    ]);
+    expect(loadApiConfig({ ...BASE, ...PRODUCTION_JWT, NODE_ENV: 'production' }).auth).toMatchObject({ issuer: 'https://idp.example.com', audience: 'usage-api' });
+  });
+
+  it('names bad security variables', () => {
+    expect(
+      problemsOf(() =>
+        loadApiConfig({
+          ...BASE,
+          DEV_LOGIN: 'yes',
+          API_HOST: 'localhost',
+          INGEST_EVENTS_PER_MINUTE: '10',
+          INGEST_BYTES_PER_MINUTE: '1000',
+          REDIS_MEMORY_SHED_PERCENT: '100',
+          TRUST_PROXY: 'everyone',
+          JWT_MAX_AGE_SECONDS: '5',
+        }),
+      ),
+    ).toEqual([
+      'JWT_MAX_AGE_SECONDS must not be less than 60',
+      'DEV_LOGIN must be true or false',
+      'API_HOST must be an IP address to bind, e.g. 127.0.0.1 or 0.0.0.0',
+      'TRUST_PROXY must be false, a hop count, or proxy addresses / subnets (comma-separated)',
+      'INGEST_EVENTS_PER_MINUTE must be at least 1000 (one full batch)',
+      'INGEST_BYTES_PER_MINUTE must be at least 5242880 (one full 5 MB body)',
+      'REDIS_MEMORY_SHED_PERCENT must not be greater than 99',
+    ]);
+  });
+});
 
 describe('process config loaders', () => {
   it('apply defaults and type every value', () => {
@@ -80,7 +147,7 @@ describe('process config loaders', () => {
   it('read DEMO_TENANT_ID as a tenant id and require an operator password in production', () => {
     const tenant = '3F1B2C4D-1111-4222-8333-123456789ABC';
     expect(loadApiConfig({ ...BASE, DEMO_TENANT_ID: tenant }).api.demoTenantId).toBe(tenant.toLowerCase());
-    expect(problemsOf(() => loadApiConfig({ ...BASE, NODE_ENV: 'production', OPERATOR_USERNAME: 'ops' }))).toEqual([
+    expect(problemsOf(() => loadApiConfig({ ...BASE, ...PRODUCTION_JWT, NODE_ENV: 'production', OPERATOR_USERNAME: 'ops' }))).toEqual([
       'OPERATOR_PASSWORD must be set when OPERATOR_USERNAME is set',
     ]);
   });

@@ -71,7 +71,7 @@ export function createJwtAuthenticator(
     audience: keys.audience,
     clockTolerance: keys.clockToleranceSeconds,
     // Requires `iat`: a token without it, or issued longer ago, is refused whatever its exp says.
-    maxAge: keys.maxAgeSeconds,
+    maxAge: keys.maxAgeSeconds > 0 ? keys.maxAgeSeconds : undefined,
   };
   // jsonwebtoken decodes the token once and hands us its header; with a callback it runs synchronously.
   const keyFor: jwt.GetPublicKeyOrSecret = (header, done) => {
@@ -95,10 +95,10 @@ export function createJwtAuthenticator(
         if (error || !payload || typeof payload !== 'object') return;
         const { exp, iat } = payload as { exp: number; iat: number };
         // An `iat` in the future would stretch the maximum age; beyond the skew tolerance it is refused.
-        if (iat > nowSeconds + keys.clockToleranceSeconds) return;
+        if (keys.maxAgeSeconds > 0 && iat > nowSeconds + keys.clockToleranceSeconds) return;
         user = userFromClaims(payload as Record<string, unknown>);
         // The cache never serves a token past its exp nor past its maximum age.
-        expiresAtMs = Math.min(exp, iat + keys.maxAgeSeconds) * 1000;
+        expiresAtMs = (keys.maxAgeSeconds > 0 ? Math.min(exp, iat + keys.maxAgeSeconds) : exp) * 1000;
       });
     } catch {
       user = null;

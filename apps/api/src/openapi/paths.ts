@@ -19,7 +19,9 @@ export const paths = {
       summary: "The caller's tenant's usage of the current billing period",
       description:
         'Counts, limits, percentages, overage and overage cost per agent, plus alerts (warning >= 80%, error >= 100%). ' +
-        'The tenant is taken from the token only. Rate limited per tenant (USAGE_RATE_LIMIT_PER_MINUTE, default 10).',
+        'The tenant is taken from the token only. Needs role `user`, `service` or `admin` (403 otherwise: ' +
+        '`agent` tokens only report usage, `operator` tokens only watch queues). ' +
+        'Rate limited per tenant (USAGE_RATE_LIMIT_PER_MINUTE, default 10).',
       security: bearer,
       responses: {
         '200': {
@@ -28,6 +30,7 @@ export const paths = {
           content: json('UsageStatsResponse', usageStatsExample),
         },
         '401': ref('Unauthorized'),
+        '403': ref('Forbidden'),
         '404': problemResponse('The tenant has no subscription', 'noSubscription'),
         '429': ref('RateLimited'),
         '500': ref('InternalError'),
@@ -43,7 +46,9 @@ export const paths = {
         'Needs role `agent` or `service`. Every event is validated first; one invalid event rejects the request ' +
         'and nothing is enqueued. Accepted events are counted exactly once by the workers (retries with the same ' +
         'idempotency_key are safe). `tenant_id` must not be sent: the tenant comes from the token. ' +
-        'Rate limited per tenant (INGEST_RATE_LIMIT_PER_MINUTE). Body limit 5 MB.',
+        'Rate limited per tenant (INGEST_RATE_LIMIT_PER_MINUTE requests, and a budget of INGEST_EVENTS_PER_MINUTE ' +
+        'events and INGEST_BYTES_PER_MINUTE bytes: 429 with Retry-After). 503 with Retry-After while Redis is ' +
+        'near its memory limit. Body limit 5 MB.',
       security: bearer,
       requestBody: {
         required: true,
@@ -78,7 +83,7 @@ export const paths = {
     post: {
       operationId: 'mintDevToken',
       tags: ['development'],
-      summary: 'Development only: a one-hour token for the demo tenant (404 in production)',
+      summary: 'Development only (DEV_LOGIN=true, never in production; else 404): a one-hour token for the demo tenant, roles user, agent or service',
       requestBody: { required: false, content: json('DevTokenRequest', { roles: ['user'] }) },
       responses: {
         '200': {
@@ -114,19 +119,6 @@ export const paths = {
           content: json('HealthStatus', { status: 'ok', checks: { postgres: 'up', redis: 'up' } }),
         },
         '503': problemResponse('A dependency is down (named in detail and checks) or the process is draining', 'notReady'),
-      },
-    },
-  },
-  '/metrics': {
-    get: {
-      operationId: 'metrics',
-      tags: ['operations'],
-      summary: 'Prometheus metrics: process defaults, http_request_duration_seconds, usage_api_latency_seconds',
-      responses: {
-        '200': {
-          description: 'Prometheus text exposition format',
-          content: { 'text/plain': { schema: { type: 'string' } } },
-        },
       },
     },
   },
@@ -185,7 +177,9 @@ export const paths = {
     get: {
       operationId: 'bullBoard',
       tags: ['operations'],
-      summary: 'Bull Board over every queue; operators only (role operator, or HTTP basic OPERATOR_USERNAME/PASSWORD)',
+      summary:
+        'Bull Board over every queue: read-only for role operator and HTTP basic OPERATOR_USERNAME/PASSWORD (writes 403); ' +
+        'writes (audited in operator_audit_log) only for role admin. Failed basic logins lock the IP out (429).',
       security: [{ bearerAuth: [] }, { operatorBasic: [] }],
       responses: {
         '200': { description: 'Bull Board UI', content: { 'text/html': { schema: { type: 'string' } } } },

@@ -1,9 +1,10 @@
-import { IsIn } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
 import { configSection } from '../config-section';
 
 class DevLoginEnvDto {
-  @IsIn(['true', 'false', '1', '0'], { message: 'DEV_LOGIN must be true or false' })
-  DEV_LOGIN!: string;
+  // Unset (or empty) means off: a deployment that forgets NODE_ENV must not mint tokens for anyone.
+  @IsOptional() @IsIn(['true', 'false', '1', '0'], { message: 'DEV_LOGIN must be true or false' })
+  DEV_LOGIN?: string;
 }
 
 /** Whether the API mounts `POST /api/v1/dev/token` (unauthenticated token minting for development). */
@@ -14,10 +15,8 @@ export interface DevLoginConfig {
 export const devLoginSection = configSection({
   name: 'dev-login',
   dto: DevLoginEnvDto,
-  // Off unless asked for: a deployment that forgets NODE_ENV must not mint tokens for anyone.
-  defaults: { DEV_LOGIN: 'false' },
   check: (values, env) =>
-    env.NODE_ENV === 'production' && ['true', '1'].includes(values.DEV_LOGIN)
+    env.NODE_ENV === 'production' && ['true', '1'].includes(values.DEV_LOGIN ?? '')
       ? ['DEV_LOGIN must not be enabled with NODE_ENV=production']
       : [],
   toConfig: (env): DevLoginConfig => ({ devLogin: env.DEV_LOGIN === 'true' || env.DEV_LOGIN === '1' }),
