@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Router } from 'express';
 import request from 'supertest';
-import { seedPlan, seedTenant } from '@metering/testing';
+import { eventually, seedPlan, seedTenant } from '@metering/testing';
 import { capturingLogger, tokenFor, useApiHarness } from './support/api-harness';
 
 const OPERATOR = { OPERATOR_USERNAME: 'ops', OPERATOR_PASSWORD: 'correct-horse-battery' };
@@ -42,6 +42,69 @@ describe('Bull Board at /admin/queues', () => {
     expect(queues.body.queues.map((queue: { name: string }) => queue.name).sort()).toEqual(
       ['usage-alerts', 'usage-events', 'usage-maintenance'],
     );
+  });
+});
+
+describe('Bull Board writes', () => {
+  const tenant = '3f1b2c4d-1111-4222-8333-123456789abc';
+  const promote = (app: Parameters<typeof request>[0], jobId: string, authorization: string) =>
+    request(app).put(`/admin/queues/api/queues/usage-events/${jobId}/promote`).set('Authorization', authorization);
+
+  it('refuses every write from operator tokens and basic auth (403) and changes nothing', async () => {
+    const { app, eventsQueue } = api.current;
+    const job = await eventsQueue.add('track-event', { probe: true }, { delay: 3_600_000, jobId: 'bb-readonly-1' });
+    const attempts = [
+      promote(app, job.id!, `Bearer ${tokenFor(tenant, ['operator'])}`),
+      promote(app, job.id!, basic('ops', OPERATOR.OPERATOR_PASSWORD)),
+      request(app).put(`/admin/queues/api/queues/usage-events/${job.id}/clean`).set('Authorization', `Bearer ${tokenFor(tenant, ['operator'])}`),
+      request(app).post('/admin/queues/api/queues/usage-events/add').set('Authorization', basic('ops', OPERATOR.OPERATOR_PASSWORD)).send({ name: 'track-event', data: {} }),
+      request(app).put('/admin/queues/api/queues/usage-events/empty').set('Authorization', `Bearer ${tokenFor(tenant, ['operator', 'user'])}`),
+    ];
+    for (const res of await Promise.all(attempts)) {
+      expect(res.status).toBe(403);
+      expect(res.body.detail).toBe('Bull Board is read-only for operators; changing jobs or queues needs a token with role admin');
+    }
+    expect(await job.getState()).toBe('delayed');
+    expect(await eventsQueue.getJob('bb-readonly-1')).toBeDefined();
+    const [{ n }] = await api.current.db.dataSource.query(`SELECT count(*)::int AS n FROM operator_audit_log WHERE job_id = 'bb-readonly-1'`);
+    expect(n).toBe(0);
+    // The board operators see offers no actions either.
+    const queues = await request(app).get('/admin/queues/api/queues').set('Authorization', `Bearer ${tokenFor(tenant, ['operator'])}`);
+    expect(queues.body.queues.every((queue: { readOnlyMode: boolean }) => queue.readOnlyMode)).toBe(true);
+  });
+
+  it('lets an admin token write, and records actor, action, queue and job id first', async () => {
+    const { app, eventsQueue, db } = api.current;
+    const job = await eventsQueue.add('track-event', { probe: true }, { delay: 3_600_000, jobId: 'bb-admin-1' });
+    const admin = tokenFor(tenant, ['admin'], { subject: 'alice@ops' });
+    const queues = await request(app).get('/admin/queues/api/queues').set('Authorization', `Bearer ${admin}`);
+    expect(queues.body.queues.some((queue: { readOnlyMode: boolean }) => queue.readOnlyMode)).toBe(false);
+
+    const res = await promote(app, job.id!, `Bearer ${admin}`);
+
+    expect(res.status).toBeLessThan(300);
+    expect(await job.getState()).toBe('waiting');
+    // The row is written before the action; its status once the answer went out.
+    const rows = await eventually(async () => {
+      const found = await db.dataSource.query(
+        `SELECT actor, actor_tenant_id, action, queue, job_id, method, status FROM operator_audit_log WHERE job_id = 'bb-admin-1'`,
+      );
+      return found[0]?.status !== null && found;
+    }, 5000, 'audit row completed');
+    expect(rows).toEqual([
+      { actor: 'token:alice@ops', actor_tenant_id: tenant, action: 'promote', queue: 'usage-events', job_id: 'bb-admin-1', method: 'PUT', status: res.status },
+    ]);
+  });
+
+  it('locks an IP out after OPERATOR_LOGIN_MAX_FAILURES failed basic logins, even for the right password', async () => {
+    const app = api.current.buildApp({ env: { OPERATOR_LOGIN_MAX_FAILURES: '3', OPERATOR_LOCKOUT_SECONDS: '60' } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i += 1) statuses.push((await request(app).get('/admin/queues').set('Authorization', basic('ops', `wrong-password-${i}`))).status);
+    expect(statuses).toEqual([401, 401, 429, 429]);
+    const right = await request(app).get('/admin/queues').set('Authorization', basic('ops', OPERATOR.OPERATOR_PASSWORD));
+    expect(right.status).toBe(429);
+    expect(Number(right.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(right.headers['retry-after'])).toBeLessThanOrEqual(60);
   });
 });
 

@@ -13,6 +13,7 @@ function migrationsDataSource(url: string): DataSource {
 }
 
 const TABLES = [
+  'operator_audit_log',
   'plans',
   'reconciliation_runs',
   'stripe_usage_reports',
@@ -138,14 +139,25 @@ describe('schema migration', () => {
       [tenantId],
     );
 
+    // OperatorAuditLog down, then up: the table goes and comes back (then stays down below).
+    await dataSource.undoLastMigration({ transaction: 'each' });
+    expect(await tables()).not.toContain('operator_audit_log');
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-1));
+    expect((await indexes('operator_audit_log')).idx_operator_audit_log_created).toMatch(/\(created_at\)/);
+    expect(await columnNames('operator_audit_log')).toEqual([
+      'id', 'actor', 'actor_tenant_id', 'action', 'queue', 'job_id', 'method', 'path', 'request_id', 'status', 'created_at', 'completed_at',
+    ]);
+    await dataSource.undoLastMigration({ transaction: 'each' });
+
     // UsageAlertsPublishedAt down, then up: the column and its partial index go and come back.
     await dataSource.undoLastMigration({ transaction: 'each' });
     expect(await columnNames('usage_alerts')).not.toContain('published_at');
     expect(Object.keys(await indexes('usage_alerts'))).not.toContain('idx_usage_alerts_unpublished');
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-1));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-2));
     expect((await indexes('usage_alerts')).idx_usage_alerts_unpublished).toMatch(/\(created_at\) WHERE \(published_at IS NULL\)/);
     const [{ waiting }] = await dataSource.query(`SELECT count(*)::int AS waiting FROM usage_alerts WHERE published_at IS NULL`);
     expect(waiting).toBe(0);
+    await dataSource.undoLastMigration({ transaction: 'each' });
     await dataSource.undoLastMigration({ transaction: 'each' });
 
     // UsageEventsNaturalKey down: the uuid id is the primary key again, the key a unique index.
@@ -158,9 +170,9 @@ describe('schema migration', () => {
 
     await dataSource.undoLastMigration({ transaction: 'each' });
     expect(await stripeEventColumn()).toBe(false);
-    expect(await tables()).toEqual(TABLES);
+    expect(await tables()).toEqual(TABLES.filter((table) => table !== 'operator_audit_log'));
 
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-3));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-4));
     expect(await stripeEventColumn()).toBe(true);
     expect((await constraints('usage_events')).idx_usage_events_idempotency).toBe('PRIMARY KEY (tenant_id, idempotency_key)');
     expect(await storedKeys()).toEqual(['k-1']);
