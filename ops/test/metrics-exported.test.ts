@@ -67,11 +67,13 @@ describe('metrics exported by the running api and worker', () => {
     let api: AppProcess | undefined;
     let worker: AppProcess | undefined;
     let apiUrl = '';
+    let apiMetricsUrl = '';
     let workerUrl = '';
 
     beforeAll(async () => {
-      const [apiPort, workerPort] = [await freePort(), await freePort()];
+      const [apiPort, apiMetricsPort, workerPort] = [await freePort(), await freePort(), await freePort()];
       apiUrl = `http://127.0.0.1:${apiPort}`;
+      apiMetricsUrl = `http://127.0.0.1:${apiMetricsPort}`;
       workerUrl = `http://127.0.0.1:${workerPort}`;
       const env = {
         NODE_ENV: 'test',
@@ -81,6 +83,7 @@ describe('metrics exported by the running api and worker', () => {
         DATABASE_POOL_SIZE: '2',
         QUEUE_PREFIX: uniqueQueuePrefix(),
         API_PORT: String(apiPort),
+        API_METRICS_PORT: String(apiMetricsPort),
         WORKER_METRICS_PORT: String(workerPort),
         WORKER_CONCURRENCY: '4',
       };
@@ -101,7 +104,9 @@ describe('metrics exported by the running api and worker', () => {
     }
 
     it('exports every metric the alert rules and the dashboard query', async () => {
-      const [apiMetrics, workerMetrics] = await Promise.all([scrape(apiUrl), scrape(workerUrl)]);
+      const [apiMetrics, workerMetrics] = await Promise.all([scrape(apiMetricsUrl), scrape(workerUrl)]);
+      // The API's public port does not serve them (its metrics port is never published).
+      expect((await fetch(`${apiUrl}/metrics`)).status).toBe(404);
       const types = new Map([...exportedMetricTypes(apiMetrics), ...exportedMetricTypes(workerMetrics)]);
       const missing = queried.filter((name) => !isExported(name, types));
       expect(missing).toEqual([]);

@@ -58,6 +58,8 @@ beforeAll(async () => {
     QUEUE_PREFIX: queuePrefix,
     JWT_SECRET,
     API_PORT: String(apiPort),
+    // Any free port: two API processes of parallel test files must not meet on the default.
+    API_METRICS_PORT: '0',
     WORKER_METRICS_PORT: String(workerPort),
     // The page polls every second here (?refetch=1000); the 10/min production default would 429.
     USAGE_RATE_LIMIT_PER_MINUTE: '600',

@@ -10,6 +10,8 @@ import type { UsageClient } from '@metering/usage';
 export interface ApiProcess {
   process: AppProcess;
   url: string;
+  /** The API's own metrics port (API_METRICS_PORT). */
+  metricsUrl: string;
 }
 
 /** A running worker child process and its /metrics + /health port. */
@@ -79,12 +81,13 @@ export class FaultStack {
   }
 
   async startApi(extra: Record<string, string> = {}): Promise<ApiProcess> {
-    const port = await freePort();
+    const [port, metricsPort] = [await freePort(), await freePort()];
     const url = `http://127.0.0.1:${port}`;
-    const app = new AppProcess('api', { env: this.env({ API_PORT: String(port), ...extra }), readyUrl: `${url}/health/ready`, readyTimeoutMs: 90_000 });
+    const env = this.env({ API_PORT: String(port), API_METRICS_PORT: String(metricsPort), ...extra });
+    const app = new AppProcess('api', { env, readyUrl: `${url}/health/ready`, readyTimeoutMs: 90_000 });
     this.apps.push(app);
     await app.start();
-    return { process: app, url };
+    return { process: app, url, metricsUrl: `http://127.0.0.1:${metricsPort}` };
   }
 
   async startWorker(extra: Record<string, string> = {}): Promise<WorkerProcess> {
