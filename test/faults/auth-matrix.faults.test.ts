@@ -9,7 +9,7 @@
 import request from 'supertest';
 import { seedCounter, seedPlan, seedTenant, useTestDatabase } from '@metering/testing';
 import { calendarMonthOf } from '@metering/usage';
-import { claimsFor, confused, hs256, rs256, rsaKeyPair, unsigned } from './support/hostile-tokens';
+import { TEST_AUDIENCE, TEST_ISSUER, claimsFor, confused, hs256, rs256, rsaKeyPair, unsigned } from './support/hostile-tokens';
 import { inProcessApi } from './support/in-process-api';
 import type { InProcessApi } from './support/in-process-api';
 
@@ -55,6 +55,14 @@ const CASES: Record<string, () => Attempt> = {
     body: { ...event, tenant_id: victim.id },
   }),
   'missing role': () => ({ headers: bearer(hs256(claimsFor(victim.id, []), SECRET)) }),
+  // Genuine tokens of the victim tenant with roles that may not read usage (least privilege).
+  'agent role only': () => ({ headers: bearer(rs256(claimsFor(victim.id, ['agent']), idp.privateKey)) }),
+  'operator role only': () => ({ headers: bearer(rs256(claimsFor(victim.id, ['operator']), idp.privateKey)) }),
+  'wrong issuer': () => ({ headers: bearer(rs256(claimsFor(victim.id, ALL_ROLES, { iss: 'https://evil.example' }), idp.privateKey)) }),
+  'wrong audience': () => ({ headers: bearer(rs256(claimsFor(victim.id, ALL_ROLES, { aud: 'another-api' }), idp.privateKey)) }),
+  'older than JWT_MAX_AGE_SECONDS': () => ({
+    headers: bearer(rs256(claimsFor(victim.id, ALL_ROLES, { iat: Math.floor(Date.now() / 1000) - 90_000 }), idp.privateKey)),
+  }),
   'operator basic auth, wrong password': () => ({ headers: { authorization: `Basic ${Buffer.from('ops:wrong-password-1234').toString('base64')}` } }),
 };
 
@@ -67,9 +75,18 @@ function expectedStatus(operation: Operation, caseName: string): number {
     return 401; // Bull Board: not an operator
   }
   if (caseName === 'missing role') {
-    if (key === 'GET /api/v1/usage') return 200; // any valid token of the tenant may read its own usage
-    if (key === 'POST /api/v1/usage/events') return 403;
+    // Usage is read by roles user, service and admin only; ingest by agent and service.
+    if (key === 'GET /api/v1/usage' || key === 'POST /api/v1/usage/events') return 403;
     return 401;
+  }
+  if (caseName === 'agent role only') {
+    if (key === 'GET /api/v1/usage') return 403;
+    if (key === 'POST /api/v1/usage/events') return 202; // the victim's own agent reporting its own usage
+    return 401;
+  }
+  if (caseName === 'operator role only') {
+    if (key === 'GET /api/v1/usage' || key === 'POST /api/v1/usage/events') return 403;
+    return 200; // Bull Board, read-only
   }
   return 401;
 }
@@ -87,6 +104,12 @@ beforeAll(async () => {
   api = await inProcessApi(db.current, {
     NODE_ENV: 'production',
     JWT_PUBLIC_KEY: idp.publicKey,
+    JWT_ISSUER: TEST_ISSUER,
+    JWT_AUDIENCE: TEST_AUDIENCE,
+    // The matrix sends hundreds of refused credentials from one address on purpose: the per-IP
+    // limit and the basic-auth lockout have their own scenarios (security.faults.test.ts).
+    IP_RATE_LIMIT_PER_MINUTE: '1000000',
+    OPERATOR_LOGIN_MAX_FAILURES: '1000',
     STRIPE_WEBHOOK_SECRET: 'whsec_auth_matrix',
     OPERATOR_USERNAME: 'ops',
     OPERATOR_PASSWORD: 'the-right-password-1234',
@@ -129,9 +152,9 @@ it('secured routes refuse every hostile token, public ones ignore it, and nothin
       const expected = operation.secured ? expectedStatus(operation, caseName) : baseline.status;
       if (res.status !== expected) mismatches.push(`${label}: ${res.status}, expected ${expected}`);
       if (res.status === 500) mismatches.push(`${label}: 500`);
-      // The victim's own role-less token may read its own usage; the attacker's request names the
-      // victim's id itself (a redirect may echo it), so for it only the victim's data counts.
-      const ownToken = caseName === 'missing role';
+      // The victim's own operator token sees the board (job data carries tenant ids); the attacker's
+      // request names the victim's id itself (a redirect may echo it), so for it only the victim's data counts.
+      const ownToken = caseName === 'operator role only' && operation.path.startsWith('/admin/queues');
       const echoesRequest = caseName === "other tenant's token";
       const leaked = res.text.includes(victim.name) || res.text.includes('987654') || (!echoesRequest && res.text.includes(victim.id));
       if (leaked && !ownToken) {
@@ -155,7 +178,12 @@ it('routes the development token endpoint nowhere in production', async () => {
 });
 
 it('still serves the right tenant to valid tokens (the matrix is not refusing everything)', async () => {
-  for (const token of [rs256(claimsFor(victim.id, ['user']), idp.privateKey), hs256(claimsFor(victim.id, ['user']), SECRET)]) {
+  for (const token of [
+    rs256(claimsFor(victim.id, ['user']), idp.privateKey),
+    hs256(claimsFor(victim.id, ['user']), SECRET),
+    rs256(claimsFor(victim.id, ['service']), idp.privateKey),
+    rs256(claimsFor(victim.id, ['admin']), idp.privateKey),
+  ]) {
     const res = await request(api.app).get('/api/v1/usage').set(bearer(token));
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ tenant_id: victim.id, usage: { inbox: { count: 987_654 } } });

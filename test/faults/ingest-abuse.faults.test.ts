@@ -21,7 +21,8 @@ let sequence = 0;
 const nextKey = (): string => `abuse-${(sequence += 1)}`;
 
 beforeAll(async () => {
-  api = await inProcessApi(db.current, { INGEST_RATE_LIMIT_PER_MINUTE: '1000000' });
+  // Hundreds of requests a minute from one tenant, by design: limits and budgets are tested elsewhere.
+  api = await inProcessApi(db.current, { INGEST_RATE_LIMIT_PER_MINUTE: '1000000', INGEST_EVENTS_PER_MINUTE: '100000000', INGEST_BYTES_PER_MINUTE: '100000000000' });
   [tenantId] = (await seedScenarioTenants(db.current.dataSource, 1)) as [string];
   token = bearerFor(tenantId);
 });

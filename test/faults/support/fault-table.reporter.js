@@ -16,8 +16,28 @@ const COLUMNS = [
   ['result', 'result'],
 ];
 
+const SECURITY_COLUMNS = [
+  ['attack', 'attack'],
+  ['expected', 'expected answer'],
+  ['observed', 'observed answer'],
+  ['dataChanged', 'data changed'],
+  ['result', 'result'],
+];
+
+/** Reads and removes a run's JSON-lines file; [] when the run wrote none. */
+function takeRows(file) {
+  if (!existsSync(file)) return [];
+  const rows = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
+  rmSync(file, { force: true });
+  return rows;
+}
+
 /** The rows as a Markdown table (also what docs/reliability.md records). */
-function formatTable(rows) {
+function formatTable(rows, columns = COLUMNS) {
+  const COLUMNS = columns;
   const lines = [COLUMNS.map(([, title]) => title), COLUMNS.map(() => '---')];
   for (const row of rows) lines.push(COLUMNS.map(([key]) => String(row[key])));
   const widths = COLUMNS.map((_, i) => Math.max(...lines.map((cells) => cells[i].length)));
@@ -34,16 +54,21 @@ class FaultTableReporter {
   }
 
   onRunComplete() {
-    const file = `${os.tmpdir()}/metering-faults-${process.env.TEST_RUN_ID}.jsonl`;
-    if (!process.env.TEST_RUN_ID || !existsSync(file)) return;
-    const rows = readFileSync(file, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line));
-    rmSync(file, { force: true });
-    process.stdout.write(`\nFault suite: every acknowledged event counted exactly once\n\n${formatTable(rows)}\n\n`);
-    const broken = rows.filter((row) => row.lost !== 0 || row.doubleCounted !== 0 || row.result !== 'pass');
-    if (broken.length > 0) this.error = new Error(`fault suite: ${broken.map((row) => row.scenario).join(', ')} lost or double-counted events`);
+    if (!process.env.TEST_RUN_ID) return;
+    const rows = takeRows(`${os.tmpdir()}/metering-faults-${process.env.TEST_RUN_ID}.jsonl`);
+    const attacks = takeRows(`${os.tmpdir()}/metering-security-${process.env.TEST_RUN_ID}.jsonl`);
+    const problems = [];
+    if (rows.length > 0) {
+      process.stdout.write(`\nFault suite: every acknowledged event counted exactly once\n\n${formatTable(rows)}\n\n`);
+      const broken = rows.filter((row) => row.lost !== 0 || row.doubleCounted !== 0 || row.result !== 'pass');
+      if (broken.length > 0) problems.push(`${broken.map((row) => row.scenario).join(', ')} lost or double-counted events`);
+    }
+    if (attacks.length > 0) {
+      process.stdout.write(`\nSecurity: every attack refused as expected, no data changed\n\n${formatTable(attacks, SECURITY_COLUMNS)}\n\n`);
+      const broken = attacks.filter((row) => row.result !== 'pass');
+      if (broken.length > 0) problems.push(`${broken.map((row) => row.attack).join(', ')} not answered as expected or changed data`);
+    }
+    if (problems.length > 0) this.error = new Error(`fault suite: ${problems.join('; ')}`);
   }
 
   getLastError() {

@@ -19,9 +19,14 @@ export interface Claims {
   [claim: string]: unknown;
 }
 
-/** Claims for `tenantId`, valid for ten minutes unless overridden. */
+/** The issuer and audience the production-configured app under test requires (JWT_ISSUER / JWT_AUDIENCE). */
+export const TEST_ISSUER = 'https://idp.faults.example';
+export const TEST_AUDIENCE = 'usage-metering-faults';
+
+/** Claims for `tenantId` from the expected issuer for this API, valid for ten minutes unless overridden. */
 export function claimsFor(tenantId: string, roles: string[], overrides: Claims = {}): Claims {
-  return { sub: 'auth-matrix', tenant_id: tenantId, roles, iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600, ...overrides };
+  const now = Math.floor(Date.now() / 1000);
+  return { sub: 'auth-matrix', tenant_id: tenantId, roles, iss: TEST_ISSUER, aud: TEST_AUDIENCE, iat: now, exp: now + 600, ...overrides };
 }
 
 /** A compact JWS built by hand, so tests can also build the tokens a library refuses to sign. */
