@@ -16,7 +16,9 @@ function withDefaults(sections: readonly ConfigSection<object>[], env: NodeJS.Pr
   const defaults: Record<string, string> = {};
   for (const section of sections) Object.assign(defaults, section.defaults);
   const values: Record<string, string | number> = {};
-  for (const [key, value] of Object.entries({ ...defaults, ...env })) {
+  // An empty variable counts as unset: it gets its default (NODE_ENV= is development, not invalid).
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  for (const [key, value] of Object.entries({ ...defaults, ...given })) {
     if (value === undefined || value === '') continue;
     const integer = defaults[key] !== undefined && INTEGER.test(defaults[key]);
     values[key] = integer && INTEGER.test(value) ? Number(value) : value;
