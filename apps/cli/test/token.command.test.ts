@@ -58,9 +58,13 @@ describe('token command', () => {
   });
 
   it('refuses in production and names bad JWT settings', async () => {
-    const production = await cli({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(40) }, 'token', '--tenant', TENANT);
+    const production = await cli({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(40), JWT_ISSUER: 'idp', JWT_AUDIENCE: 'api' }, 'token', '--tenant', TENANT);
     expect(production).toMatchObject({ code: 1, stdout: '' });
     expect(production.stderr).toContain('refusing to mint tokens with NODE_ENV=production');
+    // Without the production-required JWT variables it stops even earlier, naming them.
+    const incomplete = await cli({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(40) }, 'token', '--tenant', TENANT);
+    expect(incomplete).toMatchObject({ code: 1, stdout: '' });
+    expect(incomplete.stderr).toContain('JWT_ISSUER must be set in production');
     const badSecret = await cli({ NODE_ENV: 'test', JWT_SECRET: 'short' }, 'token', '--tenant', TENANT);
     expect(badSecret.code).toBe(1);
     expect(badSecret.stderr).toContain('JWT_SECRET must be at least 32 characters');
