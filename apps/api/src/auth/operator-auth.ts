@@ -66,14 +66,19 @@ export function authenticateOperator(options: OperatorAuthOptions): RequestHandl
   const { credentials, jwtAuth, lockout } = options;
   const viaBasic = async (req: Request, basic: { username: string; password: string }): Promise<OperatorIdentity> => {
     const ip = req.ip ?? 'unknown';
-    const locked = await lockout.lockedForSeconds(ip);
+    // Without the shared failure count a guesser would be unlimited: basic auth fails closed.
+    const locked = await lockout.lockedForSeconds(ip).catch(() => {
+      throw new HttpProblem(503, 'Operator login is unavailable (Redis is unreachable); use an operator token or retry later', {
+        headers: { 'Retry-After': '5' },
+      });
+    });
     if (locked > 0) throw lockedOut(locked);
     // Both comparisons always run, so timing does not reveal which half was wrong.
     const userOk = sameSecret(basic.username, credentials.username!);
     const passwordOk = sameSecret(basic.password, credentials.password!);
     if (userOk && passwordOk) return { actor: `basic:${basic.username}`, tenantId: null, canWrite: false };
     options.onFailure(req);
-    const lockedNow = await lockout.noteFailure(ip);
+    const lockedNow = await lockout.noteFailure(ip).catch(() => 0);
     throw lockedNow > 0 ? lockedOut(lockedNow) : operatorCredentialsRequired();
   };
 
