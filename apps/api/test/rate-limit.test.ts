@@ -83,3 +83,53 @@ describe('per-tenant rate limits', () => {
     }
   });
 });
+
+/** Limits count in fixed minutes: start a counting test with a few seconds of its minute left. */
+async function awayFromMinuteEnd(): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < 3_000) await new Promise((resolve) => setTimeout(resolve, left + 100));
+}
+
+describe('per-IP limit in front of authentication', () => {
+  it('answers 429 to an address past IP_RATE_LIMIT_PER_MINUTE refused or anonymous requests, on every route, before checking tokens', async () => {
+    const app = api.current.buildApp({ env: { IP_RATE_LIMIT_PER_MINUTE: '5' } });
+    const tenantId = await newTenant();
+    await awayFromMinuteEnd();
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i += 1) statuses.push((await request(app).get('/api/v1/usage').set('Authorization', `Bearer forged-${i}`)).status);
+    for (let i = 0; i < 2; i += 1) statuses.push((await request(app).get('/health/live')).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 200, 429]);
+    const valid = await read(app, tenantId);
+    expect(valid.status).toBe(429);
+    expect(valid.body.detail).toMatch(/^Too many requests without valid credentials from this address; retry in \d+ s$/);
+    expect(Number(valid.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('never counts requests with a valid token', async () => {
+    const app = api.current.buildApp({ env: { IP_RATE_LIMIT_PER_MINUTE: '2', USAGE_RATE_LIMIT_PER_MINUTE: '100' } });
+    const tenantId = await newTenant();
+    for (let i = 0; i < 8; i += 1) expect((await read(app, tenantId)).status).toBe(200);
+  });
+});
+
+describe('per-tenant ingest budget', () => {
+  it('refuses events past INGEST_EVENTS_PER_MINUTE with 429 + Retry-After, enqueues nothing for them, and leaves other tenants alone', async () => {
+    const app = api.current.buildApp({ env: { INGEST_RATE_LIMIT_PER_MINUTE: '1000', INGEST_EVENTS_PER_MINUTE: '1000' } });
+    const [busy, quiet] = [await newTenant(), await newTenant()];
+    await awayFromMinuteEnd();
+    const batch = (tenant: string, from: number, n: number) =>
+      request(app)
+        .post('/api/v1/usage/events')
+        .set('Authorization', `Bearer ${tokenFor(tenant, ['agent'])}`)
+        .send({ events: Array.from({ length: n }, (_, i) => ({ agent: 'inbox', action_type: 'email_processed', resource_id: `budget-${from + i}` })) });
+    const jobsBefore = await api.current.eventsQueue.count();
+    expect((await batch(busy, 0, 600)).status).toBe(202);
+    const over = await batch(busy, 600, 600);
+    expect(over.status).toBe(429);
+    expect(over.body.detail).toMatch(/^Ingest budget of 1000 events and \d+ bytes per minute exceeded for this tenant$/);
+    expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await batch(busy, 1200, 400)).status).toBe(202); // what fits still fits
+    expect((await batch(quiet, 0, 600)).status).toBe(202);
+    expect((await api.current.eventsQueue.count()) - jobsBefore).toBe(3);
+  });
+});
