@@ -1,5 +1,5 @@
 import { counterValue, seedCounter, seedPlan, seedTenant, useTestDatabase } from '@metering/testing';
-import { ActionType, AgentType, QUEUES, UsageService } from '@metering/usage';
+import { ActionType, AgentType, COMPLETED_TRACK_JOBS_KEPT, QUEUES, UsageService } from '@metering/usage';
 import type { TrackEventInput } from '@metering/usage';
 import { eventually, useTestWorker } from './worker-test-kit';
 
@@ -156,5 +156,20 @@ describe('track-event consumer', () => {
     const health = await fetch(worker.current.metricsUrl('/health'));
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: 'ok', checks: { postgres: 'up', redis: 'up', workers: 'up' } });
+  });
+});
+
+describe('completed track jobs kept in Redis', () => {
+  it('keeps at most COMPLETED_TRACK_JOBS_KEPT.count of them, however many complete', async () => {
+    const tenantId = await tenantOn({ emails_per_month: null, invoices_per_month: null, meetings_per_month: null });
+    const queue = worker.current.runtime.queues.get(QUEUES.usageEvents)!;
+    const total = COMPLETED_TRACK_JOBS_KEPT.count + 200;
+    const events = Array.from({ length: total }, (_, i) => email(tenantId, `kept-${i}`));
+    for (let i = 0; i < events.length; i += 100) await Promise.all(events.slice(i, i + 100).map((event) => worker.current.client.track(event)));
+
+    await eventually(async () => (await eventRows(tenantId)) === total, 60_000, 'every event stored');
+    await eventually(async () => (await queue.getJobCounts('waiting', 'active')).active === 0 && (await queue.getWaitingCount()) === 0, 30_000, 'queue drained');
+    expect(await queue.getCompletedCount()).toBeLessThanOrEqual(COMPLETED_TRACK_JOBS_KEPT.count);
+    expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(total);
   });
 });
