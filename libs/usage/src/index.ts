@@ -16,6 +16,7 @@ export * from './stats/usage.service';
 export * from './admin/plan-input';
 export * from './admin/tenant-admin.service';
 export * from './admin/subscription-sync.repository';
+export * from './admin/period-terms.repository';
 export * from './queue/queue-names';
 export * from './queue/track-job';
 export * from './queue/usage-client';

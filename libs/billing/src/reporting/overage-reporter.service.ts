@@ -40,6 +40,8 @@ export interface OverageReporterDeps {
 export interface OverageRunOptions {
   dryRun?: boolean;
   tenantId?: string;
+  /** Only periods that have ended (the close job): their final overage, and late deltas. */
+  closedPeriodsOnly?: boolean;
 }
 
 export interface OverageRunResult {
@@ -101,7 +103,7 @@ export class OverageReporter {
 
   async run(options: OverageRunOptions = {}): Promise<OverageRunResult> {
     const dryRun = options.dryRun ?? false;
-    if (dryRun) return this.preview(options.tenantId);
+    if (dryRun) return this.preview(options);
     if (!this.dispatcher || !this.breaker) {
       this.deps.logger.warn('Stripe overage reporting is disabled: STRIPE_SECRET_KEY is not set; nothing was sent');
       return result('disabled', false, null, []);
@@ -115,7 +117,7 @@ export class OverageReporter {
         return result('busy', false, null, []);
       }
       try {
-        const lines = await this.writeLedger(options.tenantId);
+        const lines = await this.writeLedger(options);
         const pending = await this.ledger.findPending(options.tenantId);
         this.warnAboutStalePending(pending);
         const dispatched = await this.dispatcher.dispatch(pending);
@@ -151,11 +153,11 @@ export class OverageReporter {
   }
 
   /** Writes pending rows for every positive delta; returns lines for what could not be written. */
-  private async writeLedger(tenantId?: string): Promise<OverageReportLine[]> {
+  private async writeLedger(filter: OverageRunOptions): Promise<OverageReportLine[]> {
     const now = this.clock();
     const lines: OverageReportLine[] = [];
     const reports: NewReport[] = [];
-    for (const candidate of await findOverageCandidates(this.deps.dataSource, now, tenantId)) {
+    for (const candidate of await findOverageCandidates(this.deps.dataSource, now, filter)) {
       const blocked = this.blocked(candidate, true);
       if (blocked) lines.push(blocked);
       else reports.push(toNewReport(candidate, now));
@@ -165,13 +167,27 @@ export class OverageReporter {
     return lines;
   }
 
-  private async preview(tenantId?: string): Promise<OverageRunResult> {
+  private async preview(filter: OverageRunOptions): Promise<OverageRunResult> {
     const now = this.clock();
-    const lines = (await this.ledger.findPending(tenantId)).map((r) => lineFor(r, 'would_send', 'pending from an earlier run: re-sent with the same identifier'));
-    for (const candidate of await findOverageCandidates(this.deps.dataSource, now, tenantId)) {
+    const lines = (await this.ledger.findPending(filter.tenantId)).map((r) => lineFor(r, 'would_send', 'pending from an earlier run: re-sent with the same identifier'));
+    for (const candidate of await findOverageCandidates(this.deps.dataSource, now, filter)) {
       lines.push(this.blocked(candidate, false) ?? lineFor(toNewReport(candidate, now), 'would_send'));
     }
     return result('completed', true, this.breaker ? (await this.breaker.state()).state : null, lines);
+  }
+
+  /**
+   * The end of the oldest closed period whose overage Stripe does not have yet (a pending ledger
+   * row, or a positive delta not even written), or null when every closed period is sent. Feeds
+   * the gauge the "closed period unsent" alert watches.
+   */
+  async oldestUnsentClosedPeriodEnd(): Promise<Date | null> {
+    const now = this.clock();
+    const ends = [
+      ...(await findOverageCandidates(this.deps.dataSource, now, { closedPeriodsOnly: true })).filter((c) => c.delta > 0).map((c) => c.periodEnd),
+      ...(await this.ledger.findPending()).map((r) => r.periodEnd).filter((end) => end.getTime() <= now.getTime()),
+    ];
+    return ends.reduce<Date | null>((oldest, end) => (oldest && oldest.getTime() <= end.getTime() ? oldest : end), null);
   }
 
   /** A line when the candidate must not be sent (and, for a real run, the alert); else null. */
