@@ -16,6 +16,7 @@ import { meterEventTimestamp, overageReportIdentifier } from './report-identifie
 import { UsageLedgerRepository } from './usage-ledger.repository';
 import type { NewReport, PendingReport } from './usage-ledger.repository';
 import { UsageReportSender } from './usage-report.sender';
+import { oldestUnsentClosedPeriodEnd } from './unsent-closed-periods.query';
 
 // Any constant, the same in every process: only one reporting run at a time per database.
 const REPORT_LOCK_KEY = 7_211_426_005;
@@ -176,18 +177,9 @@ export class OverageReporter {
     return result('completed', true, this.breaker ? (await this.breaker.state()).state : null, lines);
   }
 
-  /**
-   * The end of the oldest closed period whose overage Stripe does not have yet (a pending ledger
-   * row, or a positive delta not even written), or null when every closed period is sent. Feeds
-   * the gauge the "closed period unsent" alert watches.
-   */
+  /** See oldestUnsentClosedPeriodEnd; measured at this reporter's clock. */
   async oldestUnsentClosedPeriodEnd(): Promise<Date | null> {
-    const now = this.clock();
-    const ends = [
-      ...(await findOverageCandidates(this.deps.dataSource, now, { closedPeriodsOnly: true })).filter((c) => c.delta > 0).map((c) => c.periodEnd),
-      ...(await this.ledger.findPending()).map((r) => r.periodEnd).filter((end) => end.getTime() <= now.getTime()),
-    ];
-    return ends.reduce<Date | null>((oldest, end) => (oldest && oldest.getTime() <= end.getTime() ? oldest : end), null);
+    return oldestUnsentClosedPeriodEnd(this.deps.dataSource, this.clock());
   }
 
   /** A line when the candidate must not be sent (and, for a real run, the alert); else null. */
