@@ -48,6 +48,10 @@ export class BillingLifecycle1764800000000 implements MigrationInterface {
         replayed_at timestamptz
       )`);
     await queryRunner.query(`CREATE INDEX idx_usage_dead_letters_open ON usage_dead_letters (created_at) WHERE replayed_at IS NULL`);
+    // A retried job dead-letters the same event again: one open row per event and reason.
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX uq_usage_dead_letters_open_event ON usage_dead_letters (tenant_id, idempotency_key, reason) WHERE replayed_at IS NULL`,
+    );
 
     await queryRunner.query(`
       CREATE TABLE usage_counter_holds (

@@ -2,6 +2,7 @@ export * from './domain/agent-type';
 export * from './domain/billing-period';
 export * from './domain/event-rules';
 export * from './domain/usage-errors';
+export * from './domain/invoice-window';
 export type { ValidEvent } from './events/valid-event';
 export { NO_METADATA } from './events/valid-event';
 export * from './events/wire-event';
@@ -10,6 +11,7 @@ export type { EventParseContext, EventParseResult, WireEventItem } from './event
 export * from './dto/usage-stats.dto';
 export * from './entities';
 export * from './tracking/usage-tracker.service';
+export type { NewDeadLetter } from './tracking/dead-letter';
 export { deriveIdempotencyKey } from './events/idempotency-key';
 export * from './stats/usage-stats.calculator';
 export * from './stats/usage.service';

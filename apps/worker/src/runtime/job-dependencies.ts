@@ -33,7 +33,7 @@ export function buildJobDependencies({ config, logger, clock, dataSource, redis,
     { logger },
   );
   // A few seconds of memory of metered tenants spares a Postgres round trip per micro-batch.
-  const tracker = new UsageTracker(dataSource, { logger, clock, billingStateCacheMs: 5000 });
+  const tracker = new UsageTracker(dataSource, { logger, clock, billingStateCacheMs: 5000, invoiceGraceSeconds: config.usage.invoiceGraceSeconds });
   const trackBatcher = new TrackEventBatcher({
     tracker,
     logger,

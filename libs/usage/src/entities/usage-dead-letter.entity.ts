@@ -31,6 +31,7 @@ export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
   `reason IN ('tenant_not_found', 'subscription_not_found', 'subscription_inactive', 'outside_window', 'period_final', 'idempotency_conflict', 'invalid_event')`,
 )
 @Index('idx_usage_dead_letters_open', ['createdAt'], { where: 'replayed_at IS NULL' })
+@Index('uq_usage_dead_letters_open_event', ['tenantId', 'idempotencyKey', 'reason'], { unique: true, where: 'replayed_at IS NULL' })
 export class UsageDeadLetter {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
