@@ -2,7 +2,7 @@ import express from 'express';
 import type { Express } from 'express';
 import { resolveJwtKeys } from '@metering/auth';
 import { StripeWebhookService } from '@metering/billing';
-import { UsageService } from '@metering/usage';
+import { IngestAdmission, UsageService } from '@metering/usage';
 import type { ApiDeps } from './app-deps';
 import { createJwtAuthenticator } from './auth/jwt-auth';
 import { requireOperator } from './auth/operator-auth';
@@ -52,6 +52,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(
     eventsRouter({
       usageClient: deps.usageClient,
+      admission: new IngestAdmission(dataSource, { clock: deps.clock, invoiceGraceSeconds: config.usage.invoiceGraceSeconds }),
       redis,
       authenticate: jwtAuth.authenticate,
       rateLimit: limiter('ingest', config.api.ingestRateLimitPerMinute),

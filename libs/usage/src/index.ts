@@ -12,6 +12,7 @@ export * from './dto/usage-stats.dto';
 export * from './entities';
 export * from './tracking/usage-tracker.service';
 export type { NewDeadLetter } from './tracking/dead-letter';
+export * from './tracking/ingest-admission.service';
 export { deriveIdempotencyKey } from './events/idempotency-key';
 export * from './stats/usage-stats.calculator';
 export * from './stats/usage.service';
