@@ -11,7 +11,7 @@ import { toWireEvent } from '../events/wire-event';
 import type { TrackEventInput } from '../events/wire-event';
 import { isoStrings } from '../support/iso-strings';
 import { JOBS, QUEUES } from './queue-names';
-import { trackEventJobId, trackEventsJobId } from './track-job';
+import { jobEventContentKey, trackEventJobId, trackEventsJobId } from './track-job';
 import type { TrackEventJobData, TrackEventsJobData } from './track-job';
 
 /** Retries with backoff for transient failures; finished jobs trimmed, failed ones kept to inspect. */
@@ -87,7 +87,7 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
   async function enqueue(jobs: TrackEventJobData[]): Promise<TrackAcceptance> {
     if (jobs.length === 1) {
       const job = jobs[0]!;
-      const jobId = trackEventJobId(job.tenant_id, job.event.idempotency_key);
+      const jobId = trackEventJobId(job.tenant_id, job.event.idempotency_key, jobEventContentKey(job));
       await queue.add(JOBS.trackEvent, job, { jobId });
       return { accepted: 1, jobIds: [jobId] };
     }
