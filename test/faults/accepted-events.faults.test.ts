@@ -51,9 +51,10 @@ const email = (key: string, occurredAt: Date, extra: Record<string, unknown> = {
 
 it('counts or dead-letters every event acknowledged with 202, with the reason, and fails no job', async () => {
   const { id: planId } = await seedPlan(db.current.dataSource);
-  const [steady, canceledLater, removedLater] = await Promise.all(
-    [1, 2, 3].map(async () => (await seedTenant(db.current.dataSource, { planId })).tenantId),
-  );
+  const tenant = async (): Promise<string> => (await seedTenant(db.current.dataSource, { planId })).tenantId;
+  const steady = await tenant();
+  const canceledLater = await tenant();
+  const removedLater = await tenant();
   const acked: Acked[] = [];
   const tenMinutesAgo = new Date(Date.now() - 600_000);
 
