@@ -40,6 +40,18 @@ ledgerGauge(
   `SELECT count(*)::int AS value FROM usage_alerts WHERE published_at IS NULL AND created_at < now() - interval '5 minutes'`,
 );
 
+ledgerGauge(
+  'usage_dead_letters_open',
+  'Events in usage_dead_letters not replayed yet: accepted, but not counted',
+  `SELECT count(*)::int AS value FROM usage_dead_letters WHERE replayed_at IS NULL`,
+);
+
+ledgerGauge(
+  'usage_counter_holds_open',
+  'Counters on hold after reconciliation found drift above the tolerance: not billed until an operator resolves them',
+  `SELECT count(*)::int AS value FROM usage_counter_holds WHERE resolved_at IS NULL`,
+);
+
 // The close job sends a closed period's overage within minutes; the alert fires at 30 minutes.
 gauge({
   name: 'billing_closed_period_unsent_seconds',
