@@ -1,7 +1,7 @@
 import { overageReportIdentifier } from '@metering/billing';
 import { seedCountedUsage, seedPlan } from '@metering/testing';
 import { calendarMonthOf } from '@metering/usage';
-import { PERIOD, PREVIOUS_PERIOD, START, useBillingKit } from './billing-test-kit';
+import { PERIOD, PREVIOUS_PERIOD, useBillingKit } from './billing-test-kit';
 
 const kit = useBillingKit();
 
@@ -68,7 +68,8 @@ describe('billing a period with its own terms, from its events', () => {
     expect(kit.server.requests.map((r) => r.body['payload[value]'])).toEqual(['30']);
   });
 
-  it('reports only closed periods when asked to, and knows the oldest closed period still unsent', async () => {
+  it('reports only recently closed periods when asked to, and knows the oldest closed period still unsent', async () => {
+    kit.now = new Date(PERIOD.start.getTime() + 10 * 60_000);
     const { tenantId } = await kit.tenantWithInboxCount(1030);
     await seedCountedUsage(kit.dataSource, tenantId, 'inbox', PREVIOUS_PERIOD, 1100);
     const reporter = kit.reporter();
@@ -79,6 +80,7 @@ describe('billing a period with its own terms, from its events', () => {
     expect(result.totals).toEqual({ sent: 1 });
     expect(kit.server.requests[0]!.body).toMatchObject({ 'payload[value]': '100', timestamp: String(PERIOD.start.getTime() / 1000 - 1) });
     expect(await reporter.oldestUnsentClosedPeriodEnd()).toBeNull();
-    expect(START.getTime()).toBeGreaterThan(PERIOD.start.getTime());
+    // The open period's overage (30) is left to the regular report.
+    expect(kit.server.requests).toHaveLength(1);
   });
 });

@@ -32,7 +32,8 @@ export interface OverageCandidate {
  *   counter: its final report must not carry a counter's drift (the index-only recount is cheap).
  * - A counter with an open hold (reconciliation found drift beyond the alert threshold) is not
  *   billed until an operator resolves the hold.
- * - $4 = true: closed periods only (the every-minute close job).
+ * - $4 = true: closed periods only, ended after $6 (the every-minute close job: it recounts only
+ *   the periods that ended recently; the daily report covers all of Stripe's window).
  */
 const OVERAGE_SQL = `
 WITH limit_keys AS (
@@ -53,7 +54,7 @@ WITH limit_keys AS (
     JOIN usage_counters c ON c.tenant_id = s.tenant_id
                          AND c.period_end > $5
                          AND c.period_start <= $2
-                         AND (NOT $4::boolean OR c.period_end <= $2)
+                         AND (NOT $4::boolean OR (c.period_end <= $2 AND c.period_end > $6))
     JOIN limit_keys k ON k.agent = c.agent
     LEFT JOIN billing_period_terms bt ON bt.tenant_id = c.tenant_id AND bt.period_start = c.period_start
    WHERE s.status IN ('active', 'past_due')
@@ -97,8 +98,16 @@ interface OverageRow {
 /** Which candidates to look for: one tenant's, and only those of closed periods. */
 export interface OverageCandidateFilter {
   tenantId?: string;
+  /** Only periods that ended within CLOSE_LOOKBACK_MS (the close job). */
   closedPeriodsOnly?: boolean;
 }
+
+/**
+ * How far back the close job looks for ended periods: long enough to catch up after a worker
+ * outage of a day or two (an invoice is final by then anyway: 1 h grace by default, 72 h at most),
+ * short enough that a run every minute recounts only the few periods that ended recently.
+ */
+export const CLOSE_LOOKBACK_MS = 3 * 86_400_000;
 
 /** Every (tenant, agent, period) whose overage is not what the ledger says Stripe has (or will have). */
 export async function findOverageCandidates(db: DataSource, now: Date, filter: OverageCandidateFilter = {}): Promise<OverageCandidate[]> {
@@ -109,6 +118,7 @@ export async function findOverageCandidates(db: DataSource, now: Date, filter: O
     filter.tenantId ?? null,
     filter.closedPeriodsOnly === true,
     oldestEnd,
+    new Date(now.getTime() - CLOSE_LOOKBACK_MS),
   ])) as OverageRow[];
   return rows.map((row) => {
     const overage = Number(row.overage);
