@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { seedPlan, seedTenant } from '@metering/testing';
-import { tokenFor, useApiHarness } from './support/api-harness';
+import { tokenFor, useApiHarness, wireEvent } from './support/api-harness';
 
 /*
  * What the ingest route refuses before it answers 202, so an accepted event is always one the
@@ -17,13 +17,7 @@ beforeEach(async () => {
   await api.current.eventsQueue.drain(true);
 });
 
-const event = (overrides: Record<string, unknown> = {}) => ({
-  agent: 'inbox',
-  action_type: 'email_processed',
-  resource_id: `msg-${randomUUID()}`,
-  quantity: 1,
-  ...overrides,
-});
+const event = wireEvent;
 
 const post = (tenantId: string, body: unknown) =>
   request(api.current.app).post('/api/v1/usage/events').set('Authorization', `Bearer ${tokenFor(tenantId, ['agent'])}`).send(body as object);

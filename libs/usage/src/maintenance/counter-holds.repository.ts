@@ -1,20 +1,7 @@
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { AgentType } from '../domain/agent-type';
 
-/** A counter billing will not use until an operator resolves the hold. */
-export interface CounterHold {
-  id: string;
-  tenantId: string;
-  agent: AgentType;
-  periodStart: Date;
-  counterCount: number;
-  eventCount: number;
-  driftRatio: number;
-  createdAt: Date;
-  resolvedAt: Date | null;
-  resolution: string | null;
-}
-
+/** What reconciliation found about a counter it holds. */
 export interface NewCounterHold {
   tenantId: string;
   agent: AgentType;
@@ -22,6 +9,14 @@ export interface NewCounterHold {
   counterCount: number;
   eventCount: number;
   driftRatio: number;
+}
+
+/** A counter billing will not use until an operator resolves the hold. */
+export interface CounterHold extends NewCounterHold {
+  id: string;
+  createdAt: Date;
+  resolvedAt: Date | null;
+  resolution: string | null;
 }
 
 /** What resolving a hold did. */
