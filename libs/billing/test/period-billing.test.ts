@@ -83,4 +83,21 @@ describe('billing a period with its own terms, from its events', () => {
     // The open period's overage (30) is left to the regular report.
     expect(kit.server.requests).toHaveLength(1);
   });
+
+  it('sends the delta a late event adds to a closed, already billed period, with a timestamp inside that period', async () => {
+    kit.now = new Date(PERIOD.start.getTime() + 10 * 60_000);
+    const { tenantId } = await kit.tenantWithInboxCount(0);
+    await seedCountedUsage(kit.dataSource, tenantId, 'inbox', PREVIOUS_PERIOD, 1100);
+    await kit.reporter().run({ closedPeriodsOnly: true });
+
+    kit.now = new Date(PERIOD.start.getTime() + 20 * 60_000);
+    await seedCountedUsage(kit.dataSource, tenantId, 'inbox', PREVIOUS_PERIOD, 7);
+    await kit.reporter().run({ closedPeriodsOnly: true });
+
+    expect(kit.server.requests.map((r) => [r.body['payload[value]'], r.body.timestamp])).toEqual([
+      ['100', String(PREVIOUS_PERIOD.end.getTime() / 1000 - 1)],
+      ['7', String(PREVIOUS_PERIOD.end.getTime() / 1000 - 1)],
+    ]);
+    expect((await kit.ledger(tenantId)).map((r) => [r.status, r.cumulative])).toEqual([['sent', 100], ['sent', 107]]);
+  });
 });
