@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { seedPlan, seedTenant } from '@metering/testing';
-import { tokenFor, useApiHarness, wireEvent } from './support/api-harness';
+import { createDataSource, metricsRegistry } from '@metering/platform';
+import { closedPort, tokenFor, useApiHarness, wireEvent } from './support/api-harness';
 
 /*
  * What the ingest route refuses before it answers 202, so an accepted event is always one the
@@ -112,5 +113,16 @@ describe('POST /api/v1/usage/events admission', () => {
     expect(res.status).toBe(409);
     expect(res.body.errors).toEqual([{ field: 'events[1].idempotency_key', message: expect.stringContaining('is used by another event of this request') }]);
     expect(await enqueued()).toBe(0);
+  });
+
+  it('admits unchecked (202, counted in usage_ingest_unchecked_total) when Postgres does not answer: ingest needs only Redis, the worker checks', async () => {
+    const deadPostgres = createDataSource({ url: `postgres://postgres@127.0.0.1:${await closedPort()}/nothing`, poolSize: 1, entities: [], migrations: [] });
+    const app = api.current.buildApp({ dataSource: deadPostgres });
+
+    const res = await request(app).post('/api/v1/usage/events').set('Authorization', `Bearer ${tokenFor(randomUUID(), ['agent'])}`).send(event());
+
+    expect(res.status).toBe(202);
+    expect(await enqueued()).toBe(1);
+    expect(await metricsRegistry.metrics()).toMatch(/usage_ingest_unchecked_total\{check="billing_state"\} [1-9]/);
   });
 });

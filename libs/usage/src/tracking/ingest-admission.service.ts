@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { systemClock } from '@metering/platform';
+import { counter, systemClock } from '@metering/platform';
 import type { Clock } from '@metering/platform';
 import { periodContaining } from '../domain/billing-period';
 import { periodFinalMessage } from '../domain/invoice-window';
@@ -10,6 +10,39 @@ import type { ValidEvent } from '../events/valid-event';
 import { StoredEventLookup } from './stored-event-lookup';
 import type { StoredEventContent } from './stored-event-lookup';
 import { TenantBillingStateCache } from './subscription-lookup';
+
+/**
+ * How long admission may wait for Postgres. Beyond it (Postgres slow or away) the request is
+ * admitted unchecked, as ingest did before: it needs only Redis, and the worker checks the same
+ * things when it commits, dead-lettering what it cannot count. Availability of ingest through a
+ * Postgres outage is kept; no event is dropped either way.
+ */
+export const ADMISSION_DB_BUDGET_MS = 500;
+
+const uncheckedTotal = counter({
+  name: 'usage_ingest_unchecked_total',
+  help: 'Ingest requests admitted without the database checks because Postgres did not answer in time (the worker checks them)',
+  labelNames: ['check'] as const,
+});
+
+/** The value of `work`, or `fallback` when it fails or takes longer than ADMISSION_DB_BUDGET_MS. */
+async function withinBudget<T>(work: Promise<T>, fallback: T, onSkip: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ADMISSION_DB_BUDGET_MS);
+  });
+  try {
+    const result = await Promise.race([work, late]);
+    if (result !== 'late') return result;
+  } catch {
+    // Postgres away: fall through to the fallback.
+  } finally {
+    clearTimeout(timer);
+  }
+  work.catch(() => undefined);
+  onSkip();
+  return fallback;
+}
 
 export interface IngestAdmissionOptions {
   clock?: Clock;
@@ -40,7 +73,9 @@ const sameContent = (a: StoredEventContent, b: StoredEventContent): boolean =>
  * different event. The billing state comes from a few seconds of memory (one Postgres read per
  * tenant per TTL, not per request); the key lookup is one primary-key query per burst of
  * concurrent requests (StoredEventLookup). The worker checks all of this again when it commits:
- * what changed in between is dead-lettered there, never dropped.
+ * what changed in between is dead-lettered there, never dropped. When Postgres does not answer
+ * within ADMISSION_DB_BUDGET_MS the checks that need it are skipped (counted in
+ * `usage_ingest_unchecked_total`) and the worker's checks decide.
  */
 export class IngestAdmission {
   private readonly clock: Clock;
@@ -59,7 +94,9 @@ export class IngestAdmission {
   /** Throws the UsageError naming what refuses the request; resolves when every event is countable. */
   async admit(tenantId: string, events: readonly ValidEvent[]): Promise<void> {
     const now = this.clock();
-    const state = (await this.states.load(this.dataSource, [tenantId], now.getTime())).get(tenantId);
+    const states = await withinBudget(this.states.load(this.dataSource, [tenantId], now.getTime()), null, () => uncheckedTotal.inc({ check: 'billing_state' }));
+    if (!states) return;
+    const state = states.get(tenantId);
     if (!state) throw new TenantNotFoundError(tenantId);
     if (!state.status || !state.period) throw new SubscriptionNotFoundError(tenantId);
     if (!METERED_STATUSES.includes(state.status)) throw new SubscriptionInactiveError(tenantId, state.status);
@@ -81,7 +118,10 @@ export class IngestAdmission {
         conflicts.push({ field: `${prefix(index)}idempotency_key`, message: `idempotency_key ${event.idempotencyKey} is used by another event of this request (${describe(first)})` });
       }
     });
-    const stored = await this.stored.find(tenantId, [...firstInRequest.keys()]);
+    if (conflicts.length > 0) throw new IdempotencyConflictError(conflicts);
+    const stored = await withinBudget(this.stored.find(tenantId, [...firstInRequest.keys()]), new Map<string, StoredEventContent>(), () =>
+      uncheckedTotal.inc({ check: 'idempotency_keys' }),
+    );
     events.forEach((event, index) => {
       const existing = stored.get(event.idempotencyKey);
       if (existing && !sameContent(existing, contentOf(event))) {
