@@ -87,7 +87,8 @@ describe('a billing period from first event to Stripe', () => {
 
     const meterEvents = await eventually(async () => (stripe.requestsTo('/v1/billing/meter_events').length > 0 ? stripe.requestsTo('/v1/billing/meter_events') : undefined), 20_000, 'the meter event');
     const sentAt = Date.now();
-    expect(sentAt - end.getTime()).toBeLessThan(10_000);
+    // The bound is 5 minutes; with the close job every second here it is seconds (30 s leaves room for a loaded machine).
+    expect(sentAt - end.getTime()).toBeLessThan(30_000);
     expect(meterEvents).toHaveLength(1);
     const timestamp = Number(meterEvents[0]!.body.timestamp) * 1000;
     expect(meterEvents[0]!.body).toMatchObject({ event_name: 'inbox_overage', 'payload[stripe_customer_id]': 'cus_flow1', 'payload[value]': '2' });

@@ -71,10 +71,11 @@ const deadLettersTotal = counter({
 /**
  * Records usage events exactly once. Events arrive parsed (ValidEvent: every rule that needs no
  * database already held); the tracker checks only what needs Postgres -- the tenant exists, its
- * subscription is present and metered, the period containing each event -- and commits in ONE
- * statement: the events are inserted `ON CONFLICT DO NOTHING` and only the quantities actually
- * inserted are added to the counters of their periods, so a retried or duplicated event never
- * changes a counter twice.
+ * subscription is present and metered, the period containing each event and whether its invoice
+ * can still carry it -- and commits in ONE statement: the events are inserted `ON CONFLICT DO
+ * NOTHING` and only the quantities actually inserted are added to the counters of their periods,
+ * so a retried or duplicated event never changes a counter twice. An event that cannot be counted
+ * (a key stored for other content included) is written to usage_dead_letters in that statement.
  */
 export class UsageTracker {
   private readonly clock: Clock;
