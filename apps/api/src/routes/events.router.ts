@@ -56,9 +56,6 @@ function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
-/** Postgres failing during admission: the caller may retry (keys make a retry safe). */
-class AdmissionUnavailable extends Error {}
-
 /**
  * `POST /api/v1/usage/events` (roles `agent` or `service`): validates every event, checks what the
  * worker would need (tenant, metered subscription, a period whose invoice is not final, no key
@@ -83,20 +80,11 @@ export function eventsRouter({ usageClient, admission, redis, authenticate, rate
       }
       let accepted: number;
       try {
-        const admit = async (valid: readonly ValidEvent[]): Promise<void> => {
-          try {
-            await admission.admit(valid[0]!.tenantId, valid);
-          } catch (error) {
-            if (isUsageError(error)) throw error;
-            throw new AdmissionUnavailable(String(error));
-          }
-        };
+        // Admission fails open when Postgres does not answer (see IngestAdmission): ingest needs only Redis.
+        const admit = (valid: readonly ValidEvent[]): Promise<void> => admission.admit(valid[0]!.tenantId, valid);
         ({ accepted } = await withDeadline(usageClient.trackWire(currentUser(res).tenantId, events, { admit }), ENQUEUE_TIMEOUT_MS));
       } catch (error) {
         if (error instanceof HttpProblem || isUsageError(error)) throw error;
-        if (error instanceof AdmissionUnavailable) {
-          throw new HttpProblem(503, 'Billing state is unavailable; retry the request later', { headers: { 'Retry-After': '5' } });
-        }
         // Only Redis failing mid-request is worth a retry; any other error is a bug, and a 503
         // would send the caller into retries that can never succeed. It goes to the 500 handler.
         if (redis.status !== 'ready' || isRedisUnavailable(error)) {
