@@ -100,4 +100,23 @@ describe('billing a period with its own terms, from its events', () => {
     ]);
     expect((await kit.ledger(tenantId)).map((r) => [r.status, r.cumulative])).toEqual([['sent', 100], ['sent', 107]]);
   });
+
+  it('waits for a run holding the lock instead of skipping; the close job (lockWaitMs 0) skips its minute', async () => {
+    const { tenantId } = await kit.tenantWithInboxCount(1030);
+    const holder = kit.dataSource.createQueryRunner();
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock(7211426005)');
+      const skipped = await kit.reporter().run({ lockWaitMs: 0 });
+      const waiting = kit.reporter().run();
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await holder.query('SELECT pg_advisory_unlock(7211426005)');
+
+      expect(skipped.status).toBe('busy');
+      expect((await waiting).status).toBe('completed');
+      expect((await kit.ledger(tenantId)).map((r) => r.status)).toEqual(['sent']);
+    } finally {
+      await holder.release();
+    }
+  });
 });

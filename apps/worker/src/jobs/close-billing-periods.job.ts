@@ -24,7 +24,8 @@ export const closeBillingPeriodsJob: JobDefinition<typeof JOBS.closeBillingPerio
     validJobData(job, parseMaintenanceJobData(job.data, 'trigger only'));
     const rolled = await rollover.rollOver();
     if (!reporter.enabled) return { rolled: rolled.subscriptionsRolled, report: 'disabled' };
-    const report = await reporter.run({ closedPeriodsOnly: true });
+    // Busy (the daily report or an operator is running): this minute is skipped, the next one reports.
+    const report = await reporter.run({ closedPeriodsOnly: true, lockWaitMs: 0 });
     return { rolled: rolled.subscriptionsRolled, report: report.status, totals: report.totals };
   },
 };

@@ -43,7 +43,16 @@ export interface OverageRunOptions {
   tenantId?: string;
   /** Only periods that have ended (the close job): their final overage, and late deltas. */
   closedPeriodsOnly?: boolean;
+  /**
+   * How long to wait for another run's lock before answering `busy` (default 60 s). The close job
+   * runs every minute and passes 0: it simply skips a minute. The daily report and the CLI wait,
+   * so a close-job run that happens to hold the lock at the same instant never makes them skip.
+   */
+  lockWaitMs?: number;
 }
+
+const DEFAULT_LOCK_WAIT_MS = 60_000;
+const LOCK_POLL_MS = 250;
 
 export interface OverageRunResult {
   /** `disabled`: no Stripe key; `busy`: another run holds the lock; `circuit_open`: stopped early. */
@@ -112,7 +121,7 @@ export class OverageReporter {
     const lockRunner = this.deps.dataSource.createQueryRunner();
     await lockRunner.connect();
     try {
-      const [{ locked }] = (await lockRunner.query('SELECT pg_try_advisory_lock($1) AS locked', [REPORT_LOCK_KEY])) as [{ locked: boolean }];
+      const locked = await this.acquireLock(lockRunner, options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
       if (!locked) {
         this.deps.logger.info('Overage report skipped: another run is in progress');
         return result('busy', false, null, []);
@@ -132,6 +141,15 @@ export class OverageReporter {
       }
     } finally {
       await lockRunner.release();
+    }
+  }
+
+  private async acquireLock(runner: { query(sql: string, parameters?: unknown[]): Promise<unknown> }, waitMs: number): Promise<boolean> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [REPORT_LOCK_KEY])) as [{ locked: boolean }];
+      if (locked || Date.now() >= deadline) return locked;
+      await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
     }
   }
 
