@@ -14,7 +14,8 @@ export function lateEventDeadline(period: BillingPeriod, invoiceGraceSeconds: nu
 
 /** Why an event of `period` counted at `now` cannot be billed any more, or null when it can. */
 export function periodFinalMessage(period: BillingPeriod, now: Date, invoiceGraceSeconds: number): string | null {
-  if (now.getTime() < lateEventDeadline(period, invoiceGraceSeconds).getTime()) return null;
+  // Runs for every event the worker commits: numbers, no Date, on the common path.
+  if (now.getTime() < period.end.getTime() + invoiceGraceSeconds * 1000 - CLOSE_BOUND_MS) return null;
   return (
     `the invoice of the billing period ${period.start.toISOString()} to ${period.end.toISOString()} is final ` +
     `(Stripe finalizes it ${invoiceGraceSeconds} s after the period ends); the event can no longer be billed`
