@@ -119,4 +119,18 @@ describe('billing a period with its own terms, from its events', () => {
       await holder.release();
     }
   });
+
+  it('still bills the final overage of a subscription canceled at the end of its period, and nothing after', async () => {
+    // November has ended too, but the subscription ended with October: only October is billed.
+    kit.now = new Date(PERIOD.end.getTime() + 3_600_000);
+    const { tenantId } = await kit.tenantWithInboxCount(0, { period: PREVIOUS_PERIOD, status: 'canceled' });
+    await seedCountedUsage(kit.dataSource, tenantId, 'inbox', PREVIOUS_PERIOD, 1050);
+    await kit.setInboxCount(tenantId, 1500, PERIOD);
+
+    await kit.reporter().run();
+
+    expect(kit.server.requests.map((r) => [r.body['payload[value]'], r.body.timestamp])).toEqual([
+      ['50', String(PREVIOUS_PERIOD.end.getTime() / 1000 - 1)],
+    ]);
+  });
 });

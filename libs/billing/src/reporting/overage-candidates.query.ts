@@ -23,8 +23,9 @@ export interface OverageCandidate {
 /*
  * One set-based statement for all tenants: the counters of every period that Stripe can still be
  * told about (its end within STRIPE_TIMESTAMP_WINDOW_MS of now, not in the future) of every
- * active or past-due subscription with a plan, minus the ledger. Trials are never billed;
- * canceled subscriptions are not either.
+ * active or past-due subscription with a plan, minus the ledger. Trials are never billed. A
+ * canceled subscription is billed for its closed periods up to its last one: canceled at the end
+ * of a period (Stripe's usual cancellation), that period's final overage still goes out.
  * - The quota and meter event name come from the period's own terms (billing_period_terms),
  *   written when it opened, so a plan change never re-prices it; a period without terms (opened
  *   before the terms existed) falls back to the subscription's plan.
@@ -57,7 +58,8 @@ WITH limit_keys AS (
                          AND (NOT $4::boolean OR (c.period_end <= $2 AND c.period_end > $6))
     JOIN limit_keys k ON k.agent = c.agent
     LEFT JOIN billing_period_terms bt ON bt.tenant_id = c.tenant_id AND bt.period_start = c.period_start
-   WHERE s.status IN ('active', 'past_due')
+   WHERE (s.status IN ('active', 'past_due')
+          OR (s.status = 'canceled' AND c.period_end <= $2 AND c.period_end <= s.current_period_end))
      AND ($3::uuid IS NULL OR s.tenant_id = $3::uuid)
      AND NOT EXISTS (
        SELECT 1 FROM usage_counter_holds h
