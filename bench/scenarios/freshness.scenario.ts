@@ -1,6 +1,6 @@
 import { QueueEvents } from 'bullmq';
 import { createRedisConnection } from '@metering/platform';
-import { QUEUES, trackEventJobId } from '@metering/usage';
+import { QUEUES, eventContentKey, trackEventJobId } from '@metering/usage';
 import { benchEvent, resetData, seedTenants, verifyCountedExactly, waitForCounterSum } from '../harness/bench-data';
 import { maxTarget, percentiles } from '../harness/bench-report';
 import type { Scenario } from '../harness/scenario';
@@ -49,7 +49,7 @@ export const freshnessScenario: Scenario = {
         const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * offered));
         for (; sent < due; sent++) {
           const event = benchEvent('fresh', tenantIds, sent);
-          enqueuedAt.set(trackEventJobId(event.tenantId, event.idempotencyKey!), Date.now());
+          enqueuedAt.set(trackEventJobId(event.tenantId, event.idempotencyKey!, eventContentKey(event.agent, event.actionType, event.resourceId, event.quantity ?? 1)), Date.now());
           inFlight.push(env.usageClient.track(event));
         }
         await new Promise((resolve) => setTimeout(resolve, TICK_MS));

@@ -2,7 +2,7 @@ import express from 'express';
 import type { Express } from 'express';
 import { resolveJwtKeys } from '@metering/auth';
 import { StripeWebhookService } from '@metering/billing';
-import { OperatorAuditRepository, UsageService } from '@metering/usage';
+import { IngestAdmission, OperatorAuditRepository, UsageService } from '@metering/usage';
 import type { ApiDeps } from './app-deps';
 import { BasicAuthLockout } from './auth/basic-auth-lockout';
 import { createJwtAuthenticator } from './auth/jwt-auth';
@@ -65,6 +65,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(
     eventsRouter({
       usageClient: deps.usageClient,
+      admission: new IngestAdmission(dataSource, { clock: deps.clock, invoiceGraceSeconds: config.usage.invoiceGraceSeconds }),
       redis,
       authenticate: jwtAuth.authenticate,
       rateLimit: limiter('ingest', config.api.ingestRateLimitPerMinute),

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { createUsageClient, occurredAtWindow } from '@metering/usage';
 import type { TrackEventJobData, TrackEventsJobData } from '@metering/usage';
 import { seedPlan, seedTenant } from '@metering/testing';
-import { deadRedis, tokenFor, useApiHarness } from './support/api-harness';
+import { deadRedis, tokenFor, useApiHarness, wireEvent } from './support/api-harness';
 
 const api = useApiHarness();
 
@@ -19,13 +19,7 @@ beforeEach(async () => {
   await api.current.eventsQueue.drain(true);
 });
 
-const event = (overrides: Record<string, unknown> = {}) => ({
-  agent: 'inbox',
-  action_type: 'email_processed',
-  resource_id: `msg-${randomUUID()}`,
-  quantity: 1,
-  ...overrides,
-});
+const event = wireEvent;
 
 const post = (body: unknown, token = agentToken) =>
   request(api.current.app).post('/api/v1/usage/events').set('Authorization', `Bearer ${token}`).send(body as object);

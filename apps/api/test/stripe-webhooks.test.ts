@@ -146,6 +146,67 @@ describe('POST /api/v1/stripe/webhooks', () => {
     expect(await subscriptionOf(tenantId)).toMatchObject({ status: 'canceled', plan_code: 'pro' });
   });
 
+  it('ignores the deletion of another subscription of the same customer: the followed one stays active', async () => {
+    const { tenantId } = await seedTenant(api.current.db.dataSource, { stripeCustomerId: 'cus_two1', withSubscription: false });
+    await deliver(subscriptionEvent('customer.subscription.created', 'cus_two1', { status: 'active', id: 'sub_current_two1' }));
+
+    const res = await deliver(subscriptionEvent('customer.subscription.deleted', 'cus_two1', { status: 'canceled', id: 'sub_old_two1' }));
+    const update = await deliver(subscriptionEvent('customer.subscription.updated', 'cus_two1', { status: 'past_due', id: 'sub_second_two1' }));
+
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('ignored');
+    expect(update.body.status).toBe('ignored');
+    expect(await subscriptionOf(tenantId)).toMatchObject({ status: 'active', stripe_subscription_id: 'sub_current_two1' });
+  });
+
+  it('lets a new subscription take over once the followed one is canceled', async () => {
+    const { tenantId } = await seedTenant(api.current.db.dataSource, { stripeCustomerId: 'cus_next1', withSubscription: false });
+    await deliver(subscriptionEvent('customer.subscription.created', 'cus_next1', { status: 'active', id: 'sub_first_next1' }));
+    await deliver(subscriptionEvent('customer.subscription.deleted', 'cus_next1', { status: 'canceled', id: 'sub_first_next1' }));
+
+    const res = await deliver(subscriptionEvent('customer.subscription.created', 'cus_next1', { status: 'active', id: 'sub_second_next1' }));
+
+    expect(res.body.status).toBe('applied');
+    expect(await subscriptionOf(tenantId)).toMatchObject({ status: 'active', stripe_subscription_id: 'sub_second_next1' });
+  });
+
+  it('keeps the open period on the terms it opened with when the plan changes inside it', async () => {
+    const tenantId = await tenantOnStarter('cus_planchange1');
+    const november = calendarMonthOf(new Date('2026-11-15T00:00:00Z'));
+
+    const res = await deliver(stripeSubscriptionEvent({ type: 'customer.subscription.updated', customer: 'cus_planchange1', period: november, items: PLAN_AND_INBOX_ITEMS, status: 'active' }));
+
+    expect(res.body.status).toBe('applied');
+    expect(await subscriptionOf(tenantId)).toMatchObject({ plan_code: 'pro' });
+    const [terms] = await api.current.db.dataSource.query(`SELECT limits FROM billing_period_terms WHERE tenant_id = $1`, [tenantId]);
+    expect(terms.limits).toEqual({ emails_per_month: 1000, invoices_per_month: 200, meetings_per_month: null });
+  });
+
+  it('ends the open period where Stripe moved the boundary, with its quota prorated: never two full quotas', async () => {
+    const tenantId = await tenantOnStarter('cus_moved1');
+    const november = calendarMonthOf(new Date('2026-11-15T00:00:00Z'));
+    const moved = { start: new Date('2026-11-16T00:00:00Z'), end: new Date('2026-12-16T00:00:00Z') };
+    await api.current.db.dataSource.query(
+      `INSERT INTO usage_counters (tenant_id, agent, period_start, period_end, count) VALUES ($1, 'inbox', $2, $3, 10)`,
+      [tenantId, november.start, november.end],
+    );
+
+    const res = await deliver(stripeSubscriptionEvent({ type: 'customer.subscription.updated', customer: 'cus_moved1', period: moved, items: PLAN_AND_INBOX_ITEMS, status: 'active' }));
+
+    expect(res.body.status).toBe('applied');
+    const terms = await api.current.db.dataSource.query(
+      `SELECT period_start, period_end, limits ->> 'emails_per_month' AS emails FROM billing_period_terms WHERE tenant_id = $1 ORDER BY period_start`,
+      [tenantId],
+    );
+    // Nov 1 to Nov 16 is 15 of November's 30 days: half of the 1,000 e-mails.
+    expect(terms).toEqual([
+      { period_start: november.start, period_end: moved.start, emails: '500' },
+      { period_start: moved.start, period_end: moved.end, emails: '1000' },
+    ]);
+    const [counter] = await api.current.db.dataSource.query(`SELECT period_end FROM usage_counters WHERE tenant_id = $1`, [tenantId]);
+    expect(counter.period_end).toEqual(moved.start);
+  });
+
   it('answers 422 and records nothing for a plan that does not exist here, so a redelivery can apply it later', async () => {
     const { tenantId } = await seedTenant(api.current.db.dataSource, { stripeCustomerId: 'cus_noplan1', withSubscription: false });
     const event = subscriptionEvent('customer.subscription.created', 'cus_noplan1', {

@@ -1,10 +1,14 @@
 import type { CliCommand } from './cli-command';
 import { createPlanCommand } from './commands/create-plan.command';
 import { createTenantCommand } from './commands/create-tenant.command';
+import { deadLettersCommand } from './commands/dead-letters.command';
+import { holdsCommand } from './commands/holds.command';
 import { migrateCommand, migrateRevertCommand } from './commands/migrate.command';
 import { reconcileCommand } from './commands/reconcile.command';
+import { replayDeadLettersCommand } from './commands/replay-dead-letters.command';
 import { reportOverageCommand } from './commands/report-overage.command';
 import { resetCommand } from './commands/reset.command';
+import { resolveHoldCommand } from './commands/resolve-hold.command';
 import { tokenCommand } from './commands/token.command';
 import { usageCommand } from './commands/usage.command';
 
@@ -16,6 +20,10 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
   resetCommand,
   reconcileCommand,
   reportOverageCommand,
+  deadLettersCommand,
+  replayDeadLettersCommand,
+  holdsCommand,
+  resolveHoldCommand,
   tokenCommand,
   migrateCommand,
   migrateRevertCommand,

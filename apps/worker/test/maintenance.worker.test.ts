@@ -32,12 +32,12 @@ async function completed(w: TestWorker, jobId: string) {
 }
 
 describe('scheduled maintenance jobs', () => {
-  it('registers the four schedules in UTC on every boot, with cron patterns from config', async () => {
+  it('registers the five schedules in UTC on every boot, with cron patterns from config', async () => {
     const prefix = uniqueQueuePrefix();
-    const first = await worker({ QUEUE_PREFIX: prefix, CRON_RECONCILE_USAGE: '0 3 * * *' });
+    const first = await worker({ QUEUE_PREFIX: prefix, CRON_RECONCILE_USAGE: '0 3 * * *', CRON_CLOSE_PERIODS: '* * * * *' });
     await first.close();
     open = [];
-    const second = await worker({ QUEUE_PREFIX: prefix, CRON_RECONCILE_USAGE: '30 4 * * *' });
+    const second = await worker({ QUEUE_PREFIX: prefix, CRON_RECONCILE_USAGE: '30 4 * * *', CRON_CLOSE_PERIODS: '*/2 * * * *' });
 
     const schedulers = await second.runtime.queues.get(QUEUES.usageMaintenance)!.getJobSchedulers();
     const byId = Object.fromEntries(schedulers.map((s) => [s.key, { name: s.name, pattern: s.pattern, tz: s.tz }]));
@@ -46,6 +46,7 @@ describe('scheduled maintenance jobs', () => {
       'report-overage-to-stripe': { name: 'report-overage-to-stripe', pattern: '0 1 * * *', tz: 'UTC' },
       'reconcile-usage-counters': { name: 'reconcile-usage-counters', pattern: '30 4 * * *', tz: 'UTC' },
       'publish-usage-alerts': { name: 'publish-usage-alerts', pattern: '* * * * *', tz: 'UTC' },
+      'close-billing-periods': { name: 'close-billing-periods', pattern: '*/2 * * * *', tz: 'UTC' },
     });
   });
 

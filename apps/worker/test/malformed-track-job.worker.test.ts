@@ -10,13 +10,22 @@ async function failedJob(jobId: string) {
   return eventually(async () => ((await queue.getJobState(jobId)) === 'failed' ? (await queue.getJob(jobId))! : undefined));
 }
 
+async function completedJob(jobId: string) {
+  const queue = worker.current.runtime.queues.get(QUEUES.usageEvents)!;
+  return eventually(async () => ((await queue.getJobState(jobId)) === 'completed' ? (await queue.getJob(jobId))! : undefined));
+}
+
+async function deadLetters(tenantId: string): Promise<Array<{ idempotency_key: string; reason: string; detail: string; job_id: string; event: Record<string, unknown> }>> {
+  return db.current.dataSource.query(`SELECT idempotency_key, reason, detail, job_id, event FROM usage_dead_letters WHERE tenant_id = $1`, [tenantId]);
+}
+
 async function eventRows(tenantId: string): Promise<number> {
   const [row] = await db.current.dataSource.query(`SELECT count(*)::int AS n FROM usage_events WHERE tenant_id = $1`, [tenantId]);
   return row.n;
 }
 
 describe('a track job whose data the parser refuses', () => {
-  it('fails at once with the very message the API and the producer give for the same events', async () => {
+  it('dead-letters the event it refuses with the very message the API and the producer give, and counts the rest', async () => {
     const plan = await seedPlan(db.current.dataSource);
     const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id });
     const events = [
@@ -30,14 +39,15 @@ describe('a track job whose data the parser refuses', () => {
     const queue = worker.current.runtime.queues.get(QUEUES.usageEvents)!;
     const job = await queue.add(JOBS.trackEvents, { events: events.map((event) => ({ tenant_id: tenantId, event })), enqueued_at: Date.now() }, { jobId: `malformed-${tenantId}` });
 
-    const failed = await failedJob(job.id!);
-    expect(failed.failedReason).toBe((refusal as ValidationFailedError).message);
-    expect(failed.failedReason).toContain('events[1].quantity: quantity must be at least 1');
-    expect(failed.attemptsMade).toBe(1);
-    expect(await eventRows(tenantId)).toBe(0);
+    const done = await completedJob(job.id!);
+    expect(done.returnvalue).toEqual({ recorded: 1, duplicates: 0, deadLettered: 1 });
+    const [dead] = await deadLetters(tenantId);
+    expect(dead).toMatchObject({ idempotency_key: 'bad', reason: 'invalid_event', detail: (refusal as ValidationFailedError).message, job_id: job.id });
+    expect(dead!.detail).toContain('events[1].quantity: quantity must be at least 1');
+    expect(await eventRows(tenantId)).toBe(1);
   });
 
-  it('checks the occurred_at window again with its own clock: an event enqueued too long ago fails for good', async () => {
+  it('checks the occurred_at window again with its own clock: an event enqueued too long ago is dead-lettered', async () => {
     const plan = await seedPlan(db.current.dataSource);
     const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id });
     const queue = worker.current.runtime.queues.get(QUEUES.usageEvents)!;
@@ -51,9 +61,14 @@ describe('a track job whose data the parser refuses', () => {
       { jobId: `stale-${tenantId}` },
     );
 
-    const failed = await failedJob(job.id!);
-    expect(failed.failedReason).toBe(`occurred_at: occurred_at is more than ${worker.current.config.usage.eventMaxAgeDays} days in the past`);
-    expect(failed.attemptsMade).toBe(1);
+    await completedJob(job.id!);
+    expect(await deadLetters(tenantId)).toEqual([
+      expect.objectContaining({
+        idempotency_key: 'stale',
+        reason: 'outside_window',
+        detail: `occurred_at: occurred_at is more than ${worker.current.config.usage.eventMaxAgeDays} days in the past`,
+      }),
+    ]);
     expect(await eventRows(tenantId)).toBe(0);
   });
 

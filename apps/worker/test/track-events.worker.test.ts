@@ -49,7 +49,7 @@ describe('track-event consumer', () => {
     const batch = await worker.current.client.trackMany([email(tenantId, 'msg-dup'), email(tenantId, 'msg-other')]);
 
     await finishedJob(first.jobIds[0]!);
-    expect((await finishedJob(batch.jobIds[0]!)).job.returnvalue).toEqual({ recorded: 1, duplicates: 1 });
+    expect((await finishedJob(batch.jobIds[0]!)).job.returnvalue).toEqual({ recorded: 1, duplicates: 1, deadLettered: 0 });
     expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(2);
     expect(await eventRows(tenantId)).toBe(2);
   });
@@ -61,12 +61,12 @@ describe('track-event consumer', () => {
 
     const { job, state } = await finishedJob(jobIds[0]!);
     expect(state).toBe('completed');
-    expect(job.returnvalue).toEqual({ recorded: 3, duplicates: 3 });
+    expect(job.returnvalue).toEqual({ recorded: 3, duplicates: 3, deadLettered: 0 });
     expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(6);
     expect(await eventRows(tenantId)).toBe(3);
   });
 
-  it('fails a job for an unknown tenant at once, keeps it with the reason, and still counts the valid jobs', async () => {
+  it('dead-letters the event of an unknown tenant with the reason, completes its job, and still counts the valid jobs', async () => {
     const tenantId = await tenantOn();
     const unknownTenant = '00000000-0000-4000-8000-00000000dead';
     const [bad, good] = await Promise.all([
@@ -74,10 +74,11 @@ describe('track-event consumer', () => {
       worker.current.client.track(email(tenantId, 'msg-y')),
     ]);
 
-    const failed = await finishedJob(bad.jobIds[0]!);
-    expect(failed.state).toBe('failed');
-    expect(failed.job.failedReason).toContain(`Tenant ${unknownTenant} does not exist`);
-    expect(failed.job.attemptsMade).toBe(1);
+    const dead = await finishedJob(bad.jobIds[0]!);
+    expect(dead.state).toBe('completed');
+    expect(dead.job.returnvalue).toEqual({ recorded: 0, duplicates: 0, deadLettered: 1 });
+    const [letter] = await db.current.dataSource.query(`SELECT reason, detail FROM usage_dead_letters WHERE tenant_id = $1`, [unknownTenant]);
+    expect(letter).toEqual({ reason: 'tenant_not_found', detail: `Tenant ${unknownTenant} does not exist` });
     expect((await finishedJob(good.jobIds[0]!)).state).toBe('completed');
     expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(1);
   });
@@ -146,10 +147,12 @@ describe('track-event consumer', () => {
   it('serves job counts, queue depth and commit lag on /metrics, and health on /health', async () => {
     const metrics = await (await fetch(worker.current.metricsUrl('/metrics'))).text();
     expect(metrics).toMatch(/bullmq_jobs_total\{queue="usage-events",name="track-event",outcome="completed"\} [1-9]/);
-    expect(metrics).toMatch(/bullmq_jobs_total\{queue="usage-events",name="track-event",outcome="failed"\} 1/);
+    // The unknown tenant's event was dead-lettered, not failed: no job ended in "failed".
+    expect(metrics).toMatch(/usage_dead_letter_events_total\{reason="tenant_not_found"\} 1/);
+    expect(metrics).not.toMatch(/bullmq_jobs_total\{queue="usage-events",name="track-event",outcome="failed"\} [1-9]/);
     expect(metrics).toMatch(/bullmq_jobs_total\{queue="usage-events",name="track-event",outcome="retry"\} 2/);
     expect(metrics).toMatch(/bullmq_job_duration_seconds_count\{queue="usage-events",name="track-events",outcome="completed"\} [1-9]/);
-    expect(metrics).toMatch(/bullmq_queue_jobs\{queue="usage-events",state="failed"\} 1/);
+    expect(metrics).toMatch(/bullmq_queue_jobs\{queue="usage-events",state="failed"\} 0/);
     expect(metrics).toMatch(/bullmq_queue_jobs\{queue="usage-maintenance",state="delayed"\} \d+/);
     expect(metrics).toMatch(/usage_event_commit_lag_seconds_count [1-9]/);
 

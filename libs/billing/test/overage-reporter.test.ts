@@ -1,5 +1,5 @@
 import { UsageLedgerRepository, overageReportIdentifier } from '@metering/billing';
-import { seedPlan, seedTenant } from '@metering/testing';
+import { seedCountedUsage, seedPlan, seedTenant } from '@metering/testing';
 import { PERIOD, PREVIOUS_PERIOD, START, metricValue, useBillingKit } from './billing-test-kit';
 
 const kit = useBillingKit();
@@ -76,7 +76,7 @@ describe('overage reporting to Stripe Billing Meters', () => {
 
   it('reports a just-closed period with a timestamp in its last second', async () => {
     const { tenantId } = await kit.tenantWithInboxCount(0);
-    await kit.setInboxCount(tenantId, 1200, PREVIOUS_PERIOD);
+    await seedCountedUsage(kit.dataSource, tenantId, 'inbox', PREVIOUS_PERIOD, 1200);
 
     await kit.reporter().run();
 

@@ -1,5 +1,6 @@
 import { LEGACY_USAGE_RECORDS_API_VERSION, RedisCircuitBreaker, overageReportIdentifier } from '@metering/billing';
 import { createLogger } from '@metering/platform';
+import { seedCountedUsage } from '@metering/testing';
 import { PERIOD, metricValue, useBillingKit } from './billing-test-kit';
 
 const kit = useBillingKit();
@@ -121,7 +122,7 @@ describe('Stripe failures: retries, circuit breaker, rejections', () => {
     const tenants = [];
     for (let i = 0; i < 6; i++) tenants.push(await kit.tenantWithInboxCount(1010));
     // Same customer and meter twice: the just-closed period and the current one.
-    await kit.setInboxCount(tenants[0]!.tenantId, 1500, { start: new Date('2026-10-01T00:00:00Z'), end: PERIOD.start });
+    await seedCountedUsage(kit.dataSource, tenants[0]!.tenantId, 'inbox', { start: new Date('2026-10-01T00:00:00Z'), end: PERIOD.start }, 1500);
     kit.server.setLatency(40);
 
     const result = await kit.reporter({ STRIPE_CONCURRENCY: '8', STRIPE_MAX_REQUESTS_PER_SECOND: '1000' }).run();

@@ -67,6 +67,13 @@ export async function seedTenant(db: DataSource, seed: TenantSeed = {}): Promise
         JSON.stringify(seed.stripeSubscriptionItemIds ?? {}),
       ],
     );
+    // The terms the period opened with, as roll-over and the admin service write them.
+    await db.query(
+      `INSERT INTO billing_period_terms (tenant_id, period_start, period_end, plan_id, limits, overage_unit_cents, meter_event_names)
+       SELECT s.tenant_id, s.current_period_start, s.current_period_end, p.id, p.limits, p.overage_unit_cents, p.meter_event_names
+         FROM subscriptions s JOIN plans p ON p.id = s.plan_id WHERE s.tenant_id = $1`,
+      [tenant.id],
+    );
   }
   return { tenantId: tenant.id as string, period };
 }
@@ -104,4 +111,29 @@ export async function eventQuantitySum(db: DataSource, tenantId: string, agent?:
     [tenantId, agent ?? null],
   );
   return Number(row.total);
+}
+
+/**
+ * Usage as the tracker leaves it: one event of `quantity` in the period (occurred at its start)
+ * and the counter at the period's event total. Closed periods are billed from events, so a test
+ * of a closed period's bill seeds events, not just a counter.
+ */
+export async function seedCountedUsage(
+  db: DataSource,
+  tenantId: string,
+  agent: AgentType | `${AgentType}`,
+  period: BillingPeriod,
+  quantity: number,
+): Promise<void> {
+  const action = { inbox: 'email_processed', invoice: 'invoice_detected', meeting: 'meeting_prep' }[agent];
+  await db.query(
+    `INSERT INTO usage_events (tenant_id, agent, action_type, resource_id, quantity, idempotency_key, occurred_at, period_start)
+     VALUES ($1, $2, $3, $4, $5, $4, $6, $6)`,
+    [tenantId, agent, action, `seed-${randomUUID()}`, quantity, period.start],
+  );
+  const [{ total }] = await db.query(
+    `SELECT sum(quantity)::bigint AS total FROM usage_events WHERE tenant_id = $1 AND agent = $2 AND period_start = $3`,
+    [tenantId, agent, period.start],
+  );
+  await seedCounter(db, tenantId, agent, period, Number(total));
 }

@@ -26,6 +26,9 @@ export function testConfig(databaseUrl: string, overrides: Record<string, string
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     DATABASE_URL: databaseUrl,
     QUEUE_PREFIX: uniqueQueuePrefix(),
+    // The every-minute close job acts on real time; tests that drive a clock of their own would see
+    // it roll their periods at a minute boundary. Tests of the close job set the pattern they need.
+    CRON_CLOSE_PERIODS: '0 0 1 1 *',
     ...overrides,
   });
 }

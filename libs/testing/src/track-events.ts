@@ -4,8 +4,8 @@ import type { CounterChange, TrackEventInput, TrackResult, UsageTracker } from '
 /**
  * Records `inputs` as ONE group through the tracker's one entry point (`track`), parsed as the
  * producer parses them (the documented window, measured from `now`). Throws what refused the
- * group: the parser's ValidationFailedError, the first UsageError of a rejected group, or the
- * commit's error; so a test reads like a call that either counted or failed.
+ * group: the parser's ValidationFailedError, or the commit's error. Events that cannot be counted
+ * come back `dead_lettered` with their dead letter (see deadLetterReasons).
  */
 export async function recordUsage(
   tracker: UsageTracker,
@@ -15,7 +15,11 @@ export async function recordUsage(
   const events = parseTrackEventInputs(inputs, { now, window: DEFAULT_OCCURRED_AT_WINDOW });
   const { groups, counters } = await tracker.track([events]);
   const group = groups[0]!;
-  if (group.status === 'rejected') throw group.errors[0]!.error;
   if (group.status === 'failed') throw group.error;
   return { results: group.results, counters };
+}
+
+/** The dead-letter reason of each result (null: counted or duplicate), to assert what became of events. */
+export function deadLetterReasons(results: readonly TrackResult[]): Array<string | null> {
+  return results.map((result) => result.deadLetter?.reason ?? null);
 }

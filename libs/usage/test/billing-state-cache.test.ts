@@ -29,7 +29,8 @@ describe('UsageTracker with billingStateCacheMs', () => {
     now = new Date(START.getTime() + 4000);
     await recordUsage(cached, [email(tenantId, 'b')], now);
     now = new Date(START.getTime() + 5001);
-    await expect(recordUsage(cached, [email(tenantId, 'c')], now)).rejects.toBeInstanceOf(SubscriptionInactiveError);
+    const { results } = await recordUsage(cached, [email(tenantId, 'c')], now);
+    expect(results[0]!.deadLetter).toMatchObject({ reason: 'subscription_inactive', detail: new SubscriptionInactiveError(tenantId, 'canceled').message });
 
     expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(2);
   });
@@ -38,7 +39,8 @@ describe('UsageTracker with billingStateCacheMs', () => {
     now = START;
     const cached = tracker();
     const tenantId = randomUUID();
-    await expect(recordUsage(cached, [email(tenantId, 'x')], now)).rejects.toBeInstanceOf(TenantNotFoundError);
+    const refused = await recordUsage(cached, [email(tenantId, 'x')], now);
+    expect(refused.results[0]!.deadLetter).toMatchObject({ reason: 'tenant_not_found', detail: new TenantNotFoundError(tenantId).message });
     const plan = await seedPlan(db.current.dataSource);
     await db.current.dataSource.query(`INSERT INTO tenants (id, name) VALUES ($1, 'late')`, [tenantId]);
     await db.current.dataSource.query(

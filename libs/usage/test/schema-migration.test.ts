@@ -13,6 +13,7 @@ function migrationsDataSource(url: string): DataSource {
 }
 
 const TABLES = [
+  'billing_period_terms',
   'operator_audit_log',
   'plans',
   'reconciliation_runs',
@@ -21,9 +22,14 @@ const TABLES = [
   'subscriptions',
   'tenants',
   'usage_alerts',
+  'usage_counter_holds',
   'usage_counters',
+  'usage_dead_letters',
   'usage_events',
 ];
+
+/** The tables of BillingLifecycle1764800000000. */
+const LIFECYCLE_TABLES = ['billing_period_terms', 'usage_dead_letters', 'usage_counter_holds'];
 
 // This file migrates a database of its own from empty: the shared template is already migrated.
 const name = `usage_test_${process.env.TEST_RUN_ID}_mig${randomBytes(3).toString('hex')}`;
@@ -149,16 +155,34 @@ describe('schema migration', () => {
     ]);
     await dataSource.undoLastMigration({ transaction: 'each' });
 
+    // BillingLifecycle down, then up: its three tables go and come back, and a subscription's
+    // current period gets its plan's terms as they stand.
+    const [{ id: planId }] = await dataSource.query(
+      `INSERT INTO plans (code, name, limits, overage_unit_cents) VALUES ('mig', 'Mig', '{"emails_per_month":7}', '{"inbox":3}') RETURNING id`,
+    );
+    await dataSource.query(
+      `INSERT INTO subscriptions (tenant_id, plan_id, status, current_period_start, current_period_end, billing_anchor_day)
+       VALUES ($1, $2, 'active', '2026-11-01Z', '2026-12-01Z', 1)`,
+      [tenantId, planId],
+    );
+    await dataSource.undoLastMigration({ transaction: 'each' });
+    expect(await tables()).toEqual(TABLES.filter((t) => !LIFECYCLE_TABLES.includes(t) && t !== 'operator_audit_log'));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-2));
+    const terms = await dataSource.query(`SELECT period_start, limits, overage_unit_cents FROM billing_period_terms WHERE tenant_id = $1`, [tenantId]);
+    expect(terms).toEqual([{ period_start: new Date('2026-11-01Z'), limits: { emails_per_month: 7 }, overage_unit_cents: { inbox: 3 } }]);
+    expect((await indexes('usage_counter_holds')).uq_usage_counter_holds_open).toMatch(/UNIQUE INDEX .* WHERE \(resolved_at IS NULL\)/);
+    await dataSource.undoLastMigration({ transaction: 'each' });
+    await dataSource.undoLastMigration({ transaction: 'each' });
+
     // UsageAlertsPublishedAt down, then up: the column and its partial index go and come back.
     await dataSource.undoLastMigration({ transaction: 'each' });
     expect(await columnNames('usage_alerts')).not.toContain('published_at');
     expect(Object.keys(await indexes('usage_alerts'))).not.toContain('idx_usage_alerts_unpublished');
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-2));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-3));
     expect((await indexes('usage_alerts')).idx_usage_alerts_unpublished).toMatch(/\(created_at\) WHERE \(published_at IS NULL\)/);
     const [{ waiting }] = await dataSource.query(`SELECT count(*)::int AS waiting FROM usage_alerts WHERE published_at IS NULL`);
     expect(waiting).toBe(0);
-    await dataSource.undoLastMigration({ transaction: 'each' });
-    await dataSource.undoLastMigration({ transaction: 'each' });
+    for (let i = 0; i < 3; i++) await dataSource.undoLastMigration({ transaction: 'each' });
 
     // UsageEventsNaturalKey down: the uuid id is the primary key again, the key a unique index.
     await dataSource.undoLastMigration({ transaction: 'each' });
@@ -170,9 +194,9 @@ describe('schema migration', () => {
 
     await dataSource.undoLastMigration({ transaction: 'each' });
     expect(await stripeEventColumn()).toBe(false);
-    expect(await tables()).toEqual(TABLES.filter((table) => table !== 'operator_audit_log'));
+    expect(await tables()).toEqual(TABLES.filter((t) => !LIFECYCLE_TABLES.includes(t) && t !== 'operator_audit_log'));
 
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-4));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-5));
     expect(await stripeEventColumn()).toBe(true);
     expect((await constraints('usage_events')).idx_usage_events_idempotency).toBe('PRIMARY KEY (tenant_id, idempotency_key)');
     expect(await storedKeys()).toEqual(['k-1']);

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { createRedisConnection } from '@metering/platform';
 import { testConfig, uniqueQueuePrefix, useTestDatabase } from '@metering/testing';
-import { ActionType, AgentType, DEFAULT_OCCURRED_AT_WINDOW, JOBS, QUEUES, ValidationFailedError, createUsageClient, trackEventJobId } from '@metering/usage';
+import { ActionType, AgentType, DEFAULT_OCCURRED_AT_WINDOW, JOBS, QUEUES, ValidationFailedError, createUsageClient, eventContentKey, trackEventJobId } from '@metering/usage';
 
 useTestDatabase(1);
 const TENANT = '3f1b2c4d-1111-4222-8333-123456789abc';
@@ -26,13 +26,17 @@ afterAll(async () => {
 });
 
 describe('usage producer client', () => {
-  it('enqueues one track-event job per event, id derived from tenant and key, absorbing a re-enqueue', async () => {
+  it('enqueues one track-event job per event, id derived from tenant, key and content, absorbing a re-enqueue', async () => {
     const event = { tenantId: TENANT, agent: AgentType.Inbox, actionType: ActionType.EmailProcessed, resourceId: 'msg-1', idempotencyKey: 'msg-1' };
     const first = await client.track(event);
     const again = await client.track(event);
 
-    expect(first.jobIds).toEqual([trackEventJobId(TENANT, 'msg-1')]);
+    expect(first.jobIds).toEqual([trackEventJobId(TENANT, 'msg-1', eventContentKey('inbox', 'email_processed', 'msg-1', 1))]);
     expect(again.jobIds).toEqual(first.jobIds);
+    // Same key, other content: its own job (the worker dead-letters it as a conflict), not absorbed.
+    const other = await client.track({ ...event, quantity: 2 });
+    expect(other.jobIds).not.toEqual(first.jobIds);
+    await queue.remove(other.jobIds[0]!);
     expect(await queue.getWaitingCount()).toBe(1);
     const job = await queue.getJob(first.jobIds[0]!);
     expect(job?.name).toBe(JOBS.trackEvent);

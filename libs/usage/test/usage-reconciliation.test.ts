@@ -1,6 +1,6 @@
 import { createLogger, metricsRegistry } from '@metering/platform';
 import { counterValue, recordUsage, seedPlan, seedTenant, useTestDatabase } from '@metering/testing';
-import { ActionType, AgentType, ReconciliationInProgressError, UsageReconciliationService, UsageTracker } from '@metering/usage';
+import { ActionType, AgentType, CounterHoldsRepository, ReconciliationInProgressError, UsageReconciliationService, UsageTracker } from '@metering/usage';
 import type { BillingPeriod } from '@metering/usage';
 
 const db = useTestDatabase();
@@ -67,6 +67,37 @@ describe('UsageReconciliationService', () => {
     const metrics = await metricsRegistry.metrics();
     expect(metrics).toContain('usage_counter_drift_ratio{agent="inbox"} 0.1');
     expect(metrics).toMatch(/reconciliation_alerts_total\{agent="inbox"\} [1-9]/);
+  });
+
+  it('holds a counter it alerts on, once, until an operator resolves it (optionally correcting it to its events)', async () => {
+    const tenantId = await tenantWithEvents(100);
+    await setCounter(tenantId, 'inbox', 110);
+    const holds = new CounterHoldsRepository(db.current.dataSource);
+
+    await reconciler().reconcile();
+    await reconciler().reconcile();
+    await reconciler().reconcile({ dryRun: true });
+
+    const open = await holds.listOpen();
+    expect(open).toEqual([expect.objectContaining({ tenantId, agent: 'inbox', periodStart: NOVEMBER.start, counterCount: 110, eventCount: 100, driftRatio: 0.1 })]);
+    const resolved = await holds.resolve(open[0]!.id, 'a test wrote the counter', true, NOW);
+    expect(resolved).toMatchObject({ hold: { resolution: 'a test wrote the counter', resolvedAt: NOW }, count: 100 });
+    expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(100);
+    expect(await holds.listOpen()).toEqual([]);
+    expect(await holds.resolve(open[0]!.id, 'again', false, NOW)).toBeNull();
+  });
+
+  it('recounts every period still in Stripe\'s window, not only the current and the previous', async () => {
+    const tenantId = await tenantWithEvents(1);
+    const september: BillingPeriod = { start: new Date('2026-09-01T00:00:00Z'), end: new Date('2026-10-01T00:00:00Z') };
+    await db.current.dataSource.query(
+      `INSERT INTO usage_counters (tenant_id, agent, period_start, period_end, count) VALUES ($1, 'meeting', $2, $3, 2)`,
+      [tenantId, september.start, september.end],
+    );
+
+    const summary = await new UsageReconciliationService(db.current.dataSource, { logger, clock: () => new Date('2026-10-20T00:00:00Z') }).reconcile({ dryRun: true });
+
+    expect(summary.drifts).toEqual([expect.objectContaining({ agent: 'meeting', periodStart: september.start.toISOString(), kind: 'counter_without_events' })]);
   });
 
   it('changes nothing on a dry run but records what it would do', async () => {

@@ -57,6 +57,25 @@ describe('UsageRolloverService', () => {
     expect(await subscriptionPeriod(tenantId)).toEqual(['2026-12-01T00:00:00.000Z', '2027-01-01T00:00:00.000Z']);
   });
 
+  it('gives the new period the plan terms in force now and leaves the closed period on the terms it opened with', async () => {
+    const plan = await seedPlan(db.current.dataSource, { limits: { emails_per_month: 1000 } });
+    const november = period('2026-11-01T00:00:00Z', '2026-12-01T00:00:00Z');
+    const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id, period: november, anchorDay: 1 });
+    // The plan changes during November: November keeps 1,000, December opens with 5,000.
+    await db.current.dataSource.query(`UPDATE plans SET limits = '{"emails_per_month":5000}' WHERE id = $1`, [plan.id]);
+
+    await rollover('2026-12-01T00:01:00Z').rollOver();
+
+    const terms = await db.current.dataSource.query(
+      `SELECT period_start, period_end, limits FROM billing_period_terms WHERE tenant_id = $1 ORDER BY period_start`,
+      [tenantId],
+    );
+    expect(terms).toEqual([
+      { period_start: november.start, period_end: november.end, limits: { emails_per_month: 1000 } },
+      { period_start: new Date('2026-12-01T00:00:00Z'), period_end: new Date('2027-01-01T00:00:00Z'), limits: { emails_per_month: 5000 } },
+    ]);
+  });
+
   it('keeps the anchor day through short months: Jan 31 -> Feb 28 -> Mar 31, and Feb 29 in a leap year', async () => {
     const plan = await seedPlan(db.current.dataSource);
     const january = period('2027-01-31T00:00:00Z', '2027-02-28T00:00:00Z');

@@ -59,6 +59,17 @@ describe('UsageService.getUsageStats', () => {
     expect(stats.usage.inbox.overage_cost_cents).toBe(Math.max(0, count - 1000) * 2);
   });
 
+  it('shows the quota and price the period opened with, the ones billing uses, after the plan changed', async () => {
+    const plan = await seedPlan(db.current.dataSource, { limits: { emails_per_month: 1000 }, overageUnitCents: { inbox: 2 } });
+    const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id, period: PERIOD });
+    await seedCounter(db.current.dataSource, tenantId, 'inbox', PERIOD, 1100);
+    await db.current.dataSource.query(`UPDATE plans SET limits = '{"emails_per_month":5000}', overage_unit_cents = '{"inbox":9}' WHERE id = $1`, [plan.id]);
+
+    const stats = await service().getUsageStats(tenantId);
+
+    expect(stats.usage.inbox).toEqual({ count: 1100, limit: 1000, percentage: 110, overage: 100, overage_cost_cents: 200 });
+  });
+
   it('says a limit is reached at exactly 100% with no overage', async () => {
     const plan = await seedPlan(db.current.dataSource);
     const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id, period: PERIOD });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '@metering/platform';
-import { counterValue, eventQuantitySum, recordUsage, seedPlan, seedTenant, useTestDatabase, whileTriggerRaises } from '@metering/testing';
+import { counterValue, deadLetterReasons, eventQuantitySum, recordUsage, seedPlan, seedTenant, useTestDatabase, whileTriggerRaises } from '@metering/testing';
 import {
   ActionType,
   AgentType,
@@ -39,6 +39,10 @@ function email(tenantId: string, resourceId: string, extra: Partial<TrackEventIn
 }
 
 const valid = (...inputs: TrackEventInput[]): ValidEvent[] => parseTrackEventInputs(inputs, { now: NOW, window: DEFAULT_OCCURRED_AT_WINDOW });
+
+async function deadLetters(tenantId: string): Promise<Array<{ reason: string; idempotency_key: string }>> {
+  return db.current.dataSource.query(`SELECT reason, idempotency_key FROM usage_dead_letters WHERE tenant_id = $1 ORDER BY created_at`, [tenantId]);
+}
 
 async function rowCount(table: string, tenantId: string): Promise<number> {
   const [row] = await db.current.dataSource.query(`SELECT count(*)::int AS n FROM ${table} WHERE tenant_id = $1`, [tenantId]);
@@ -91,8 +95,10 @@ describe('UsageTracker', () => {
 
   it('creates the counter of the period an event occurred in', async () => {
     const tenantId = await activeTenant();
-    const lastMonth = new Date('2026-10-30T08:00:00Z');
-    await trackOne(email(tenantId, 'late', { occurredAt: lastMonth }));
+    // Half an hour after October ended its invoice is still open (1 h grace): a late October
+    // event counts in October.
+    const justAfter = new Date('2026-11-01T00:30:00Z');
+    await recordUsage(tracker(justAfter), [email(tenantId, 'late', { occurredAt: new Date('2026-10-31T23:50:00Z') })], justAfter);
     await trackOne(email(tenantId, 'now'));
 
     const counters = await db.current.dataSource.query(
@@ -135,20 +141,59 @@ describe('UsageTracker', () => {
     expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(1);
   });
 
-  it('rejects a tenant without a subscription and writes nothing', async () => {
+  it('dead-letters the event of a tenant without a subscription and counts nothing', async () => {
     const { tenantId } = await seedTenant(db.current.dataSource, { withSubscription: false });
-    await expect(trackOne(email(tenantId, 'x'))).rejects.toBeInstanceOf(SubscriptionNotFoundError);
+    const result = await trackOne(email(tenantId, 'x'));
+    expect(result).toMatchObject({ outcome: 'dead_lettered', deadLetter: { reason: 'subscription_not_found', detail: new SubscriptionNotFoundError(tenantId).message } });
+    expect(await rowCount('usage_events', tenantId)).toBe(0);
+    expect(await deadLetters(tenantId)).toEqual([{ reason: 'subscription_not_found', idempotency_key: result.idempotencyKey }]);
+  });
+
+  it('dead-letters the event of an unknown tenant', async () => {
+    const unknown = randomUUID();
+    const result = await trackOne(email(unknown, 'x'));
+    expect(result).toMatchObject({ outcome: 'dead_lettered', deadLetter: { reason: 'tenant_not_found', detail: new TenantNotFoundError(unknown).message } });
+    expect(await deadLetters(unknown)).toHaveLength(1);
+  });
+
+  it('dead-letters the event of a canceled subscription', async () => {
+    const plan = await seedPlan(db.current.dataSource);
+    const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id, status: 'canceled', period: PERIOD });
+    expect((await trackOne(email(tenantId, 'x'))).deadLetter?.reason).toBe('subscription_inactive');
     expect(await rowCount('usage_events', tenantId)).toBe(0);
   });
 
-  it('rejects an unknown tenant', async () => {
-    await expect(trackOne(email(randomUUID(), 'x'))).rejects.toBeInstanceOf(TenantNotFoundError);
+  it('dead-letters an event whose period can no longer be billed (its invoice is final), and still counts a late one that can', async () => {
+    const tenantId = await activeTenant();
+    const { results } = await recordUsage(tracker(), [
+      email(tenantId, 'october', { occurredAt: new Date('2026-10-30T08:00:00Z') }),
+      email(tenantId, 'november', { occurredAt: new Date('2026-11-02T08:00:00Z') }),
+    ], NOW);
+
+    expect(deadLetterReasons(results)).toEqual(['period_final', null]);
+    expect(results[0]!.deadLetter!.detail).toContain('is final');
+    expect(await counterValue(db.current.dataSource, tenantId, 'inbox', PERIOD.start)).toBe(1);
+    expect(await rowCount('usage_events', tenantId)).toBe(1);
   });
 
-  it('rejects a canceled subscription', async () => {
-    const plan = await seedPlan(db.current.dataSource);
-    const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id, status: 'canceled', period: PERIOD });
-    await expect(trackOne(email(tenantId, 'x'))).rejects.toMatchObject({ code: 'SUBSCRIPTION_INACTIVE' });
+  it('dead-letters a key re-sent with other content (agent, action, resource or quantity), counts a same-content resend as a duplicate', async () => {
+    const tenantId = await activeTenant();
+    await trackOne(email(tenantId, 'msg-1', { idempotencyKey: 'k-1', quantity: 2 }));
+    const same = await trackOne(email(tenantId, 'msg-1', { idempotencyKey: 'k-1', quantity: 2, metadata: { note: 'metadata does not count' } }));
+    const otherQuantity = await trackOne(email(tenantId, 'msg-1', { idempotencyKey: 'k-1', quantity: 3 }));
+    const otherResource = await trackOne(email(tenantId, 'msg-2', { idempotencyKey: 'k-1', quantity: 2 }));
+    const { results: inOneBatch } = await recordUsage(tracker(), [email(tenantId, 'r', { idempotencyKey: 'k-2' }), email(tenantId, 'r', { idempotencyKey: 'k-2', quantity: 5 })], NOW);
+
+    expect(same.outcome).toBe('duplicate');
+    expect(deadLetterReasons([otherQuantity, otherResource])).toEqual(['idempotency_conflict', 'idempotency_conflict']);
+    expect(deadLetterReasons(inOneBatch)).toEqual([null, 'idempotency_conflict']);
+    expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(3);
+    const [stored] = await db.current.dataSource.query(
+      `SELECT event, detail FROM usage_dead_letters WHERE tenant_id = $1 AND idempotency_key = 'k-1' AND event ->> 'quantity' = '3'`,
+      [tenantId],
+    );
+    expect(stored.event).toMatchObject({ agent: 'inbox', resource_id: 'msg-1', quantity: 3 });
+    expect(stored.detail).toBe('idempotency_key k-1 was already used for another event (agent inbox, action_type email_processed, resource_id msg-1, quantity 2)');
   });
 
   it.each([
@@ -207,7 +252,7 @@ describe('UsageTracker tenant ids', () => {
 });
 
 describe('UsageTracker.track groups', () => {
-  it('commits the accepted groups together and rejects only the group with an event it cannot count', async () => {
+  it('commits the groups together, dead-lettering only the event it cannot count', async () => {
     const tenantId = await activeTenant();
     const unknown = randomUUID();
     const { groups, counters } = await tracker().track([
@@ -216,12 +261,13 @@ describe('UsageTracker.track groups', () => {
       valid(email(tenantId, 'd', { quantity: 2 })),
     ]);
 
-    expect(groups.map((group) => group.status)).toEqual(['committed', 'rejected', 'committed']);
-    expect(groups[1]).toMatchObject({ status: 'rejected', errors: [{ index: 1, error: expect.any(TenantNotFoundError) }] });
+    expect(groups.map((group) => group.status)).toEqual(['committed', 'committed', 'committed']);
+    expect(groups[1]).toMatchObject({ status: 'committed', results: [{ outcome: 'recorded' }, { tenantId: unknown, outcome: 'dead_lettered', deadLetter: { reason: 'tenant_not_found' } }] });
     expect(groups[2]).toMatchObject({ status: 'committed', results: [{ tenantId, outcome: 'recorded' }] });
-    expect(counters).toEqual([expect.objectContaining({ tenantId, agent: 'inbox', previousCount: 0, count: 4 })]);
-    expect(await rowCount('usage_events', tenantId)).toBe(3);
-    expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(4);
+    expect(counters).toEqual([expect.objectContaining({ tenantId, agent: 'inbox', previousCount: 0, count: 5 })]);
+    expect(await rowCount('usage_events', tenantId)).toBe(4);
+    expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(5);
+    expect(await deadLetters(unknown)).toHaveLength(1);
   });
 
   it('commits the groups one by one when Postgres refuses the data of one, failing only that group', async () => {
@@ -242,7 +288,7 @@ describe('UsageTracker.track groups', () => {
     expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(3);
   });
 
-  it('fails every accepted group, one statement, when the commit fails for another reason (retryable)', async () => {
+  it('fails every group, one statement, when the commit fails for another reason (retryable), dead letters included', async () => {
     const tenantId = await activeTenant();
     const outage = { name: 'simulated_outage', table: 'usage_events', when: `NEW.tenant_id = '${tenantId}'`, errcode: '57P01', message: 'simulated outage' };
     const { groups, counters } = await whileTriggerRaises(db.current.dataSource, outage, () =>
@@ -251,7 +297,7 @@ describe('UsageTracker.track groups', () => {
 
     expect(groups).toEqual([
       { status: 'failed', error: expect.objectContaining({ code: '57P01' }) },
-      { status: 'rejected', errors: [{ index: 0, error: expect.any(TenantNotFoundError) }] },
+      { status: 'failed', error: expect.objectContaining({ code: '57P01' }) },
       { status: 'failed', error: expect.objectContaining({ code: '57P01' }) },
     ]);
     expect(counters).toEqual([]);

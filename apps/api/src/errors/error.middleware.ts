@@ -11,7 +11,16 @@ const STATUS_BY_CODE: Record<UsageErrorCode, number> = {
   SUBSCRIPTION_NOT_FOUND: 404,
   PLAN_NOT_FOUND: 404,
   SUBSCRIPTION_INACTIVE: 409,
+  PERIOD_FINAL: 422,
+  IDEMPOTENCY_CONFLICT: 409,
 };
+
+/** The detail of a per-event refusal; the events and reasons are in `errors`. */
+function detailOf(code: UsageErrorCode): string {
+  if (code === 'PERIOD_FINAL') return 'Events fall in a billing period whose invoice is final; see errors';
+  if (code === 'IDEMPOTENCY_CONFLICT') return 'Idempotency keys were already used for different events; see errors';
+  return 'The request was refused; see errors';
+}
 
 /** body-parser errors carry `type` and `status`; map them to problems with a useful detail. */
 interface BodyParserError {
@@ -60,8 +69,9 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
     }
     if (isUsageError(error)) {
       const status = STATUS_BY_CODE[error.code] ?? 400;
-      const errors = status === 400 ? error.fieldErrors : undefined;
-      const detail = status === 400 ? 'The request has invalid fields; see errors' : error.message;
+      // Per-event refusals (422 period final, 409 key conflict) name each event in `errors` too.
+      const errors = error.fieldErrors.length > 0 ? error.fieldErrors : undefined;
+      const detail = status === 400 ? 'The request has invalid fields; see errors' : errors ? detailOf(error.code) : error.message;
       sendProblem(res, status, detail, { errors });
       return;
     }

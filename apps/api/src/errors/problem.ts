@@ -27,6 +27,7 @@ const TITLES: Record<number, { slug: string; title: string }> = {
   409: { slug: 'conflict', title: 'Conflict' },
   413: { slug: 'payload-too-large', title: 'Payload too large' },
   415: { slug: 'unsupported-media-type', title: 'Unsupported media type' },
+  422: { slug: 'unprocessable', title: 'Cannot be processed' },
   429: { slug: 'rate-limited', title: 'Too many requests' },
   500: { slug: 'internal-error', title: 'Internal server error' },
   503: { slug: 'service-unavailable', title: 'Service unavailable' },

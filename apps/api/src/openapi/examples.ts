@@ -63,6 +63,26 @@ export const problemExamples = {
   }),
   forbidden: problem(403, 'forbidden', 'Forbidden', 'This endpoint needs one of the roles: agent, service'),
   noSubscription: problem(404, 'not-found', 'Not found', `Tenant ${TENANT} has no subscription`, { instance: '/api/v1/usage' }),
+  unknownTenant: problem(404, 'not-found', 'Not found', `Tenant ${TENANT} does not exist`),
+  ingestNoSubscription: problem(404, 'not-found', 'Not found', `Tenant ${TENANT} has no subscription`),
+  subscriptionInactive: problem(409, 'conflict', 'Conflict', `Tenant ${TENANT} has no active subscription (status: canceled)`),
+  idempotencyConflict: problem(409, 'conflict', 'Conflict', 'Idempotency keys were already used for different events; see errors', {
+    errors: [
+      {
+        field: 'events[1].idempotency_key',
+        message: 'idempotency_key msg-123 was already used for another event (agent inbox, action_type email_processed, resource_id msg-123, quantity 1)',
+      },
+    ],
+  }),
+  periodFinal: problem(422, 'unprocessable', 'Cannot be processed', 'Events fall in a billing period whose invoice is final; see errors', {
+    errors: [
+      {
+        field: 'events[0].occurred_at',
+        message:
+          'the invoice of the billing period 2026-10-01T00:00:00.000Z to 2026-11-01T00:00:00.000Z is final (Stripe finalizes it 3600 s after the period ends); the event can no longer be billed',
+      },
+    ],
+  }),
   tooLarge: problem(413, 'payload-too-large', 'Payload too large', 'The request body is larger than this endpoint accepts'),
   unsupportedMedia: problem(415, 'unsupported-media-type', 'Unsupported media type', 'Send the events as application/json'),
   rateLimited: problem(429, 'rate-limited', 'Too many requests', 'Rate limit of 10 requests per minute exceeded for this tenant', {

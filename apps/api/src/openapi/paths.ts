@@ -43,9 +43,14 @@ export const paths = {
       tags: ['usage'],
       summary: 'Report units of work: one event or a batch of up to 1,000',
       description:
-        'Needs role `agent` or `service`. Every event is validated first; one invalid event rejects the request ' +
-        'and nothing is enqueued. Accepted events are counted exactly once by the workers (retries with the same ' +
-        'idempotency_key are safe). `tenant_id` must not be sent: the tenant comes from the token. ' +
+        'Needs role `agent` or `service`. Every event is validated first, then checked against what counting it ' +
+        'needs: the tenant exists (404), its subscription exists (404) and is metered (409), its billing period ' +
+        'can still be billed (422: the invoice is final after period end + INVOICE_GRACE_SECONDS - 5 min), its ' +
+        'idempotency_key is not stored for a different event (409; same content is a harmless duplicate; content ' +
+        '= agent, action_type, resource_id, quantity). One refused event refuses the request and nothing is ' +
+        'enqueued. Accepted events are counted exactly once by the workers (retries with the same ' +
+        'idempotency_key are safe), or, if something changed after the 202, kept as dead letters with the reason. ' +
+        '`tenant_id` must not be sent: the tenant comes from the token. ' +
         'Rate limited per tenant (INGEST_RATE_LIMIT_PER_MINUTE requests, and a budget of INGEST_EVENTS_PER_MINUTE ' +
         'events and INGEST_BYTES_PER_MINUTE bytes: 429 with Retry-After). 503 with Retry-After while Redis is ' +
         'near its memory limit. Body limit 5 MB.',
@@ -68,8 +73,15 @@ export const paths = {
         '400': problemResponse('Invalid events (each bad field named) or malformed JSON', 'validation', 'malformedJson'),
         '401': ref('Unauthorized'),
         '403': ref('Forbidden'),
+        '404': problemResponse('The tenant does not exist or has no subscription; nothing was enqueued', 'unknownTenant', 'ingestNoSubscription'),
+        '409': problemResponse(
+          'The subscription is not metered (canceled), or an idempotency_key is already used for a different event (each named in errors); nothing was enqueued',
+          'subscriptionInactive',
+          'idempotencyConflict',
+        ),
         '413': problemResponse('Body larger than 5 MB', 'tooLarge'),
         '415': problemResponse('Body is not application/json', 'unsupportedMedia'),
+        '422': problemResponse("Events whose billing period's invoice is final (each named in errors); nothing was enqueued", 'periodFinal'),
         '429': ref('RateLimited'),
         '500': ref('InternalError'),
         '503': {

@@ -1,8 +1,8 @@
 import express, { Router } from 'express';
 import type { RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
-import { MAX_EVENTS_PER_BATCH } from '@metering/usage';
-import type { UsageClient } from '@metering/usage';
+import { MAX_EVENTS_PER_BATCH, isUsageError } from '@metering/usage';
+import type { IngestAdmission, UsageClient, ValidEvent } from '@metering/usage';
 import { currentUser, requireRole } from '../auth/jwt-auth';
 import { HttpProblem } from '../errors/problem';
 
@@ -17,6 +17,8 @@ export const ENQUEUE_TIMEOUT_MS = 3000;
 
 export interface EventsRouterDeps {
   usageClient: UsageClient;
+  /** Tenant, subscription, period and key checks against the database, before the 202. */
+  admission: IngestAdmission;
   /** The producer connection the client enqueues on; checked first so an outage answers 503 at once. */
   redis: Redis;
   authenticate: RequestHandler;
@@ -59,10 +61,12 @@ function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
 }
 
 /**
- * `POST /api/v1/usage/events` (roles `agent` or `service`): validates every event, then enqueues
- * them for the workers; one invalid event rejects the request and nothing is enqueued.
+ * `POST /api/v1/usage/events` (roles `agent` or `service`): validates every event, checks what the
+ * worker would need (tenant, metered subscription, a period whose invoice is not final, no key
+ * already used for another event), then enqueues them for the workers; one refused event
+ * refuses the request (a specific 4xx naming each event) and nothing is enqueued.
  */
-export function eventsRouter({ usageClient, redis, authenticate, rateLimit, shedWhenRedisFull, ingestBudget }: EventsRouterDeps): Router {
+export function eventsRouter({ usageClient, admission, redis, authenticate, rateLimit, shedWhenRedisFull, ingestBudget }: EventsRouterDeps): Router {
   const router = Router();
   router.post(
     '/api/v1/usage/events',
@@ -82,9 +86,11 @@ export function eventsRouter({ usageClient, redis, authenticate, rateLimit, shed
       }
       let accepted: number;
       try {
-        ({ accepted } = await withDeadline(usageClient.trackWire(currentUser(res).tenantId, events), ENQUEUE_TIMEOUT_MS));
+        // Admission fails open when Postgres does not answer (see IngestAdmission): ingest needs only Redis.
+        const admit = (valid: readonly ValidEvent[]): Promise<void> => admission.admit(valid[0]!.tenantId, valid);
+        ({ accepted } = await withDeadline(usageClient.trackWire(currentUser(res).tenantId, events, { admit }), ENQUEUE_TIMEOUT_MS));
       } catch (error) {
-        if (error instanceof HttpProblem || (error as { code?: string }).code === 'VALIDATION_FAILED') throw error;
+        if (error instanceof HttpProblem || isUsageError(error)) throw error;
         // Only Redis failing mid-request is worth a retry; any other error is a bug, and a 503
         // would send the caller into retries that can never succeed. It goes to the 500 handler.
         if (redis.status !== 'ready' || isRedisUnavailable(error)) {

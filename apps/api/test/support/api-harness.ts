@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { Queue } from 'bullmq';
 import type { Express } from 'express';
@@ -34,6 +35,11 @@ export function tokenFor(
     subject: 'test-user',
     ...options,
   });
+}
+
+/** An inbox event as an agent sends it over HTTP (a fresh resource id), with field overrides. */
+export function wireEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { agent: 'inbox', action_type: 'email_processed', resource_id: `msg-${randomUUID()}`, quantity: 1, ...overrides };
 }
 
 /** Log lines a test app wrote, to assert what an operator would see. */

@@ -27,7 +27,7 @@ function summaryText(summary: ReconciliationSummary): string {
 
 export const reconcileCommand: CliCommand = {
   name: 'reconcile',
-  summary: 'Recount current and just-closed counters from the events; correct drift <= 5%, alert above',
+  summary: 'Recount the counters of every billable period from the events; correct drift <= 5%, hold and alert above',
   usage: 'reconcile [--tenant <tenant-id>] [--dry-run]\n' +
     '  --tenant    only this tenant\n' +
     '  --dry-run   report and record the run, change no counter',

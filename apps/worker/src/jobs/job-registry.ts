@@ -1,6 +1,7 @@
 import { ALL_QUEUES, JOBS } from '@metering/usage';
 import type { JobName, QueueName } from '@metering/usage';
 import type { DependenciesOf, JobDefinition, JobHandler } from './job-definition';
+import { closeBillingPeriodsJob } from './close-billing-periods.job';
 import { publishUsageAlertsJob } from './publish-usage-alerts.job';
 import { reconcileUsageCountersJob } from './reconcile-usage-counters.job';
 import { reportOverageToStripeJob } from './report-overage-to-stripe.job';
@@ -20,6 +21,7 @@ export const JOB_REGISTRY = {
   [JOBS.reportOverageToStripe]: reportOverageToStripeJob,
   [JOBS.usageAlert]: usageAlertJob,
   [JOBS.publishUsageAlerts]: publishUsageAlertsJob,
+  [JOBS.closeBillingPeriods]: closeBillingPeriodsJob,
 } satisfies { [N in JobName]: JobDefinition<N> };
 
 /** What each job's handler is built from, by job name; the composition root builds one per runtime. */

@@ -7,7 +7,7 @@ export interface ReconcileUsageCountersDependencies {
   reconciliation: UsageReconciliationService;
 }
 
-/** Daily recount of current and just-closed counters from the event ledger. */
+/** Daily recount, from the event ledger, of the counters of every period that can still be billed. */
 export const reconcileUsageCountersJob: JobDefinition<typeof JOBS.reconcileUsageCounters, ReconcileUsageCountersDependencies> = {
   name: JOBS.reconcileUsageCounters,
   queue: QUEUES.usageMaintenance,

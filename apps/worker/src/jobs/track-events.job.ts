@@ -2,7 +2,6 @@ import { UnrecoverableError } from 'bullmq';
 import type { Clock } from '@metering/platform';
 import { JOBS, QUEUES, isUsageError } from '@metering/usage';
 import type { JobName, OccurredAtWindow } from '@metering/usage';
-import { InvalidTrackJobError } from '../tracking/track-event-batcher';
 import { trackInputsOf } from '../tracking/track-job-input';
 import type { TrackEventBatcher } from '../tracking/track-event-batcher';
 import type { JobDefinition, JobHandler } from './job-definition';
@@ -16,13 +15,13 @@ export interface TrackEventsDependencies {
 
 function createTrackHandler(services: TrackEventsDependencies): JobHandler {
   return async (job) => {
-    const { events, enqueuedAt } = trackInputsOf(job, services.window, services.clock);
+    const { events, deadLetters, enqueuedAt } = trackInputsOf(job, services.window, services.clock);
     try {
-      return await services.trackBatcher.submit(events, enqueuedAt);
+      return await services.trackBatcher.submit(events, enqueuedAt, deadLetters);
     } catch (error) {
       // Bad input stays bad: fail now, keep the job in "failed" with the reason. Anything else
       // (Postgres or Redis away) is thrown as is, so BullMQ retries it with backoff.
-      if (error instanceof InvalidTrackJobError || isUsageError(error)) throw new UnrecoverableError(error.message);
+      if (isUsageError(error)) throw new UnrecoverableError(error.message);
       throw error;
     }
   };

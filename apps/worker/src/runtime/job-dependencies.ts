@@ -33,7 +33,7 @@ export function buildJobDependencies({ config, logger, clock, dataSource, redis,
     { logger },
   );
   // A few seconds of memory of metered tenants spares a Postgres round trip per micro-batch.
-  const tracker = new UsageTracker(dataSource, { logger, clock, billingStateCacheMs: 5000 });
+  const tracker = new UsageTracker(dataSource, { logger, clock, billingStateCacheMs: 5000, invoiceGraceSeconds: config.usage.invoiceGraceSeconds });
   const trackBatcher = new TrackEventBatcher({
     tracker,
     logger,
@@ -42,17 +42,20 @@ export function buildJobDependencies({ config, logger, clock, dataSource, redis,
     onCommitted: (counters) => outbox.raise(counters),
   });
   const track = { trackBatcher, window: occurredAtWindow(config.usage), clock };
+  const rollover = new UsageRolloverService(dataSource, { logger, clock });
+  const reporter = createOverageReporter(config, { dataSource, redis, logger, clock });
   return {
     [JOBS.trackEvent]: track,
     [JOBS.trackEvents]: track,
     [JOBS.resetUsageCounters]: {
-      rollover: new UsageRolloverService(dataSource, { logger, clock }),
+      rollover,
       requestOverageReport: async (data) => {
         await queue(QUEUES.usageMaintenance).add(JOBS.reportOverageToStripe, data);
       },
     },
     [JOBS.reconcileUsageCounters]: { reconciliation: new UsageReconciliationService(dataSource, { logger, clock }) },
-    [JOBS.reportOverageToStripe]: { reporter: createOverageReporter(config, { dataSource, redis, logger, clock }), logger },
+    [JOBS.reportOverageToStripe]: { reporter, logger },
+    [JOBS.closeBillingPeriods]: { rollover, reporter },
     [JOBS.usageAlert]: { logger },
     [JOBS.publishUsageAlerts]: { outbox },
   };

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { oldestUnsentClosedPeriodEnd } from '@metering/billing';
 import { gauge } from '@metering/platform';
 
 /*
@@ -38,6 +39,34 @@ ledgerGauge(
   'Threshold alerts stored more than 5 minutes ago and still not handed to the usage-alerts queue',
   `SELECT count(*)::int AS value FROM usage_alerts WHERE published_at IS NULL AND created_at < now() - interval '5 minutes'`,
 );
+
+ledgerGauge(
+  'usage_dead_letters_open',
+  'Events in usage_dead_letters not replayed yet: accepted, but not counted',
+  `SELECT count(*)::int AS value FROM usage_dead_letters WHERE replayed_at IS NULL`,
+);
+
+ledgerGauge(
+  'usage_counter_holds_open',
+  'Counters on hold after reconciliation found drift above the tolerance: not billed until an operator resolves them',
+  `SELECT count(*)::int AS value FROM usage_counter_holds WHERE resolved_at IS NULL`,
+);
+
+// The close job sends a closed period's overage within minutes; the alert fires at 30 minutes.
+gauge({
+  name: 'billing_closed_period_unsent_seconds',
+  help: 'Seconds since the end of the oldest closed billing period whose overage Stripe does not have yet (0: none)',
+  async collect() {
+    if (!ledger?.isInitialized) return;
+    try {
+      const now = new Date();
+      const end = await oldestUnsentClosedPeriodEnd(ledger, now);
+      this.set(end ? Math.max(0, (now.getTime() - end.getTime()) / 1000) : 0);
+    } catch {
+      // Postgres unreachable: keep the last value.
+    }
+  },
+});
 
 /** Makes /metrics report the gauges above from `dataSource` (the worker's own). */
 export function exportLedgerMetrics(dataSource: DataSource): void {

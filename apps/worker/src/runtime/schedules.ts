@@ -12,7 +12,7 @@ export const MAINTENANCE_JOB_OPTIONS: JobsOptions = {
 };
 
 /**
- * The every-minute alert hand-over: a failed run is simply the next minute's, and its completed
+ * The every-minute jobs (alert hand-over, period close): a failed run is simply the next minute's, and its completed
  * runs are not kept, so they never push the daily jobs' history out of the queue's completed list.
  */
 const FREQUENT_JOB_OPTIONS: JobsOptions = { attempts: 1, removeOnComplete: true, removeOnFail: { count: 100 } };
@@ -26,6 +26,7 @@ export function scheduledJobs(
     { id: JOBS.reportOverageToStripe, name: JOBS.reportOverageToStripe, pattern: schedules.reportOverage, opts: MAINTENANCE_JOB_OPTIONS },
     { id: JOBS.reconcileUsageCounters, name: JOBS.reconcileUsageCounters, pattern: schedules.reconcileUsage, opts: MAINTENANCE_JOB_OPTIONS },
     { id: JOBS.publishUsageAlerts, name: JOBS.publishUsageAlerts, pattern: schedules.publishAlerts, opts: FREQUENT_JOB_OPTIONS },
+    { id: JOBS.closeBillingPeriods, name: JOBS.closeBillingPeriods, pattern: schedules.closePeriods, opts: FREQUENT_JOB_OPTIONS },
   ];
 }
 

@@ -1,24 +1,13 @@
 import { histogram } from '@metering/platform';
 import type { Logger } from '@metering/platform';
-import type { CounterChange, TrackGroupsResult, UsageError, UsageTracker, ValidEvent } from '@metering/usage';
+import type { CounterChange, NewDeadLetter, TrackGroupsResult, UsageTracker, ValidEvent } from '@metering/usage';
 
 /** What one job's events did once committed. */
 export interface TrackJobResult {
   recorded: number;
   duplicates: number;
-}
-
-/** A job whose events cannot be counted: retrying the same data cannot succeed. */
-export class InvalidTrackJobError extends Error {
-  constructor(readonly errors: ReadonlyArray<{ index: number; error: UsageError }>, eventCount: number) {
-    super(
-      errors
-        .slice(0, 5)
-        .map(({ index, error }) => (eventCount > 1 ? `events[${index}]: ${error.message}` : error.message))
-        .join('; ') + (errors.length > 5 ? `; and ${errors.length - 5} more` : ''),
-    );
-    this.name = 'InvalidTrackJobError';
-  }
+  /** Not counted; each is in usage_dead_letters with its reason. */
+  deadLettered: number;
 }
 
 export interface TrackEventBatcherOptions {
@@ -34,6 +23,8 @@ export interface TrackEventBatcherOptions {
 
 interface PendingJob {
   events: ValidEvent[];
+  /** The job's events the worker could not parse: written with the batch, never counted. */
+  deadLetters: NewDeadLetter[];
   enqueuedAt: number;
   resolve: (result: TrackJobResult) => void;
   reject: (error: unknown) => void;
@@ -53,8 +44,9 @@ const batchEvents = histogram({
 /**
  * Micro-batching: gathers the events of concurrently running track jobs and records them with
  * ONE `tracker.track` per batch (one job = one group), so throughput does not pay a transaction
- * per event. Each job's promise settles only after its own events are committed or rejected:
- * events that cannot be counted fail only their job; a commit failure fails the jobs it hit, and
+ * per event. Each job's promise settles only after its own events are committed: events that
+ * cannot be counted are dead-lettered by the tracker (the job still completes, the rest of its
+ * events counted); a commit failure fails the jobs it hit, and
  * BullMQ retries them (the unique key on events makes that retry count nothing twice). Poison
  * isolation lives in the tracker.
  */
@@ -65,9 +57,9 @@ export class TrackEventBatcher {
 
   constructor(private readonly options: TrackEventBatcherOptions) {}
 
-  submit(events: ValidEvent[], enqueuedAt: number): Promise<TrackJobResult> {
+  submit(events: ValidEvent[], enqueuedAt: number, deadLetters: NewDeadLetter[] = []): Promise<TrackJobResult> {
     return new Promise<TrackJobResult>((resolve, reject) => {
-      this.pending.push({ events, enqueuedAt, resolve, reject });
+      this.pending.push({ events, deadLetters, enqueuedAt, resolve, reject });
       this.pendingEvents += events.length;
       if (this.pendingEvents >= this.options.batchSize) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.options.batchWaitMs);
@@ -88,7 +80,10 @@ export class TrackEventBatcher {
   private async process(batch: PendingJob[]): Promise<void> {
     let tracked: TrackGroupsResult;
     try {
-      tracked = await this.options.tracker.track(batch.map((job) => job.events));
+      tracked = await this.options.tracker.track(
+        batch.map((job) => job.events),
+        batch.map((job) => job.deadLetters),
+      );
     } catch (error) {
       return this.failAll(batch, error);
     }
@@ -101,11 +96,15 @@ export class TrackEventBatcher {
     const now = Date.now();
     batch.forEach((job, index) => {
       const group = tracked.groups[index]!;
-      if (group.status === 'rejected') return job.reject(new InvalidTrackJobError(group.errors, job.events.length));
       if (group.status === 'failed') return job.reject(group.error);
-      const recorded = group.results.filter((result) => result.outcome === 'recorded').length;
+      let recorded = 0;
+      let duplicates = 0;
+      for (const result of group.results) {
+        if (result.outcome === 'recorded') recorded++;
+        else if (result.outcome === 'duplicate') duplicates++;
+      }
       commitLag.observe(Math.max(0, now - job.enqueuedAt) / 1000);
-      job.resolve({ recorded, duplicates: group.results.length - recorded });
+      job.resolve({ recorded, duplicates, deadLettered: job.events.length + job.deadLetters.length - recorded - duplicates });
     });
   }
 

@@ -1,33 +1,69 @@
 import { UnrecoverableError } from 'bullmq';
 import type { Job } from 'bullmq';
+import { isUuid } from '@metering/platform';
 import type { Clock } from '@metering/platform';
-import { JOBS, ValidationFailedError, parseWireEvents } from '@metering/usage';
-import type { OccurredAtWindow, TrackEventJobData, TrackEventsJobData, ValidEvent, WireEventItem } from '@metering/usage';
+import { JOBS, ValidationFailedError, parseWireEvent, parseWireEvents } from '@metering/usage';
+import type { FieldError, NewDeadLetter, OccurredAtWindow, TrackEventJobData, TrackEventsJobData, ValidEvent, WireEventItem } from '@metering/usage';
 
 function isJobEvent(value: unknown): value is WireEventItem {
   const item = value as Partial<WireEventItem> | null;
   return typeof item === 'object' && item !== null && typeof item.tenant_id === 'string' && typeof item.event === 'object' && item.event !== null;
 }
 
+const WINDOW_MESSAGE = /^occurred_at is more than \d+ (days in the past|seconds in the future)$/;
+
 /**
  * The events of a `track-event` / `track-events` job, parsed with the producer's own parser (job
  * data is a wire like the HTTP body): the same rules and messages, and the occurred_at window
  * checked again against this worker's clock. An event without `occurred_at` happened when it was
  * enqueued, not when a (possibly retried) worker gets to it, so it lands in the period the agent
- * reported it in. Data that can never be counted fails the job for good (UnrecoverableError).
+ * reported it in.
+ * An event that fails here was accepted by the producer (its window aged out on the way, or the
+ * clocks disagree): it becomes a dead letter with the reason, the job's other events still count.
+ * Only data that names no tenant or key -- not an event any producer accepted -- fails the job
+ * for good (UnrecoverableError).
  */
-export function trackInputsOf(job: Job, window: OccurredAtWindow, clock: Clock): { events: ValidEvent[]; enqueuedAt: number } {
+export function trackInputsOf(job: Job, window: OccurredAtWindow, clock: Clock): { events: ValidEvent[]; deadLetters: NewDeadLetter[]; enqueuedAt: number } {
   const data = job.data as Partial<TrackEventJobData & TrackEventsJobData>;
   const enqueuedAt = typeof data.enqueued_at === 'number' ? data.enqueued_at : job.timestamp;
   const items: unknown[] = job.name === JOBS.trackEvents ? (Array.isArray(data.events) ? data.events : []) : [data];
   if (items.length === 0 || !items.every(isJobEvent)) {
     throw new UnrecoverableError(`job data is not a valid ${job.name} payload`);
   }
+  const context = { now: clock(), window, occurredAtDefault: new Date(enqueuedAt) };
   try {
-    // One Date for the job's events without occurred_at (no ISO text to format and parse back).
-    return { events: parseWireEvents(items, { now: clock(), window, occurredAtDefault: new Date(enqueuedAt) }), enqueuedAt };
+    // The common case, and the fast one: every event valid (one Date per shared occurred_at text).
+    return { events: parseWireEvents(items, context), deadLetters: [], enqueuedAt };
   } catch (error) {
-    if (error instanceof ValidationFailedError) throw new UnrecoverableError(error.message);
-    throw error;
+    if (!(error instanceof ValidationFailedError)) throw error;
   }
+  const events: ValidEvent[] = [];
+  const deadLetters: NewDeadLetter[] = [];
+  const unstorable: FieldError[] = [];
+  items.forEach((item, index) => {
+    const prefix = items.length > 1 ? `events[${index}].` : '';
+    const parsed = parseWireEvent(item.tenant_id, item.event, prefix, context);
+    if (parsed.ok) {
+      events.push(parsed.event);
+      return;
+    }
+    const raw = item.event as Record<string, unknown>;
+    const tenantId = item.tenant_id as string;
+    if (!isUuid(tenantId) || typeof raw.idempotency_key !== 'string' || raw.idempotency_key.length === 0 || raw.idempotency_key.length > 255) {
+      unstorable.push(...parsed.errors);
+      return;
+    }
+    const windowOnly = parsed.errors.every((error) => WINDOW_MESSAGE.test(error.message));
+    deadLetters.push({
+      tenantId: tenantId.toLowerCase(),
+      idempotencyKey: raw.idempotency_key,
+      event: { ...raw, occurred_at: typeof raw.occurred_at === 'string' ? raw.occurred_at : new Date(enqueuedAt).toISOString() },
+      reason: windowOnly ? 'outside_window' : 'invalid_event',
+      // The very text the API and the producer give for the same event.
+      detail: parsed.errors.map((error) => `${error.field}: ${error.message}`).join('; '),
+      jobId: job.id ?? null,
+    });
+  });
+  if (unstorable.length > 0) throw new UnrecoverableError(unstorable.map((e) => `${e.field}: ${e.message}`).join('; '));
+  return { events, deadLetters, enqueuedAt };
 }

@@ -21,29 +21,49 @@ export interface OverageCandidate {
 }
 
 /*
- * One set-based statement for all tenants: counters of the current period and the just-closed
- * one (its end is the current period's start) of every active or past-due subscription with a plan,
- * against the plan's limit for that agent (limitFor's rule: a non-negative number, else unlimited),
- * minus the ledger. Trials are never billed; canceled subscriptions are not either.
+ * One set-based statement for all tenants: the counters of every period that Stripe can still be
+ * told about (its end within STRIPE_TIMESTAMP_WINDOW_MS of now, not in the future) of every
+ * active or past-due subscription with a plan, minus the ledger. Trials are never billed. A
+ * canceled subscription is billed for its closed periods up to its last one: canceled at the end
+ * of a period (Stripe's usual cancellation), that period's final overage still goes out.
+ * - The quota and meter event name come from the period's own terms (billing_period_terms),
+ *   written when it opened, so a plan change never re-prices it; a period without terms (opened
+ *   before the terms existed) falls back to the subscription's plan.
+ * - A closed period (end <= now) is counted from usage_events, the source of truth, not from its
+ *   counter: its final report must not carry a counter's drift (the index-only recount is cheap).
+ * - A counter with an open hold (reconciliation found drift beyond the alert threshold) is not
+ *   billed until an operator resolves the hold.
+ * - $4 = true: closed periods only, ended after $6 (the every-minute close job: it recounts only
+ *   the periods that ended recently; the daily report covers all of Stripe's window).
  */
 const OVERAGE_SQL = `
 WITH limit_keys AS (
   SELECT key AS agent, value AS limit_key FROM jsonb_each_text($1::jsonb)
 ), counters AS (
-  SELECT c.tenant_id, c.agent, c.period_start, c.period_end, c.count, t.stripe_customer_id,
-         CASE WHEN jsonb_typeof(p.limits -> k.limit_key) = 'number'
-              THEN floor((p.limits ->> k.limit_key)::numeric)::bigint END AS quota,
-         p.meter_event_names ->> c.agent AS meter_event_name,
+  SELECT c.tenant_id, c.agent, c.period_start, c.period_end, t.stripe_customer_id,
+         CASE WHEN c.period_end <= $2
+              THEN (SELECT coalesce(sum(e.quantity), 0) FROM usage_events e
+                     WHERE e.tenant_id = c.tenant_id AND e.agent = c.agent AND e.period_start = c.period_start)
+              ELSE c.count END AS count,
+         CASE WHEN jsonb_typeof(coalesce(bt.limits, p.limits) -> k.limit_key) = 'number'
+              THEN floor((coalesce(bt.limits, p.limits) ->> k.limit_key)::numeric)::bigint END AS quota,
+         coalesce(bt.meter_event_names, p.meter_event_names) ->> c.agent AS meter_event_name,
          s.stripe_subscription_item_ids ->> c.agent AS subscription_item_id
     FROM subscriptions s
     JOIN plans p ON p.id = s.plan_id
     JOIN tenants t ON t.id = s.tenant_id
     JOIN usage_counters c ON c.tenant_id = s.tenant_id
-                         AND c.period_end >= s.current_period_start
+                         AND c.period_end > $5
                          AND c.period_start <= $2
+                         AND (NOT $4::boolean OR (c.period_end <= $2 AND c.period_end > $6))
     JOIN limit_keys k ON k.agent = c.agent
-   WHERE s.status IN ('active', 'past_due')
+    LEFT JOIN billing_period_terms bt ON bt.tenant_id = c.tenant_id AND bt.period_start = c.period_start
+   WHERE (s.status IN ('active', 'past_due')
+          OR (s.status = 'canceled' AND c.period_end <= $2 AND c.period_end <= s.current_period_end))
      AND ($3::uuid IS NULL OR s.tenant_id = $3::uuid)
+     AND NOT EXISTS (
+       SELECT 1 FROM usage_counter_holds h
+        WHERE h.tenant_id = c.tenant_id AND h.agent = c.agent AND h.period_start = c.period_start AND h.resolved_at IS NULL)
 )
 SELECT c.*, greatest(c.count - c.quota, 0) AS overage, coalesce(r.reported, 0) AS already_reported
   FROM counters c
@@ -56,6 +76,12 @@ SELECT c.*, greatest(c.count - c.quota, 0) AS overage, coalesce(r.reported, 0) A
  WHERE c.quota >= 0
    AND greatest(c.count - c.quota, 0) <> coalesce(r.reported, 0)
  ORDER BY c.tenant_id, c.agent, c.period_start`;
+
+/**
+ * Stripe refuses a meter event whose timestamp is more than 35 days in the past; an hour of margin
+ * keeps a report written at the edge from being refused when it is sent.
+ */
+export const STRIPE_TIMESTAMP_WINDOW_MS = 35 * 86_400_000 - 3_600_000;
 
 interface OverageRow {
   tenant_id: string;
@@ -71,9 +97,31 @@ interface OverageRow {
   subscription_item_id: string | null;
 }
 
+/** Which candidates to look for: one tenant's, and only those of closed periods. */
+export interface OverageCandidateFilter {
+  tenantId?: string;
+  /** Only periods that ended within CLOSE_LOOKBACK_MS (the close job). */
+  closedPeriodsOnly?: boolean;
+}
+
+/**
+ * How far back the close job looks for ended periods: long enough to catch up after a worker
+ * outage of a day or two (an invoice is final by then anyway: 1 h grace by default, 72 h at most),
+ * short enough that a run every minute recounts only the few periods that ended recently.
+ */
+export const CLOSE_LOOKBACK_MS = 3 * 86_400_000;
+
 /** Every (tenant, agent, period) whose overage is not what the ledger says Stripe has (or will have). */
-export async function findOverageCandidates(db: DataSource, now: Date, tenantId?: string): Promise<OverageCandidate[]> {
-  const rows = (await db.query(OVERAGE_SQL, [JSON.stringify(AGENT_LIMIT_KEYS), now, tenantId ?? null])) as OverageRow[];
+export async function findOverageCandidates(db: DataSource, now: Date, filter: OverageCandidateFilter = {}): Promise<OverageCandidate[]> {
+  const oldestEnd = new Date(now.getTime() - STRIPE_TIMESTAMP_WINDOW_MS);
+  const rows = (await db.query(OVERAGE_SQL, [
+    JSON.stringify(AGENT_LIMIT_KEYS),
+    now,
+    filter.tenantId ?? null,
+    filter.closedPeriodsOnly === true,
+    oldestEnd,
+    new Date(now.getTime() - CLOSE_LOOKBACK_MS),
+  ])) as OverageRow[];
   return rows.map((row) => {
     const overage = Number(row.overage);
     const alreadyReported = Number(row.already_reported);

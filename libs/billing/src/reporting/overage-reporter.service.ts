@@ -16,6 +16,7 @@ import { meterEventTimestamp, overageReportIdentifier } from './report-identifie
 import { UsageLedgerRepository } from './usage-ledger.repository';
 import type { NewReport, PendingReport } from './usage-ledger.repository';
 import { UsageReportSender } from './usage-report.sender';
+import { oldestUnsentClosedPeriodEnd } from './unsent-closed-periods.query';
 
 // Any constant, the same in every process: only one reporting run at a time per database.
 const REPORT_LOCK_KEY = 7_211_426_005;
@@ -40,7 +41,18 @@ export interface OverageReporterDeps {
 export interface OverageRunOptions {
   dryRun?: boolean;
   tenantId?: string;
+  /** Only periods that have ended (the close job): their final overage, and late deltas. */
+  closedPeriodsOnly?: boolean;
+  /**
+   * How long to wait for another run's lock before answering `busy` (default 60 s). The close job
+   * runs every minute and passes 0: it simply skips a minute. The daily report and the CLI wait,
+   * so a close-job run that happens to hold the lock at the same instant never makes them skip.
+   */
+  lockWaitMs?: number;
 }
+
+const DEFAULT_LOCK_WAIT_MS = 60_000;
+const LOCK_POLL_MS = 250;
 
 export interface OverageRunResult {
   /** `disabled`: no Stripe key; `busy`: another run holds the lock; `circuit_open`: stopped early. */
@@ -101,7 +113,7 @@ export class OverageReporter {
 
   async run(options: OverageRunOptions = {}): Promise<OverageRunResult> {
     const dryRun = options.dryRun ?? false;
-    if (dryRun) return this.preview(options.tenantId);
+    if (dryRun) return this.preview(options);
     if (!this.dispatcher || !this.breaker) {
       this.deps.logger.warn('Stripe overage reporting is disabled: STRIPE_SECRET_KEY is not set; nothing was sent');
       return result('disabled', false, null, []);
@@ -109,13 +121,13 @@ export class OverageReporter {
     const lockRunner = this.deps.dataSource.createQueryRunner();
     await lockRunner.connect();
     try {
-      const [{ locked }] = (await lockRunner.query('SELECT pg_try_advisory_lock($1) AS locked', [REPORT_LOCK_KEY])) as [{ locked: boolean }];
+      const locked = await this.acquireLock(lockRunner, options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
       if (!locked) {
         this.deps.logger.info('Overage report skipped: another run is in progress');
         return result('busy', false, null, []);
       }
       try {
-        const lines = await this.writeLedger(options.tenantId);
+        const lines = await this.writeLedger(options);
         const pending = await this.ledger.findPending(options.tenantId);
         this.warnAboutStalePending(pending);
         const dispatched = await this.dispatcher.dispatch(pending);
@@ -129,6 +141,15 @@ export class OverageReporter {
       }
     } finally {
       await lockRunner.release();
+    }
+  }
+
+  private async acquireLock(runner: { query(sql: string, parameters?: unknown[]): Promise<unknown> }, waitMs: number): Promise<boolean> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [REPORT_LOCK_KEY])) as [{ locked: boolean }];
+      if (locked || Date.now() >= deadline) return locked;
+      await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
     }
   }
 
@@ -151,11 +172,11 @@ export class OverageReporter {
   }
 
   /** Writes pending rows for every positive delta; returns lines for what could not be written. */
-  private async writeLedger(tenantId?: string): Promise<OverageReportLine[]> {
+  private async writeLedger(filter: OverageRunOptions): Promise<OverageReportLine[]> {
     const now = this.clock();
     const lines: OverageReportLine[] = [];
     const reports: NewReport[] = [];
-    for (const candidate of await findOverageCandidates(this.deps.dataSource, now, tenantId)) {
+    for (const candidate of await findOverageCandidates(this.deps.dataSource, now, filter)) {
       const blocked = this.blocked(candidate, true);
       if (blocked) lines.push(blocked);
       else reports.push(toNewReport(candidate, now));
@@ -165,13 +186,18 @@ export class OverageReporter {
     return lines;
   }
 
-  private async preview(tenantId?: string): Promise<OverageRunResult> {
+  private async preview(filter: OverageRunOptions): Promise<OverageRunResult> {
     const now = this.clock();
-    const lines = (await this.ledger.findPending(tenantId)).map((r) => lineFor(r, 'would_send', 'pending from an earlier run: re-sent with the same identifier'));
-    for (const candidate of await findOverageCandidates(this.deps.dataSource, now, tenantId)) {
+    const lines = (await this.ledger.findPending(filter.tenantId)).map((r) => lineFor(r, 'would_send', 'pending from an earlier run: re-sent with the same identifier'));
+    for (const candidate of await findOverageCandidates(this.deps.dataSource, now, filter)) {
       lines.push(this.blocked(candidate, false) ?? lineFor(toNewReport(candidate, now), 'would_send'));
     }
     return result('completed', true, this.breaker ? (await this.breaker.state()).state : null, lines);
+  }
+
+  /** See oldestUnsentClosedPeriodEnd; measured at this reporter's clock. */
+  async oldestUnsentClosedPeriodEnd(): Promise<Date | null> {
+    return oldestUnsentClosedPeriodEnd(this.deps.dataSource, this.clock());
   }
 
   /** A line when the candidate must not be sent (and, for a real run, the alert); else null. */

@@ -73,11 +73,19 @@ export class StripeWebhookService {
         this.deps.logger.info(`Stripe ${event.type} ${event.id} ignored: customer ${change.stripeCustomerId} is not a tenant here`);
         return { ...base, status: 'ignored' };
       }
-      let stale = false;
+      const result: { applied?: Awaited<ReturnType<typeof applySubscriptionChange>> } = {};
       const claimed = await this.once(event, async (manager) => {
-        stale = (await applySubscriptionChange(manager, change, resolved, createdAt(event))) === 'stale';
+        result.applied = await applySubscriptionChange(manager, change, resolved, createdAt(event));
       });
+      const applied = result.applied;
       if (!claimed) return { ...base, status: 'duplicate' };
+      if (applied === 'other_subscription') {
+        this.deps.logger.warn(
+          `Stripe ${event.type} ${event.id} ignored: subscription ${change.stripeSubscriptionId} is not the one tenant ${resolved.tenantId} follows`,
+        );
+        return { ...base, status: 'ignored' };
+      }
+      const stale = applied === 'stale';
       if (stale) {
         this.deps.logger.info(`Stripe ${event.type} ${event.id} not applied: tenant ${resolved.tenantId} already has a newer change`);
         return { ...base, status: 'stale' };

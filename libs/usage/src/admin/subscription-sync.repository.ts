@@ -5,6 +5,9 @@ import type { SubscriptionStatus } from '../entities/subscription.entity';
 /** The fields of a tenant's subscription row a Stripe sync reads before it decides what to write. */
 export interface SyncedSubscription {
   planId: string | null;
+  status: SubscriptionStatus;
+  /** The Stripe subscription the row follows; null for a row an operator created. */
+  stripeSubscriptionId: string | null;
   currentPeriodStart: Date;
   currentPeriodEnd: Date;
   billingAnchorDay: number;
@@ -61,11 +64,13 @@ export class SubscriptionSyncRepository {
   /** The tenant's subscription, locked until the transaction ends (FOR UPDATE); null if it has none yet. */
   async lockForSync(tenantId: string): Promise<SyncedSubscription | null> {
     const [row] = (await this.manager.query(
-      `SELECT plan_id, current_period_start, current_period_end, billing_anchor_day, stripe_event_created_at
+      `SELECT plan_id, status, stripe_subscription_id, current_period_start, current_period_end, billing_anchor_day, stripe_event_created_at
          FROM subscriptions WHERE tenant_id = $1 FOR UPDATE`,
       [tenantId],
     )) as Array<{
       plan_id: string | null;
+      status: SubscriptionStatus;
+      stripe_subscription_id: string | null;
       current_period_start: Date;
       current_period_end: Date;
       billing_anchor_day: number;
@@ -74,6 +79,8 @@ export class SubscriptionSyncRepository {
     if (!row) return null;
     return {
       planId: row.plan_id,
+      status: row.status,
+      stripeSubscriptionId: row.stripe_subscription_id,
       currentPeriodStart: row.current_period_start,
       currentPeriodEnd: row.current_period_end,
       billingAnchorDay: row.billing_anchor_day,

@@ -6,6 +6,7 @@ import { PlanNotFoundError, ValidationFailedError } from '../domain/usage-errors
 import { Plan } from '../entities/plan.entity';
 import { Subscription, SubscriptionStatus } from '../entities/subscription.entity';
 import { Tenant } from '../entities/tenant.entity';
+import { PeriodTermsRepository } from './period-terms.repository';
 import { assertValidPlan } from './plan-input';
 import type { PlanInput } from './plan-input';
 
@@ -82,6 +83,7 @@ export class TenantAdminService {
         stripeSubscriptionId: null,
         stripeSubscriptionItemIds: {},
       });
+      await new PeriodTermsRepository(manager).snapshotCurrentPeriod(tenant.id);
       return { tenant, subscription };
     });
   }

@@ -4,7 +4,9 @@ export type UsageErrorCode =
   | 'TENANT_NOT_FOUND'
   | 'SUBSCRIPTION_NOT_FOUND'
   | 'SUBSCRIPTION_INACTIVE'
-  | 'PLAN_NOT_FOUND';
+  | 'PLAN_NOT_FOUND'
+  | 'PERIOD_FINAL'
+  | 'IDEMPOTENCY_CONFLICT';
 
 export interface FieldError {
   field: string;
@@ -53,6 +55,20 @@ export class SubscriptionInactiveError extends UsageError {
 export class PlanNotFoundError extends UsageError {
   constructor(readonly planCode: string) {
     super('PLAN_NOT_FOUND', `Plan ${planCode} does not exist`);
+  }
+}
+
+/** Events whose billing period's invoice is final (or will be before they could be billed). */
+export class PeriodFinalError extends UsageError {
+  constructor(fieldErrors: FieldError[]) {
+    super('PERIOD_FINAL', fieldErrors.map((e) => `${e.field}: ${e.message}`).join('; '), fieldErrors);
+  }
+}
+
+/** Idempotency keys already used for an event with other content. */
+export class IdempotencyConflictError extends UsageError {
+  constructor(fieldErrors: FieldError[]) {
+    super('IDEMPOTENCY_CONFLICT', fieldErrors.map((e) => `${e.field}: ${e.message}`).join('; '), fieldErrors);
   }
 }
 

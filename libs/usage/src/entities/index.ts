@@ -1,3 +1,4 @@
+import { BillingPeriodTerms } from './billing-period-terms.entity';
 import { OperatorAuditEntry } from './operator-audit-entry.entity';
 import { Plan } from './plan.entity';
 import { ReconciliationRun } from './reconciliation-run.entity';
@@ -6,7 +7,10 @@ import { Tenant } from './tenant.entity';
 import { UsageCounter } from './usage-counter.entity';
 import { UsageEvent } from './usage-event.entity';
 import { UsageThresholdAlert } from './usage-threshold-alert.entity';
+import { UsageCounterHold } from './usage-counter-hold.entity';
+import { UsageDeadLetter } from './usage-dead-letter.entity';
 
+export * from './billing-period-terms.entity';
 export * from './operator-audit-entry.entity';
 export * from './plan.entity';
 export * from './reconciliation-run.entity';
@@ -15,6 +19,20 @@ export * from './tenant.entity';
 export * from './usage-counter.entity';
 export * from './usage-event.entity';
 export * from './usage-threshold-alert.entity';
+export * from './usage-counter-hold.entity';
+export * from './usage-dead-letter.entity';
 
 /** The entities of the tables libs/usage owns (docs/architecture.md); a DataSource needs them all. */
-export const USAGE_ENTITIES = [Tenant, Plan, Subscription, UsageEvent, UsageCounter, UsageThresholdAlert, ReconciliationRun, OperatorAuditEntry];
+export const USAGE_ENTITIES = [
+  Tenant,
+  Plan,
+  Subscription,
+  UsageEvent,
+  UsageCounter,
+  UsageThresholdAlert,
+  ReconciliationRun,
+  BillingPeriodTerms,
+  UsageDeadLetter,
+  UsageCounterHold,
+  OperatorAuditEntry,
+];

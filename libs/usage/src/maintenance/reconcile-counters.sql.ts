@@ -1,7 +1,8 @@
 /**
  * Recount and correct the counters of a set of tenants in ONE statement (one snapshot):
- * - scope: every counter and event of the current period and the one before it
- *   (`current_period_start - 31 days` reaches back past the start of the just-closed period);
+ * - scope: every counter and event of a period that can still be billed: the current one, the
+ *   one before it (`current_period_start - 31 days`), and every period ending inside Stripe's
+ *   35-day meter window (`$4 - 66 days`: 35 days plus the longest month), late events included;
  * - recount: events summed per (tenant, agent, period), tenant by tenant (LATERAL): an index-only
  *   scan of idx_usage_events_tenant_agent (tenant_id, agent, period_start) INCLUDE (quantity)
  *   already yields each tenant's rows in group order, so they are summed as they stream by
@@ -11,11 +12,11 @@
  * - counters within `$2` tolerance are corrected by the DELTA seen in this snapshot
  *   (`count + (recounted - counted)`): a batch committed meanwhile added its events and its
  *   increment together, so applying the delta on top of the current value stays exact.
- * Parameters: $1 tenant ids, $2 tolerance ratio, $3 dry run.
+ * Parameters: $1 tenant ids, $2 tolerance ratio, $3 dry run, $4 now.
  */
 export const RECONCILE_COUNTERS_SQL = `
 WITH scope AS (
-  SELECT s.tenant_id, s.current_period_start - interval '31 days' AS since
+  SELECT s.tenant_id, least(s.current_period_start - interval '31 days', $4::timestamptz - interval '66 days') AS since
     FROM subscriptions s
    WHERE s.tenant_id = ANY($1::uuid[])
 ), counters AS (

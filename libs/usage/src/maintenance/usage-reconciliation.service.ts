@@ -3,6 +3,7 @@ import { counter, gauge, systemClock } from '@metering/platform';
 import type { Clock, Logger } from '@metering/platform';
 import { AGENT_TYPES } from '../domain/agent-type';
 import type { AgentType } from '../domain/agent-type';
+import { CounterHoldsRepository } from './counter-holds.repository';
 import { RECONCILE_COUNTERS_SQL } from './reconcile-counters.sql';
 
 /** Drift up to this ratio is treated as a lost or doubled increment and corrected. */
@@ -83,9 +84,10 @@ interface DriftRow {
 }
 
 /**
- * Recomputes counters of the current and just-closed periods from the event ledger (the source
+ * Recomputes counters of every period that can still be billed from the event ledger (the source
  * of truth) with set-based SQL. Small drift is corrected in place; large drift is only alerted,
- * because it means something is broken that a silent fix would hide. Every run is recorded.
+ * because it means something is broken that a silent fix would hide, and the counter is held
+ * (not billed) until an operator resolves it. Every run is recorded.
  */
 export class UsageReconciliationService {
   private readonly clock: Clock;
@@ -185,19 +187,39 @@ export class UsageReconciliationService {
     onProgress?.(0, tenants.length);
     for (let offset = 0; offset < tenants.length; offset += this.chunkSize) {
       const chunk = tenants.slice(offset, offset + this.chunkSize);
-      const [result] = await session.query(RECONCILE_COUNTERS_SQL, [chunk, this.tolerance, dryRun]);
+      const [result] = await session.query(RECONCILE_COUNTERS_SQL, [chunk, this.tolerance, dryRun, this.clock().toISOString()]);
       const corrected = new Set<string>(result.corrected);
       summary.countersChecked += Number(result.checked);
-      for (const row of result.drifts as DriftRow[]) {
-        const drift = this.toDrift(row, corrected, dryRun);
+      const chunkDrifts = (result.drifts as DriftRow[]).map((row) => this.toDrift(row, corrected, dryRun));
+      for (const drift of chunkDrifts) {
         summary.drifts.push(drift);
         summary.maxDriftRatio = Math.max(summary.maxDriftRatio, drift.driftRatio);
         if (drift.action === 'corrected') summary.countersCorrected++;
         if (drift.action === 'alerted') summary.countersAlerted++;
       }
+      if (!dryRun) await this.hold(session, chunkDrifts);
       onProgress?.(Math.min(offset + chunk.length, tenants.length), tenants.length);
     }
     return summary;
+  }
+
+  /*
+   * A counter alerted on is held: billing will not use it until an operator resolves the hold
+   * (`npm run usage -- holds`, `resolve-hold`). Billing a number reconciliation does not trust
+   * would put a possibly wrong amount on an invoice that cannot be taken back after finalization.
+   */
+  private async hold(session: QueryRunner, drifts: readonly CounterDrift[]): Promise<void> {
+    const alerted = drifts.filter((drift) => drift.action === 'alerted');
+    await new CounterHoldsRepository(session).place(
+      alerted.map((drift) => ({
+        tenantId: drift.tenantId,
+        agent: drift.agent,
+        periodStart: new Date(drift.periodStart),
+        counterCount: drift.counted,
+        eventCount: drift.recounted,
+        driftRatio: drift.driftRatio,
+      })),
+    );
   }
 
   private toDrift(row: DriftRow, corrected: Set<string>, dryRun: boolean): CounterDrift {

@@ -40,18 +40,19 @@ const DUE_FILTER = `status <> 'canceled' AND current_period_end <= $1`;
  * Roll and seed in one statement per page. The `current_period_end = old_end` guard makes a
  * concurrent run (CLI beside the schedule, two workers) a no-op for rows already rolled.
  * Counters are only ever inserted: history is kept, and a counter that events created before
- * the roll-over keeps its count.
+ * the roll-over keeps its count. The new period's terms are copied from the plan now; the closed
+ * period keeps the terms it opened with (written only if it has none, e.g. opened before terms existed).
  */
 const ROLL_SQL = `
 WITH input AS (
-  SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[])
-    AS t(id, old_end, new_start, new_end)
+  SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $6::timestamptz[])
+    AS t(id, old_end, new_start, new_end, old_start)
 ), rolled AS (
   UPDATE subscriptions s
      SET current_period_start = i.new_start, current_period_end = i.new_end, updated_at = now()
     FROM input i
    WHERE s.id = i.id AND s.current_period_end = i.old_end
-  RETURNING s.tenant_id, i.new_start, i.new_end
+  RETURNING s.tenant_id, s.plan_id, i.old_start, i.old_end, i.new_start, i.new_end
 ), created AS (
   INSERT INTO usage_counters (tenant_id, agent, period_start, period_end, count)
   SELECT r.tenant_id, a.agent, r.new_start, r.new_end, 0
@@ -59,6 +60,13 @@ WITH input AS (
    ORDER BY r.tenant_id, a.agent
   ON CONFLICT (tenant_id, agent, period_start) DO NOTHING
   RETURNING 1
+), terms AS (
+  INSERT INTO billing_period_terms (tenant_id, period_start, period_end, plan_id, limits, overage_unit_cents, meter_event_names)
+  SELECT r.tenant_id, x.period_start, x.period_end, p.id, p.limits, p.overage_unit_cents, p.meter_event_names
+    FROM rolled r
+    JOIN plans p ON p.id = r.plan_id
+    CROSS JOIN LATERAL (VALUES (r.old_start, r.old_end), (r.new_start, r.new_end)) AS x(period_start, period_end)
+  ON CONFLICT (tenant_id, period_start) DO NOTHING
 )
 SELECT (SELECT count(*) FROM rolled)::int AS rolled, (SELECT count(*) FROM created)::int AS created`;
 
@@ -103,6 +111,7 @@ export class UsageRolloverService {
         next.map(({ period }) => period.start.toISOString()),
         next.map(({ period }) => period.end.toISOString()),
         AGENT_TYPES,
+        due.map((row) => row.current_period_start.toISOString()),
       ]);
       summary.subscriptionsRolled += Number(result.rolled);
       summary.countersCreated += Number(result.created);

@@ -17,6 +17,7 @@ export const JOBS = {
   reportOverageToStripe: 'report-overage-to-stripe',
   usageAlert: 'usage-alert',
   publishUsageAlerts: 'publish-usage-alerts',
+  closeBillingPeriods: 'close-billing-periods',
 } as const;
 
 export type JobName = (typeof JOBS)[keyof typeof JOBS];

@@ -20,16 +20,33 @@ export interface TrackEventsJobData {
 }
 
 /**
- * BullMQ job id of one event: the same tenant + idempotency key always gives the same id, so a
- * re-enqueue of an event still in Redis is absorbed there (Postgres remains the real guarantee).
+ * The fields that make two events with one idempotency key the same event (agent, action,
+ * resource, quantity), as one text: part of the job id, so a key re-sent with other content is a
+ * job of its own that the worker dead-letters as a conflict, not a job BullMQ absorbs in silence.
  */
-export function trackEventJobId(tenantId: string, idempotencyKey: string): string {
-  return `evt-${createHash('sha256').update(`${tenantId}\u0000${idempotencyKey}`).digest('hex').slice(0, 40)}`;
+export function eventContentKey(agent: string, actionType: string, resourceId: string, quantity: number): string {
+  return `${agent}\u0000${actionType}\u0000${resourceId}\u0000${quantity}`;
 }
 
-/** Job id of a batch: derived from every (tenant, key) in it, in order. */
-export function trackEventsJobId(events: ReadonlyArray<{ tenant_id: string; event: { idempotency_key: string } }>): string {
+/**
+ * BullMQ job id of one event: the same tenant + idempotency key + content always gives the same
+ * id, so a re-enqueue of an event still in Redis is absorbed there (Postgres remains the real
+ * guarantee).
+ */
+export function trackEventJobId(tenantId: string, idempotencyKey: string, contentKey = ''): string {
+  return `evt-${createHash('sha256').update(`${tenantId}\u0000${idempotencyKey}\u0002${contentKey}`).digest('hex').slice(0, 40)}`;
+}
+
+type JobEventIdentity = { tenant_id: string; event: { idempotency_key: string; agent: string; action_type: string; resource_id: string; quantity: number } };
+
+/** The content key of an event in job data. */
+export function jobEventContentKey(item: JobEventIdentity): string {
+  return eventContentKey(item.event.agent, item.event.action_type, item.event.resource_id, item.event.quantity);
+}
+
+/** Job id of a batch: derived from every (tenant, key, content) in it, in order. */
+export function trackEventsJobId(events: ReadonlyArray<JobEventIdentity>): string {
   const hash = createHash('sha256');
-  for (const item of events) hash.update(`${item.tenant_id}\u0000${item.event.idempotency_key}\u0001`);
+  for (const item of events) hash.update(`${item.tenant_id}\u0000${item.event.idempotency_key}\u0002${jobEventContentKey(item)}\u0001`);
   return `batch-${hash.digest('hex').slice(0, 40)}`;
 }

@@ -11,7 +11,7 @@ import { toWireEvent } from '../events/wire-event';
 import type { TrackEventInput } from '../events/wire-event';
 import { isoStrings } from '../support/iso-strings';
 import { JOBS, QUEUES } from './queue-names';
-import { trackEventJobId, trackEventsJobId } from './track-job';
+import { jobEventContentKey, trackEventJobId, trackEventsJobId } from './track-job';
 import type { TrackEventJobData, TrackEventsJobData } from './track-job';
 
 /**
@@ -52,8 +52,12 @@ export interface TrackAcceptance {
 export interface UsageClient {
   track(event: TrackEventInput): Promise<TrackAcceptance>;
   trackMany(events: readonly TrackEventInput[]): Promise<TrackAcceptance>;
-  /** Same as trackMany for one tenant, from wire-shaped (snake_case) events; used by the HTTP API. */
-  trackWire(tenantId: string, events: readonly unknown[]): Promise<TrackAcceptance>;
+  /**
+   * Same as trackMany for one tenant, from wire-shaped (snake_case) events; used by the HTTP API,
+   * whose `admit` checks the parsed events against the database (IngestAdmission) before anything
+   * is enqueued: a refusal rejects the call and nothing is enqueued.
+   */
+  trackWire(tenantId: string, events: readonly unknown[], options?: { admit?: (events: readonly ValidEvent[]) => Promise<void> }): Promise<TrackAcceptance>;
   close(): Promise<void>;
 }
 
@@ -70,7 +74,7 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
   const window = options.window;
   const clock = options.clock ?? (() => new Date());
 
-  function toJobEvents(items: readonly WireEventItem[]): TrackEventJobData[] {
+  function toJobEvents(items: readonly WireEventItem[]): { parsed: ValidEvent[]; jobs: TrackEventJobData[] } {
     if (items.length === 0) throw new ValidationFailedError([{ field: 'events', message: 'at least one event is required' }]);
     if (items.length > MAX_EVENTS_PER_BATCH) {
       throw new ValidationFailedError([{ field: 'events', message: `at most ${MAX_EVENTS_PER_BATCH} events per request` }]);
@@ -79,18 +83,19 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
     const enqueuedAt = now.getTime();
     const events = parseWireEvents(items, { now, window });
     const iso = isoStrings();
-    return events.map((event: ValidEvent): TrackEventJobData => ({
+    const jobs = events.map((event: ValidEvent): TrackEventJobData => ({
       tenant_id: event.tenantId,
       // An event sent without occurred_at got `now`, which is enqueued_at: left out, as before.
       event: toWireEvent(event, { enqueuedAt, iso }) as TrackEventJobData['event'],
       enqueued_at: enqueuedAt,
     }));
+    return { parsed: events, jobs };
   }
 
   async function enqueue(jobs: TrackEventJobData[]): Promise<TrackAcceptance> {
     if (jobs.length === 1) {
       const job = jobs[0]!;
-      const jobId = trackEventJobId(job.tenant_id, job.event.idempotency_key);
+      const jobId = trackEventJobId(job.tenant_id, job.event.idempotency_key, jobEventContentKey(job));
       await queue.add(JOBS.trackEvent, job, { jobId });
       return { accepted: 1, jobIds: [jobId] };
     }
@@ -105,9 +110,13 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
 
   // async, so a validation error is a rejected promise (never a synchronous throw) for callers using .catch().
   return {
-    track: async (event) => enqueue(toJobEvents([toItem(event)])),
-    trackMany: async (events) => enqueue(toJobEvents(events.map(toItem))),
-    trackWire: async (tenantId, events) => enqueue(toJobEvents(events.map((event) => ({ tenant_id: tenantId, event })))),
+    track: async (event) => enqueue(toJobEvents([toItem(event)]).jobs),
+    trackMany: async (events) => enqueue(toJobEvents(events.map(toItem)).jobs),
+    trackWire: async (tenantId, events, wireOptions = {}) => {
+      const { parsed, jobs } = toJobEvents(events.map((event) => ({ tenant_id: tenantId, event })));
+      if (wireOptions.admit) await wireOptions.admit(parsed);
+      return enqueue(jobs);
+    },
     close: () => queue.close(),
   };
 }

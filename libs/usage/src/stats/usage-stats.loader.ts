@@ -17,15 +17,19 @@ export interface StatsRow {
   counts: Partial<Record<AgentType, string | number>>;
 }
 
-// The subscriptions, plans and current period's counters of many tenants in one round trip.
+// The subscriptions, plans and current period's counters of many tenants in one round trip. The
+// quotas and prices are the period's own terms (what billing uses), the plan's for a period without.
 const STATS_SQL = `
 SELECT s.tenant_id, s.status, s.current_period_start, s.current_period_end, s.billing_anchor_day,
-       p.code AS plan_code, p.name AS plan_name, p.limits, p.overage_unit_cents,
+       p.code AS plan_code, p.name AS plan_name,
+       CASE WHEN p.id IS NULL THEN NULL ELSE coalesce(bt.limits, p.limits) END AS limits,
+       CASE WHEN p.id IS NULL THEN NULL ELSE coalesce(bt.overage_unit_cents, p.overage_unit_cents) END AS overage_unit_cents,
        (SELECT coalesce(json_object_agg(c.agent, c.count), '{}'::json)
           FROM usage_counters c
          WHERE c.tenant_id = s.tenant_id AND c.period_start = s.current_period_start) AS counts
   FROM subscriptions s
   LEFT JOIN plans p ON p.id = s.plan_id
+  LEFT JOIN billing_period_terms bt ON bt.tenant_id = s.tenant_id AND bt.period_start = s.current_period_start
  WHERE s.tenant_id = ANY($1::uuid[])`;
 
 const MAX_BATCH = 200;

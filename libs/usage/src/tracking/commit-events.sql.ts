@@ -3,9 +3,18 @@
  * 1. insert the events, skipping keys already stored (the unique index is the guarantee);
  * 2. sum what was actually inserted per (tenant, agent, period) -- hot tenants touch each
  *    counter row once per batch, not once per event;
- * 3. upsert those sums into the counters in a fixed order.
- * Returns the keys that were NOT inserted (already stored: usually none, so the answer stays small)
- * and each moved counter as [tenant_id, agent, period_start ms, period_end ms, count, added].
+ * 3. upsert those sums into the counters in a fixed order;
+ * 4. of the keys NOT inserted (already stored: usually none), find those stored with other content
+ *    (agent, action_type, resource_id or quantity differ: Stripe's rule, same key + different
+ *    request = conflict) and write them, with the dead letters the caller found ($2), to
+ *    usage_dead_letters -- in this statement, so a conflict costs no extra round trip.
+ * Returns the keys not inserted, the conflicting ones among them, and each moved counter as
+ * [tenant_id, agent, period_start ms, period_end ms, count, added].
+ *
+ * occurred_at and metadata do not count as content: a client re-sending an event without
+ * occurred_at gets a new one each time, and metadata is annotation, not billed.
+ * A key stored by a transaction that committed after this statement began is invisible to the
+ * comparison and counts as a plain duplicate (the insert itself still never counts it twice).
  *
  * The events arrive as ONE json array of objects keyed by the column names below: JSON.stringify
  * costs the worker a fraction of what ten Postgres array literals cost to build and escape, and
@@ -43,12 +52,36 @@ WITH input AS (
          last_event_at = greatest(usage_counters.last_event_at, excluded.last_event_at),
          updated_at = now()
   RETURNING tenant_id, agent, period_start, period_end, count
+), skipped AS (
+  SELECT tenant_id, idempotency_key FROM input
+  EXCEPT ALL
+  SELECT tenant_id, idempotency_key FROM inserted
+), conflicts AS (
+  SELECT i.tenant_id, i.idempotency_key, i.agent, i.action_type, i.resource_id, i.quantity, i.occurred_at, i.metadata,
+         e.agent AS stored_agent, e.action_type AS stored_action_type, e.resource_id AS stored_resource_id, e.quantity AS stored_quantity
+    FROM skipped d
+    JOIN input i USING (tenant_id, idempotency_key)
+    JOIN usage_events e USING (tenant_id, idempotency_key)
+   WHERE (e.agent, e.action_type, e.resource_id, e.quantity) IS DISTINCT FROM (i.agent, i.action_type, i.resource_id, i.quantity)
+), dead AS (
+  INSERT INTO usage_dead_letters (tenant_id, idempotency_key, event, reason, detail, job_id)
+  SELECT tenant_id, idempotency_key, event, reason, detail, job_id
+    FROM json_to_recordset($2::json) AS t(tenant_id uuid, idempotency_key varchar, event jsonb, reason varchar, detail text, job_id varchar)
+  UNION ALL
+  SELECT c.tenant_id, c.idempotency_key,
+         jsonb_build_object('agent', c.agent, 'action_type', c.action_type, 'resource_id', c.resource_id, 'quantity', c.quantity,
+                            'idempotency_key', c.idempotency_key, 'occurred_at', c.occurred_at, 'metadata', c.metadata),
+         'idempotency_conflict',
+         format('idempotency_key %s was already used for another event (agent %s, action_type %s, resource_id %s, quantity %s)',
+                c.idempotency_key, c.stored_agent, c.stored_action_type, c.stored_resource_id, c.stored_quantity),
+         NULL
+    FROM conflicts c
+  ON CONFLICT DO NOTHING
+  RETURNING 1
 )
 SELECT
-  (SELECT coalesce(json_agg(json_build_array(d.tenant_id, d.idempotency_key)), '[]'::json)
-     FROM (SELECT tenant_id, idempotency_key FROM input
-           EXCEPT ALL
-           SELECT tenant_id, idempotency_key FROM inserted) d) AS duplicates,
+  (SELECT coalesce(json_agg(json_build_array(d.tenant_id, d.idempotency_key)), '[]'::json) FROM skipped d) AS duplicates,
+  (SELECT coalesce(json_agg(json_build_array(c.tenant_id, c.idempotency_key)), '[]'::json) FROM conflicts c) AS conflicts,
   (SELECT coalesce(json_agg(json_build_array(
             c.tenant_id, c.agent, (extract(epoch FROM c.period_start) * 1000)::bigint,
             (extract(epoch FROM c.period_end) * 1000)::bigint, c.count, a.quantity)), '[]'::json)

@@ -4,24 +4,27 @@ import type { Clock, Logger } from '@metering/platform';
 import type { AgentType } from '../domain/agent-type';
 import { periodContaining } from '../domain/billing-period';
 import { SubscriptionInactiveError, SubscriptionNotFoundError, TenantNotFoundError } from '../domain/usage-errors';
-import type { UsageError } from '../domain/usage-errors';
+import { periodFinalMessage } from '../domain/invoice-window';
 import { METERED_STATUSES } from '../entities/subscription.entity';
 import type { ValidEvent } from '../events/valid-event';
 import { TenantBillingStateCache, loadTenantBillingStates } from './subscription-lookup';
 import type { TenantBillingState } from './subscription-lookup';
 import { commitEvents } from './commit-events';
+import { deadLetterOf } from './dead-letter';
+import type { NewDeadLetter } from './dead-letter';
 import type { CounterChange, PlacedEvent, TrackOutcome, TrackResult } from './commit-events';
 
 export type { CounterChange, TrackOutcome, TrackResult } from './commit-events';
 
 /**
- * What became of one group (one job's events), which is atomic: every event counted, or none.
- * `rejected`: an event cannot be counted (unknown tenant, no metered subscription); permanent.
+ * What became of one group (one job's events).
+ * `committed`: every event has its outcome -- recorded, duplicate, or dead-lettered (unknown
+ * tenant, no metered subscription, a period whose invoice is final, a key used for another event:
+ * stored with the reason in usage_dead_letters, never counted, never dropped in silence).
  * `failed`: the commit failed (Postgres away, or this group's data refused); retrying may succeed.
  */
 export type GroupOutcome =
   | { status: 'committed'; /** One per event, in order. */ results: TrackResult[] }
-  | { status: 'rejected'; errors: Array<{ index: number; error: UsageError }> }
   | { status: 'failed'; error: unknown };
 
 export interface TrackGroupsResult {
@@ -33,28 +36,46 @@ export interface TrackGroupsResult {
 
 export interface UsageTrackerOptions {
   logger: Logger;
-  /** The clock of the billing-state cache. */
+  /** The clock of the billing-state cache and of the late-event deadline. */
   clock?: Clock;
   /**
    * Reuse a tenant's metered subscription state this long instead of reading it for every batch
    * (0, the default: always read). The worker sets a few seconds; see TenantBillingStateCache.
    */
   billingStateCacheMs?: number;
+  /** INVOICE_GRACE_SECONDS: events of a period are counted until lateEventDeadline (default 3600). */
+  invoiceGraceSeconds?: number;
+}
+
+/** A group ready to commit: its placed events, its dead letters, and where each event's result comes from. */
+interface PreparedGroup {
+  group: number;
+  events: PlacedEvent[];
+  deadLetters: NewDeadLetter[];
+  /** Per event in order: an index into `events`, or the dead letter. */
+  slots: Array<number | NewDeadLetter>;
 }
 
 const eventsTotal = counter({
   name: 'usage_events_total',
-  help: 'Usage events processed by the tracker, by agent and outcome (recorded, duplicate, rejected)',
+  help: 'Usage events processed by the tracker, by agent and outcome (recorded, duplicate, dead_lettered)',
   labelNames: ['agent', 'outcome'] as const,
+});
+
+const deadLettersTotal = counter({
+  name: 'usage_dead_letter_events_total',
+  help: 'Events the worker could not count after they were accepted, stored in usage_dead_letters, by reason',
+  labelNames: ['reason'] as const,
 });
 
 /**
  * Records usage events exactly once. Events arrive parsed (ValidEvent: every rule that needs no
  * database already held); the tracker checks only what needs Postgres -- the tenant exists, its
- * subscription is present and metered, the period containing each event -- and commits in ONE
- * statement: the events are inserted `ON CONFLICT DO NOTHING` and only the quantities actually
- * inserted are added to the counters of their periods, so a retried or duplicated event never
- * changes a counter twice.
+ * subscription is present and metered, the period containing each event and whether its invoice
+ * can still carry it -- and commits in ONE statement: the events are inserted `ON CONFLICT DO
+ * NOTHING` and only the quantities actually inserted are added to the counters of their periods,
+ * so a retried or duplicated event never changes a counter twice. An event that cannot be counted
+ * (a key stored for other content included) is written to usage_dead_letters in that statement.
  */
 export class UsageTracker {
   private readonly clock: Clock;
@@ -71,60 +92,57 @@ export class UsageTracker {
   }
 
   /**
-   * THE entry point: records groups of events (a group is one job's events, atomic). Resolves
-   * every tenant's billing state with one query, rejects each group holding an event that cannot
-   * be counted, and commits the accepted groups in one statement. When Postgres refuses that
+   * THE entry point: records groups of events (a group is one job's events). Resolves every
+   * tenant's billing state with one query, dead-letters each event that cannot be counted, and
+   * commits the groups -- events, counters and dead letters, `unparsed[group]` (a group's events
+   * the worker could not even parse, e.g. aged out of the window on the way) included -- in one
+   * statement; results cover `groups`' events only. When Postgres refuses that
    * statement's data (SQLSTATE class 22 or 23), one group is poison: retrying all of them would
    * fail again and take the healthy ones down on every retry, so each group is then committed on
    * its own and only the poisonous one fails. Throws only when the billing state cannot be read.
    */
-  async track(groups: ReadonlyArray<readonly ValidEvent[]>): Promise<TrackGroupsResult> {
+  async track(groups: ReadonlyArray<readonly ValidEvent[]>, unparsed: ReadonlyArray<readonly NewDeadLetter[] | undefined> = []): Promise<TrackGroupsResult> {
     const outcomes = new Array<GroupOutcome>(groups.length);
-    const accepted: Array<{ group: number; events: PlacedEvent[] }> = [];
     const states = await this.billingStatesOf(groups);
-    groups.forEach((events, group) => {
-      const placed = this.place(events, states);
-      if (Array.isArray(placed)) accepted.push({ group, events: placed });
-      else outcomes[group] = placed;
-    });
+    const now = this.clock();
+    const prepared = groups.map((events, group) => this.prepare(group, events, states, now, unparsed[group] ?? []));
     const counters: CounterChange[] = [];
-    if (accepted.length > 0) {
+    if (prepared.length > 0) {
       try {
-        const committed = await commitEvents(this.dataSource, accepted.flatMap(({ events }) => events));
-        this.observe(committed.results);
+        const committed = await commitEvents(this.dataSource, prepared.flatMap(({ events }) => events), prepared.flatMap(({ deadLetters }) => deadLetters));
         let offset = 0;
-        for (const { group, events } of accepted) {
-          outcomes[group] = { status: 'committed', results: committed.results.slice(offset, offset + events.length) };
-          offset += events.length;
+        for (const entry of prepared) {
+          outcomes[entry.group] = { status: 'committed', results: resultsOf(entry, committed.results.slice(offset, offset + entry.events.length)) };
+          offset += entry.events.length;
         }
         counters.push(...committed.counters);
       } catch (error) {
-        if (accepted.length > 1 && isDataError(error)) {
-          await this.commitOneByOne(accepted, outcomes, counters);
+        if (prepared.length > 1 && isDataError(error)) {
+          await this.commitOneByOne(prepared, outcomes, counters);
         } else {
-          this.options.logger.warn('usage batch not committed; its jobs will be retried', { jobs: accepted.length, error: String(error) });
-          for (const { group } of accepted) outcomes[group] = { status: 'failed', error };
+          this.options.logger.warn('usage batch not committed; its jobs will be retried', { jobs: prepared.length, error: String(error) });
+          for (const { group } of prepared) outcomes[group] = { status: 'failed', error };
         }
       }
     }
+    prepared.forEach((entry) => {
+      if (outcomes[entry.group]?.status !== 'committed') return;
+      this.observe((outcomes[entry.group] as { results: TrackResult[] }).results);
+      for (const dead of unparsed[entry.group] ?? []) deadLettersTotal.inc({ reason: dead.reason });
+    });
     return { groups: outcomes, counters };
   }
 
-  private async commitOneByOne(
-    accepted: ReadonlyArray<{ group: number; events: PlacedEvent[] }>,
-    outcomes: GroupOutcome[],
-    counters: CounterChange[],
-  ): Promise<void> {
-    this.options.logger.warn('usage batch rejected by Postgres; committing its jobs one by one', { jobs: accepted.length });
+  private async commitOneByOne(prepared: readonly PreparedGroup[], outcomes: GroupOutcome[], counters: CounterChange[]): Promise<void> {
+    this.options.logger.warn('usage batch rejected by Postgres; committing its jobs one by one', { jobs: prepared.length });
     await Promise.all(
-      accepted.map(async ({ group, events }) => {
+      prepared.map(async (entry) => {
         try {
-          const own = await commitEvents(this.dataSource, events);
-          this.observe(own.results);
-          outcomes[group] = { status: 'committed', results: own.results };
+          const own = await commitEvents(this.dataSource, entry.events, entry.deadLetters);
+          outcomes[entry.group] = { status: 'committed', results: resultsOf(entry, own.results) };
           counters.push(...own.counters);
         } catch (error) {
-          outcomes[group] = { status: 'failed', error };
+          outcomes[entry.group] = { status: 'failed', error };
         }
       }),
     );
@@ -140,29 +158,46 @@ export class UsageTracker {
       : loadTenantBillingStates(this.dataSource, ids);
   }
 
-  /** A group's events with their periods, or the rejection naming each event that cannot be counted. */
-  private place(events: readonly ValidEvent[], states: ReadonlyMap<string, TenantBillingState>): PlacedEvent[] | GroupOutcome {
-    const placed: PlacedEvent[] = [];
-    const errors: Array<{ index: number; error: UsageError }> = [];
-    events.forEach((event, index) => {
+  /**
+   * A group's events with their periods; each event that cannot be counted becomes a dead letter
+   * naming why (the others of the group are still counted: the API accepted each of them).
+   */
+  private prepare(
+    group: number,
+    events: readonly ValidEvent[],
+    states: ReadonlyMap<string, TenantBillingState>,
+    now: Date,
+    unparsed: readonly NewDeadLetter[],
+  ): PreparedGroup {
+    const prepared: PreparedGroup = { group, events: [], deadLetters: [...unparsed], slots: [] };
+    const grace = this.options.invoiceGraceSeconds ?? 3600;
+    for (const event of events) {
       const state = states.get(event.tenantId);
-      let error: UsageError | null = null;
-      if (!state) error = new TenantNotFoundError(event.tenantId);
-      else if (!state.status || !state.period) error = new SubscriptionNotFoundError(event.tenantId);
-      else if (!METERED_STATUSES.includes(state.status)) error = new SubscriptionInactiveError(event.tenantId, state.status);
-      else if (errors.length === 0) placed.push({ event, period: periodContaining(state.period, state.anchorDay, event.occurredAt) });
-      if (error) errors.push({ index, error: this.reject(event, error) });
-    });
-    return errors.length > 0 ? { status: 'rejected', errors } : placed;
-  }
-
-  private reject(event: ValidEvent, error: UsageError): UsageError {
-    eventsTotal.inc({ agent: event.agent, outcome: 'rejected' });
-    this.options.logger.debug('usage event rejected', { tenantId: event.tenantId, agent: event.agent, code: error.code });
-    return error;
+      let dead: NewDeadLetter | null = null;
+      if (!state) dead = deadLetterOf(event, 'tenant_not_found', new TenantNotFoundError(event.tenantId).message);
+      else if (!state.status || !state.period) dead = deadLetterOf(event, 'subscription_not_found', new SubscriptionNotFoundError(event.tenantId).message);
+      else if (!METERED_STATUSES.includes(state.status)) {
+        dead = deadLetterOf(event, 'subscription_inactive', new SubscriptionInactiveError(event.tenantId, state.status).message);
+      } else {
+        const period = periodContaining(state.period, state.anchorDay, event.occurredAt);
+        const final = periodFinalMessage(period, now, grace);
+        if (final) dead = deadLetterOf(event, 'period_final', final);
+        else {
+          prepared.slots.push(prepared.events.length);
+          prepared.events.push({ event, period });
+        }
+      }
+      if (dead) {
+        this.options.logger.debug('usage event dead-lettered', { tenantId: event.tenantId, agent: event.agent, reason: dead.reason });
+        prepared.deadLetters.push(dead);
+        prepared.slots.push(dead);
+      }
+    }
+    return prepared;
   }
 
   private observe(results: readonly TrackResult[]): void {
+    for (const result of results) if (result.deadLetter) deadLettersTotal.inc({ reason: result.deadLetter.reason });
     const debug = this.options.logger.isDebugEnabled();
     // One metric update per (agent, outcome) of the batch, not one per event.
     const tally = new Map<string, { agent: AgentType; outcome: TrackOutcome; count: number }>();
@@ -181,6 +216,14 @@ export class UsageTracker {
     }
     for (const { agent, outcome, count } of tally.values()) eventsTotal.inc({ agent, outcome }, count);
   }
+}
+
+/** A group's results in event order: commit results for placed events, dead letters for the rest. */
+function resultsOf(entry: PreparedGroup, committed: readonly TrackResult[]): TrackResult[] {
+  return entry.slots.map((slot): TrackResult => {
+    if (typeof slot === 'number') return committed[slot]!;
+    return { tenantId: slot.tenantId, agent: slot.event.agent as AgentType, idempotencyKey: slot.idempotencyKey, outcome: 'dead_lettered', deadLetter: slot };
+  });
 }
 
 /**

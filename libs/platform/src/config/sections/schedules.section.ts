@@ -15,11 +15,21 @@ class SchedulesEnvDto {
 
   @Matches(CRON, { message: 'CRON_PUBLISH_ALERTS must be a cron pattern' })
   CRON_PUBLISH_ALERTS!: string;
+
+  @Matches(CRON, { message: 'CRON_CLOSE_PERIODS must be a cron pattern' })
+  CRON_CLOSE_PERIODS!: string;
 }
 
 /** Cron patterns (UTC) of the maintenance jobs the workers register on every boot. */
 export interface SchedulesConfig {
-  schedules: { resetUsage: string; reportOverage: string; reconcileUsage: string; publishAlerts: string };
+  schedules: {
+    resetUsage: string;
+    reportOverage: string;
+    reconcileUsage: string;
+    publishAlerts: string;
+    /** close-billing-periods: roll over ended periods and send their final overage (every minute). */
+    closePeriods: string;
+  };
 }
 
 export const schedulesSection = configSection({
@@ -30,6 +40,7 @@ export const schedulesSection = configSection({
     CRON_REPORT_OVERAGE: '0 1 * * *',
     CRON_RECONCILE_USAGE: '0 3 * * *',
     CRON_PUBLISH_ALERTS: '* * * * *',
+    CRON_CLOSE_PERIODS: '* * * * *',
   },
   toConfig: (env): SchedulesConfig => ({
     schedules: {
@@ -37,6 +48,7 @@ export const schedulesSection = configSection({
       reportOverage: env.CRON_REPORT_OVERAGE,
       reconcileUsage: env.CRON_RECONCILE_USAGE,
       publishAlerts: env.CRON_PUBLISH_ALERTS,
+      closePeriods: env.CRON_CLOSE_PERIODS,
     },
   }),
 });

@@ -36,11 +36,21 @@ class UsageEnvDto {
 
   @IsInt() @Min(0) @Max(3600)
   EVENT_MAX_FUTURE_SECONDS!: number;
+
+  // Stripe's invoice grace after a period ends: 1 hour by default, configurable up to 72 hours.
+  @IsInt() @Min(600) @Max(259_200)
+  INVOICE_GRACE_SECONDS!: number;
 }
 
 /** Usage rules the API, the workers and the CLI apply alike: trial quotas, accepted event times. */
 export interface UsageRulesConfig {
-  usage: { trialLimits: PlanLimitsConfig; eventMaxAgeDays: number; eventMaxFutureSeconds: number };
+  usage: {
+    trialLimits: PlanLimitsConfig;
+    eventMaxAgeDays: number;
+    eventMaxFutureSeconds: number;
+    /** How long after a period's end Stripe finalizes its invoice (the account's setting). */
+    invoiceGraceSeconds: number;
+  };
 }
 
 export const usageSection = configSection({
@@ -50,12 +60,14 @@ export const usageSection = configSection({
     TRIAL_LIMITS: '{"emails_per_month":100,"invoices_per_month":20,"meetings_per_month":5}',
     EVENT_MAX_AGE_DAYS: '35',
     EVENT_MAX_FUTURE_SECONDS: '300',
+    INVOICE_GRACE_SECONDS: '3600',
   },
   toConfig: (env): UsageRulesConfig => ({
     usage: {
       trialLimits: parsePlanLimits(env.TRIAL_LIMITS) ?? {},
       eventMaxAgeDays: env.EVENT_MAX_AGE_DAYS,
       eventMaxFutureSeconds: env.EVENT_MAX_FUTURE_SECONDS,
+      invoiceGraceSeconds: env.INVOICE_GRACE_SECONDS,
     },
   }),
 });

@@ -1,0 +1,72 @@
+import type { DataSource } from 'typeorm';
+
+/** What an idempotency key was first used for: the fields that make two events the same one. */
+export interface StoredEventContent {
+  agent: string;
+  actionType: string;
+  resourceId: string;
+  quantity: number;
+}
+
+interface Waiting {
+  tenantId: string;
+  keys: readonly string[];
+  resolve: (found: Map<string, StoredEventContent>) => void;
+  reject: (error: unknown) => void;
+}
+
+const LOOKUP_SQL = `
+SELECT e.tenant_id, e.idempotency_key, e.agent, e.action_type, e.resource_id, e.quantity
+  FROM unnest($1::uuid[], $2::varchar[]) AS k(tenant_id, idempotency_key)
+  JOIN usage_events e ON e.tenant_id = k.tenant_id AND e.idempotency_key = k.idempotency_key`;
+
+/**
+ * Finds which idempotency keys are already stored, and for what. Lookups that arrive in the same
+ * turn of the event loop (concurrent ingest requests) share ONE primary-key query, so the API pays
+ * one round trip per burst of requests rather than one per request.
+ */
+export class StoredEventLookup {
+  private waiting: Waiting[] = [];
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Stored content by key, for the keys of `tenantId` that are stored. */
+  find(tenantId: string, keys: readonly string[]): Promise<Map<string, StoredEventContent>> {
+    return new Promise((resolve, reject) => {
+      if (this.waiting.length === 0) setImmediate(() => void this.flush());
+      this.waiting.push({ tenantId, keys, resolve, reject });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.waiting;
+    this.waiting = [];
+    const tenantIds: string[] = [];
+    const keys: string[] = [];
+    for (const request of batch) {
+      for (const key of request.keys) {
+        tenantIds.push(request.tenantId);
+        keys.push(key);
+      }
+    }
+    try {
+      const rows = (await this.dataSource.query(LOOKUP_SQL, [tenantIds, keys])) as Array<{
+        tenant_id: string;
+        idempotency_key: string;
+        agent: string;
+        action_type: string;
+        resource_id: string;
+        quantity: number;
+      }>;
+      const byTenant = new Map<string, Map<string, StoredEventContent>>();
+      for (const row of rows) {
+        let found = byTenant.get(row.tenant_id);
+        if (!found) byTenant.set(row.tenant_id, (found = new Map()));
+        found.set(row.idempotency_key, { agent: row.agent, actionType: row.action_type, resourceId: row.resource_id, quantity: Number(row.quantity) });
+      }
+      for (const request of batch) request.resolve(byTenant.get(request.tenantId) ?? new Map());
+    } catch (error) {
+      for (const request of batch) request.reject(error);
+    }
+  }
+}
