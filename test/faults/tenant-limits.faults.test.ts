@@ -99,10 +99,14 @@ it('sheds ingest with 503 + Retry-After while Redis is near maxmemory, and resum
     try {
       const chunk = 'x'.repeat(1024 * 1024);
       for (let i = 0; i < 40; i++) await redis.client.set(`junk:${i}`, chunk);
-      const shed = await eventually(async () => {
-        const res = await post(guarded.url, bearerFor(tenantId), event);
-        return res.status !== 202 && res;
-      }, 10_000, 'ingest shed');
+      // Wait until the guard has sampled the full Redis (its own gauge says so), then send once:
+      // a request sent before the sample would be accepted, and its job would be data changed.
+      await eventually(async () => {
+        const metrics = await (await fetch(`${guarded.metricsUrl}/metrics`)).text();
+        const ratio = Number(/^redis_memory_used_ratio (\S+)$/m.exec(metrics)?.[1] ?? 0);
+        return ratio >= 0.5;
+      }, 10_000, 'the guard sees Redis at 50%');
+      const shed = await post(guarded.url, bearerFor(tenantId), event);
       recordAttack({
         attack: 'fill Redis to 60% of maxmemory, then ingest (shed from 50%)',
         expected: '503 + Retry-After',
