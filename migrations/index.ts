@@ -2,6 +2,7 @@ import { InitialSchema1764400000000 } from './1764400000000-initial-schema';
 import { SubscriptionStripeEventOrder1764500000000 } from './1764500000000-subscription-stripe-event-order';
 import { UsageEventsNaturalKey1764600000000 } from './1764600000000-usage-events-natural-key';
 import { UsageAlertsPublishedAt1764700000000 } from './1764700000000-usage-alerts-published-at';
+import { UsageRollupsAndLimitPolicies1765000000000 } from './1765000000000-usage-rollups-and-limit-policies';
 
 /** Every migration in order; the DataSource runs them. New migrations are appended here. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   SubscriptionStripeEventOrder1764500000000,
   UsageEventsNaturalKey1764600000000,
   UsageAlertsPublishedAt1764700000000,
+  UsageRollupsAndLimitPolicies1765000000000,
 ];

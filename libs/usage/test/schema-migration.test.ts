@@ -22,6 +22,7 @@ const TABLES = [
   'usage_alerts',
   'usage_counters',
   'usage_events',
+  'usage_rollups',
 ];
 
 // This file migrates a database of its own from empty: the shared template is already migrated.
@@ -78,7 +79,14 @@ describe('schema migration', () => {
     const eventIndexes = await indexes('usage_events');
     // The exactly-once key is the primary key; there is no surrogate id.
     expect(eventIndexes.idx_usage_events_idempotency).toMatch(/UNIQUE INDEX .* \(tenant_id, idempotency_key\)/);
-    expect(Object.keys(eventIndexes).sort()).toEqual(['idx_usage_events_idempotency', 'idx_usage_events_tenant_agent']);
+    expect(Object.keys(eventIndexes).sort()).toEqual([
+      'idx_usage_events_idempotency',
+      'idx_usage_events_tenant_agent',
+      'idx_usage_events_tenant_occurred',
+    ]);
+    expect(eventIndexes.idx_usage_events_tenant_occurred).toMatch(/\(tenant_id, occurred_at, idempotency_key\)/);
+    expect((await constraints('usage_rollups')).pk_usage_rollups).toBe('PRIMARY KEY (tenant_id, agent, period_start, bucket_start)');
+    expect((await constraints('plans')).chk_plans_limit_policies_object).toBe("CHECK ((jsonb_typeof(limit_policies) = 'object'::text))");
     expect(await columnNames('usage_events')).not.toContain('id');
     expect(eventIndexes.idx_usage_events_tenant_agent).toMatch(/\(tenant_id, agent, period_start\) INCLUDE \(quantity\)/);
     expect((await indexes('usage_counters')).idx_usage_counters_tenant_period).toMatch(/\(tenant_id, period_start\)/);
@@ -138,14 +146,29 @@ describe('schema migration', () => {
       [tenantId],
     );
 
+    // UsageRollupsAndLimitPolicies down, then up: the rollups come back backfilled from the stored events.
+    await dataSource.undoLastMigration({ transaction: 'each' });
+    expect(await tables()).not.toContain('usage_rollups');
+    expect(await columnNames('plans')).not.toContain('limit_policies');
+    expect(Object.keys(await indexes('usage_events'))).not.toContain('idx_usage_events_tenant_occurred');
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-1));
+    const rollups: Array<{ agent: string; count: string; on_hour: boolean }> = await dataSource.query(
+      `SELECT agent, count, bucket_start = date_trunc('hour', bucket_start, 'UTC') AS on_hour FROM usage_rollups WHERE tenant_id = $1`,
+      [tenantId],
+    );
+    expect(rollups).toEqual([{ agent: 'inbox', count: '2', on_hour: true }]);
+    expect(await columnNames('plans')).toContain('limit_policies');
+    await dataSource.undoLastMigration({ transaction: 'each' });
+
     // UsageAlertsPublishedAt down, then up: the column and its partial index go and come back.
     await dataSource.undoLastMigration({ transaction: 'each' });
     expect(await columnNames('usage_alerts')).not.toContain('published_at');
     expect(Object.keys(await indexes('usage_alerts'))).not.toContain('idx_usage_alerts_unpublished');
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-1));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-2));
     expect((await indexes('usage_alerts')).idx_usage_alerts_unpublished).toMatch(/\(created_at\) WHERE \(published_at IS NULL\)/);
     const [{ waiting }] = await dataSource.query(`SELECT count(*)::int AS waiting FROM usage_alerts WHERE published_at IS NULL`);
     expect(waiting).toBe(0);
+    await dataSource.undoLastMigration({ transaction: 'each' });
     await dataSource.undoLastMigration({ transaction: 'each' });
 
     // UsageEventsNaturalKey down: the uuid id is the primary key again, the key a unique index.
@@ -158,9 +181,9 @@ describe('schema migration', () => {
 
     await dataSource.undoLastMigration({ transaction: 'each' });
     expect(await stripeEventColumn()).toBe(false);
-    expect(await tables()).toEqual(TABLES);
+    expect(await tables()).toEqual(TABLES.filter((table) => table !== 'usage_rollups'));
 
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-3));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-4));
     expect(await stripeEventColumn()).toBe(true);
     expect((await constraints('usage_events')).idx_usage_events_idempotency).toBe('PRIMARY KEY (tenant_id, idempotency_key)');
     expect(await storedKeys()).toEqual(['k-1']);

@@ -4,6 +4,7 @@ import { Subscription } from './subscription.entity';
 import { Tenant } from './tenant.entity';
 import { UsageCounter } from './usage-counter.entity';
 import { UsageEvent } from './usage-event.entity';
+import { UsageRollup } from './usage-rollup.entity';
 import { UsageThresholdAlert } from './usage-threshold-alert.entity';
 
 export * from './plan.entity';
@@ -12,7 +13,8 @@ export * from './subscription.entity';
 export * from './tenant.entity';
 export * from './usage-counter.entity';
 export * from './usage-event.entity';
+export * from './usage-rollup.entity';
 export * from './usage-threshold-alert.entity';
 
 /** The entities of the tables libs/usage owns (docs/architecture.md); a DataSource needs them all. */
-export const USAGE_ENTITIES = [Tenant, Plan, Subscription, UsageEvent, UsageCounter, UsageThresholdAlert, ReconciliationRun];
+export const USAGE_ENTITIES = [Tenant, Plan, Subscription, UsageEvent, UsageCounter, UsageThresholdAlert, ReconciliationRun, UsageRollup];

@@ -3,7 +3,11 @@
  * 1. insert the events, skipping keys already stored (the unique index is the guarantee);
  * 2. sum what was actually inserted per (tenant, agent, period) -- hot tenants touch each
  *    counter row once per batch, not once per event;
- * 3. upsert those sums into the counters in a fixed order.
+ * 3. upsert those sums into the counters in a fixed order;
+ * 4. (`rolled`) add the same inserted quantities to the hourly rollups the usage history reads, so
+ *    a period's rollups always sum to its counter (same statement, same transaction). A data-modifying
+ *    CTE runs to completion even though nothing reads it; it runs after the counters, in every batch
+ *    alike, and its rows are sorted, so lock order stays fixed.
  * Returns the keys that were NOT inserted (already stored: usually none, so the answer stays small)
  * and each moved counter as [tenant_id, agent, period_start ms, period_end ms, count, added].
  *
@@ -43,6 +47,14 @@ WITH input AS (
          last_event_at = greatest(usage_counters.last_event_at, excluded.last_event_at),
          updated_at = now()
   RETURNING tenant_id, agent, period_start, period_end, count
+), rolled AS (
+  INSERT INTO usage_rollups (tenant_id, agent, period_start, bucket_start, count)
+  SELECT tenant_id, agent, period_start, date_trunc('hour', occurred_at, 'UTC'), sum(quantity)
+    FROM inserted
+   GROUP BY 1, 2, 3, 4
+   ORDER BY 1, 2, 3, 4
+  ON CONFLICT (tenant_id, agent, period_start, bucket_start) DO UPDATE
+     SET count = usage_rollups.count + excluded.count
 )
 SELECT
   (SELECT coalesce(json_agg(json_build_array(d.tenant_id, d.idempotency_key)), '[]'::json)
