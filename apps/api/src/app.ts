@@ -1,8 +1,8 @@
 import express from 'express';
 import type { Express } from 'express';
 import { resolveJwtKeys } from '@metering/auth';
-import { StripeWebhookService } from '@metering/billing';
-import { UsageService } from '@metering/usage';
+import { StripeWebhookService, UsagePeriodsService } from '@metering/billing';
+import { UsageEventsService, UsageHistoryService, UsageQuotaService, UsageService } from '@metering/usage';
 import type { ApiDeps } from './app-deps';
 import { createJwtAuthenticator } from './auth/jwt-auth';
 import { requireOperator } from './auth/operator-auth';
@@ -20,6 +20,9 @@ import { healthRouter } from './routes/health.router';
 import { metricsRouter } from './routes/metrics.router';
 import { stripeWebhooksRouter } from './routes/stripe-webhooks.router';
 import { usageRouter } from './routes/usage.router';
+import { usageCheckRouter } from './routes/usage-check.router';
+import { usageEventsRouter } from './routes/usage-events.router';
+import { usageHistoryRouter } from './routes/usage-history.router';
 
 /**
  * Builds the HTTP app from its dependencies; opens nothing itself, so tests drive it with
@@ -55,6 +58,31 @@ export function createApp(deps: ApiDeps): Express {
       redis,
       authenticate: jwtAuth.authenticate,
       rateLimit: limiter('ingest', config.api.ingestRateLimitPerMinute),
+    }),
+  );
+  // Issue 17: history, past periods, the events drill-down and the quota check.
+  app.use(
+    usageCheckRouter({
+      quota: deps.quota ?? new UsageQuotaService(dataSource, { trialLimits: config.usage.trialLimits, clock: deps.clock }),
+      authenticate: jwtAuth.authenticate,
+      rateLimit: limiter('usage-check', config.api.ingestRateLimitPerMinute),
+    }),
+  );
+  app.use(
+    usageHistoryRouter({
+      history: new UsageHistoryService(dataSource),
+      periods: new UsagePeriodsService(dataSource),
+      clock: deps.clock,
+      authenticate: jwtAuth.authenticate,
+      historyRateLimit: limiter('usage-history', config.api.usageRateLimitPerMinute),
+      periodsRateLimit: limiter('usage-periods', config.api.usageRateLimitPerMinute),
+    }),
+  );
+  app.use(
+    usageEventsRouter({
+      events: new UsageEventsService(dataSource),
+      authenticate: jwtAuth.authenticate,
+      rateLimit: limiter('usage-events-read', config.api.usageRateLimitPerMinute),
     }),
   );
   app.use(healthRouter({ dataSource, redis, isShuttingDown: deps.isShuttingDown }));

@@ -11,6 +11,7 @@ const STATUS_BY_CODE: Record<UsageErrorCode, number> = {
   SUBSCRIPTION_NOT_FOUND: 404,
   PLAN_NOT_FOUND: 404,
   SUBSCRIPTION_INACTIVE: 409,
+  QUOTA_EXCEEDED: 409,
 };
 
 /** body-parser errors carry `type` and `status`; map them to problems with a useful detail. */

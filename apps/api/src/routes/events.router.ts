@@ -1,7 +1,7 @@
 import express, { Router } from 'express';
 import type { RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
-import { MAX_EVENTS_PER_BATCH } from '@metering/usage';
+import { MAX_EVENTS_PER_BATCH, isUsageError } from '@metering/usage';
 import type { UsageClient } from '@metering/usage';
 import { currentUser, requireRole } from '../auth/jwt-auth';
 import { HttpProblem } from '../errors/problem';
@@ -78,7 +78,8 @@ export function eventsRouter({ usageClient, redis, authenticate, rateLimit }: Ev
       try {
         ({ accepted } = await withDeadline(usageClient.trackWire(currentUser(res).tenantId, events), ENQUEUE_TIMEOUT_MS));
       } catch (error) {
-        if (error instanceof HttpProblem || (error as { code?: string }).code === 'VALIDATION_FAILED') throw error;
+        // Validation (400) and the `block` policy's refusal (409 naming the limit) are answers, not outages.
+        if (error instanceof HttpProblem || isUsageError(error)) throw error;
         // Only Redis failing mid-request is worth a retry; any other error is a bug, and a 503
         // would send the caller into retries that can never succeed. It goes to the 500 handler.
         if (redis.status !== 'ready' || isRedisUnavailable(error)) {

@@ -4,7 +4,8 @@ export type UsageErrorCode =
   | 'TENANT_NOT_FOUND'
   | 'SUBSCRIPTION_NOT_FOUND'
   | 'SUBSCRIPTION_INACTIVE'
-  | 'PLAN_NOT_FOUND';
+  | 'PLAN_NOT_FOUND'
+  | 'QUOTA_EXCEEDED';
 
 export interface FieldError {
   field: string;
@@ -53,6 +54,23 @@ export class SubscriptionInactiveError extends UsageError {
 export class PlanNotFoundError extends UsageError {
   constructor(readonly planCode: string) {
     super('PLAN_NOT_FOUND', `Plan ${planCode} does not exist`);
+  }
+}
+
+/** An agent whose plan policy is `block` would go past its limit: refused, counted nowhere. */
+export class QuotaExceededError extends UsageError {
+  constructor(
+    readonly tenantId: string,
+    readonly agent: string,
+    readonly limit: number,
+    readonly count: number,
+    readonly quantity: number,
+  ) {
+    super(
+      'QUOTA_EXCEEDED',
+      `The ${agent} limit of ${limit.toLocaleString('en-US')} per period is reached and the plan blocks usage above it ` +
+        `(count ${count.toLocaleString('en-US')}, this request ${quantity.toLocaleString('en-US')})`,
+    );
   }
 }
 

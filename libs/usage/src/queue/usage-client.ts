@@ -9,6 +9,9 @@ import type { WireEventItem } from '../events/parse-event';
 import type { ValidEvent } from '../events/valid-event';
 import { toWireEvent } from '../events/wire-event';
 import type { TrackEventInput } from '../events/wire-event';
+import type { UsageCheckResponse } from '@metering/contract';
+import type { AgentType } from '../domain/agent-type';
+import type { UsageQuotaService } from '../quota/usage-quota.service';
 import { isoStrings } from '../support/iso-strings';
 import { JOBS, QUEUES } from './queue-names';
 import { trackEventJobId, trackEventsJobId } from './track-job';
@@ -33,6 +36,12 @@ export interface UsageClientOptions {
    */
   window: OccurredAtWindow;
   clock?: () => Date;
+  /**
+   * The plan's `block` policy and `check()`: with it, events that would take a blocked agent past
+   * its limit are refused (QuotaExceededError) before anything is enqueued. Without it, `check()`
+   * throws and every event is enqueued (the worker still refuses blocked ones).
+   */
+  quota?: UsageQuotaService;
 }
 
 export interface TrackAcceptance {
@@ -46,6 +55,8 @@ export interface UsageClient {
   trackMany(events: readonly TrackEventInput[]): Promise<TrackAcceptance>;
   /** Same as trackMany for one tenant, from wire-shaped (snake_case) events; used by the HTTP API. */
   trackWire(tenantId: string, events: readonly unknown[]): Promise<TrackAcceptance>;
+  /** May `tenantId`'s `agent` do `quantity` more units in this period (`quota` required)? */
+  check(tenantId: string, agent: AgentType, quantity?: number): Promise<UsageCheckResponse>;
   close(): Promise<void>;
 }
 
@@ -62,7 +73,7 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
   const window = options.window;
   const clock = options.clock ?? (() => new Date());
 
-  function toJobEvents(items: readonly WireEventItem[]): TrackEventJobData[] {
+  function toJobEvents(items: readonly WireEventItem[]): [TrackEventJobData[], ValidEvent[]] {
     if (items.length === 0) throw new ValidationFailedError([{ field: 'events', message: 'at least one event is required' }]);
     if (items.length > MAX_EVENTS_PER_BATCH) {
       throw new ValidationFailedError([{ field: 'events', message: `at most ${MAX_EVENTS_PER_BATCH} events per request` }]);
@@ -71,15 +82,17 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
     const enqueuedAt = now.getTime();
     const events = parseWireEvents(items, { now, window });
     const iso = isoStrings();
-    return events.map((event: ValidEvent): TrackEventJobData => ({
+    const jobs = events.map((event: ValidEvent): TrackEventJobData => ({
       tenant_id: event.tenantId,
       // An event sent without occurred_at got `now`, which is enqueued_at: left out, as before.
       event: toWireEvent(event, { enqueuedAt, iso }) as TrackEventJobData['event'],
       enqueued_at: enqueuedAt,
     }));
+    return [jobs, events];
   }
 
-  async function enqueue(jobs: TrackEventJobData[]): Promise<TrackAcceptance> {
+  async function enqueue(jobs: TrackEventJobData[], parsed: readonly ValidEvent[]): Promise<TrackAcceptance> {
+    if (options.quota) await options.quota.admit(parsed);
     if (jobs.length === 1) {
       const job = jobs[0]!;
       const jobId = trackEventJobId(job.tenant_id, job.event.idempotency_key);
@@ -97,9 +110,13 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
 
   // async, so a validation error is a rejected promise (never a synchronous throw) for callers using .catch().
   return {
-    track: async (event) => enqueue(toJobEvents([toItem(event)])),
-    trackMany: async (events) => enqueue(toJobEvents(events.map(toItem))),
-    trackWire: async (tenantId, events) => enqueue(toJobEvents(events.map((event) => ({ tenant_id: tenantId, event })))),
+    track: async (event) => enqueue(...toJobEvents([toItem(event)])),
+    trackMany: async (events) => enqueue(...toJobEvents(events.map(toItem))),
+    trackWire: async (tenantId, events) => enqueue(...toJobEvents(events.map((event) => ({ tenant_id: tenantId, event })))),
+    check: async (tenantId, agent, quantity = 1) => {
+      if (!options.quota) throw new Error('usageClient.check() needs the `quota` option (a UsageQuotaService)');
+      return options.quota.check(tenantId, agent, quantity);
+    },
     close: () => queue.close(),
   };
 }

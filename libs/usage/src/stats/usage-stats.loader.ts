@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { AgentType } from '../domain/agent-type';
-import type { PerAgent, PlanLimits } from '../entities/plan.entity';
+import type { LimitPolicy, PerAgent, PlanLimits } from '../entities/plan.entity';
 import { isUuid } from '@metering/platform';
 
 /** A tenant's subscription, plan and counters of the stored current period, as one row. */
@@ -14,13 +14,14 @@ export interface StatsRow {
   plan_name: string | null;
   limits: PlanLimits | null;
   overage_unit_cents: PerAgent<number> | null;
+  limit_policies: PerAgent<LimitPolicy> | null;
   counts: Partial<Record<AgentType, string | number>>;
 }
 
 // The subscriptions, plans and current period's counters of many tenants in one round trip.
 const STATS_SQL = `
 SELECT s.tenant_id, s.status, s.current_period_start, s.current_period_end, s.billing_anchor_day,
-       p.code AS plan_code, p.name AS plan_name, p.limits, p.overage_unit_cents,
+       p.code AS plan_code, p.name AS plan_name, p.limits, p.overage_unit_cents, p.limit_policies,
        (SELECT coalesce(json_object_agg(c.agent, c.count), '{}'::json)
           FROM usage_counters c
          WHERE c.tenant_id = s.tenant_id AND c.period_start = s.current_period_start) AS counts

@@ -9,6 +9,7 @@ import { METERED_STATUSES } from '../entities/subscription.entity';
 import type { ValidEvent } from '../events/valid-event';
 import { TenantBillingStateCache, loadTenantBillingStates } from './subscription-lookup';
 import type { TenantBillingState } from './subscription-lookup';
+import { BlockQuotaGuard } from './block-quota.guard';
 import { commitEvents } from './commit-events';
 import type { CounterChange, PlacedEvent, TrackOutcome, TrackResult } from './commit-events';
 
@@ -59,6 +60,7 @@ const eventsTotal = counter({
 export class UsageTracker {
   private readonly clock: Clock;
   private readonly billingStates: TenantBillingStateCache | null;
+  private readonly quotaGuard: BlockQuotaGuard;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -68,6 +70,7 @@ export class UsageTracker {
     this.billingStates = options.billingStateCacheMs
       ? new TenantBillingStateCache(options.billingStateCacheMs, (state) => state.status !== null && state.period !== null && METERED_STATUSES.includes(state.status))
       : null;
+    this.quotaGuard = new BlockQuotaGuard(dataSource, options.billingStateCacheMs ?? 0);
   }
 
   /**
@@ -80,13 +83,17 @@ export class UsageTracker {
    */
   async track(groups: ReadonlyArray<readonly ValidEvent[]>): Promise<TrackGroupsResult> {
     const outcomes = new Array<GroupOutcome>(groups.length);
-    const accepted: Array<{ group: number; events: PlacedEvent[] }> = [];
+    let accepted: Array<{ group: number; events: PlacedEvent[] }> = [];
     const states = await this.billingStatesOf(groups);
     groups.forEach((events, group) => {
       const placed = this.place(events, states);
       if (Array.isArray(placed)) accepted.push({ group, events: placed });
       else outcomes[group] = placed;
     });
+    // The `block` policy: a group that would pass a blocked limit is refused, counted nowhere.
+    const refused = accepted.length > 0 ? await this.quotaGuard.refuse(accepted.map(({ events }) => events), this.clock().getTime()) : new Map();
+    for (const [index, errors] of refused) outcomes[accepted[index]!.group] = { status: 'rejected', errors };
+    if (refused.size > 0) accepted = accepted.filter((_, index) => !refused.has(index));
     const counters: CounterChange[] = [];
     if (accepted.length > 0) {
       try {
