@@ -89,7 +89,7 @@ export function useApiHarness(options: HarnessOptions = {}): { readonly current:
     const usage = testConfig(db.url, { QUEUE_PREFIX: prefix, ...options.env }).usage;
     const window = occurredAtWindow(usage);
     // As main.ts builds it: the `block` policy refused at ingest (staleness 0 here, so tests need not wait).
-    const quota = new UsageQuotaService(db.dataSource, { trialLimits: usage.trialLimits, staleMs: 0 });
+    const quota = new UsageQuotaService(db.dataSource, { trialLimits: usage.trialLimits, staleMs: 0, clock: options.clock });
     const usageClient: UsageClient = createUsageClient({ redis, prefix, window, quota });
     closers.unshift(() => usageClient.close());
     const queues = ALL_QUEUES.map((name) => new Queue(name, { connection: redis, prefix }));

@@ -91,8 +91,10 @@ export function calculateUsageStats(input: UsageStatsInput): UsageStatsResponse 
     });
     usage[agent] = item;
     total += item.overage_cost_cents;
-    const alert = alertFor(agent, item) ?? forecastAlertFor(agent, item);
+    const alert = alertFor(agent, item);
     if (alert) alerts.push(alert);
+    const forecast = forecastAlertFor(agent, item);
+    if (forecast) alerts.push(forecast);
   }
   return {
     tenant_id: input.tenantId,
