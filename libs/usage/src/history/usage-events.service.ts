@@ -134,7 +134,7 @@ export function csvLines(records: readonly UsageEventRecord[]): string {
   const cell = (value: string | number): string => {
     let text = String(value);
     if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-    return /[",\r\n']/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   };
   return records
     .map((r) => [r.occurred_at, r.agent, r.action_type, r.resource_id, r.quantity, r.idempotency_key].map(cell).join(',') + '\r\n')
