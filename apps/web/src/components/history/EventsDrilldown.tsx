@@ -33,7 +33,7 @@ export function EventsDrilldown({ agent, periodStart, periodEnd }: { agent: Agen
     else {
       body = (
         <>
-          <div className="events-table">
+          <div className="events-table" tabIndex={0} role="region" aria-label={`Latest ${unit} (scrollable)`}>
             <table>
               <caption className="visually-hidden">Latest {unit} this period</caption>
               <thead>

@@ -39,7 +39,8 @@ export function PastPeriods() {
   else {
     body = (
       <>
-        <div className="periods-table">
+        {/* Scrolls sideways on narrow screens: focusable so keyboard users can scroll it too. */}
+        <div className="periods-table" tabIndex={0} role="region" aria-label="Past periods (scrollable)">
           <table>
             <caption className="visually-hidden">Past billing periods, newest first</caption>
             <thead>
@@ -47,7 +48,7 @@ export function PastPeriods() {
                 <th scope="col">Period</th>
                 {AGENT_TYPES.map((agent) => (
                   <th scope="col" key={agent}>
-                    {AGENT_UNIT_LABELS[agent].title}
+                    <span className="periods-table__unit">{AGENT_UNIT_LABELS[agent].unit}</span>
                   </th>
                 ))}
                 <th scope="col">Overage</th>

@@ -24,7 +24,6 @@ export function chartDescription(agent: AgentType, usage: AgentUsage, days: read
 export function UsageChart({ agent, usage, days }: { agent: AgentType; usage: AgentUsage; days: readonly ChartDay[] }) {
   const captionId = useId();
   const description = chartDescription(agent, usage, days);
-  const top = Math.max(usage.limit ?? 0, usage.projected_count, ...days.map((day) => day.actual ?? 0)) * 1.1 || 10;
   return (
     <figure className="usage-chart" aria-labelledby={captionId}>
       <div className="usage-chart__canvas" aria-hidden="true">
@@ -32,13 +31,13 @@ export function UsageChart({ agent, usage, days }: { agent: AgentType; usage: Ag
           <ComposedChart data={days as ChartDay[]} margin={{ top: 12, right: 16, bottom: 0, left: 0 }} accessibilityLayer={false}>
             <CartesianGrid stroke="#e5e7eb" vertical={false} />
             <XAxis dataKey="start" tickFormatter={formatDay} minTickGap={24} tick={{ fill: '#4b5563', fontSize: 12 }} />
-            <YAxis domain={[0, Math.ceil(top)]} tickFormatter={formatCount} width={56} tick={{ fill: '#4b5563', fontSize: 12 }} allowDecimals={false} />
+            <YAxis domain={[0, 'auto']} tickFormatter={formatCount} width={56} tick={{ fill: '#4b5563', fontSize: 12 }} allowDecimals={false} />
             <Tooltip labelFormatter={(label) => formatDay(String(label))} formatter={(value) => formatCount(Number(value))} />
             <Legend verticalAlign="top" height={28} iconType="plainline" />
             <Area type="monotone" dataKey="actual" name="Used" stroke="#4f46e5" fill="#c7d2fe" strokeWidth={2} isAnimationActive={false} connectNulls={false} />
             <Line type="linear" dataKey="forecast" name="Forecast" stroke="#4f46e5" strokeDasharray="6 4" strokeWidth={2} dot={false} isAnimationActive={false} />
             {usage.limit !== null && (
-              <ReferenceLine y={usage.limit} stroke="#dc2626" strokeWidth={2} label={{ value: `Limit ${formatCount(usage.limit)}`, position: 'insideTopLeft', fill: '#991b1b', fontSize: 12 }} />
+              <ReferenceLine y={usage.limit} ifOverflow="extendDomain" stroke="#dc2626" strokeWidth={2} label={{ value: `Limit ${formatCount(usage.limit)}`, position: 'insideTopLeft', fill: '#991b1b', fontSize: 12 }} />
             )}
           </ComposedChart>
         </ResponsiveContainer>

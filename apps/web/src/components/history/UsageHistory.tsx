@@ -41,6 +41,7 @@ export function UsageHistory({ stats }: { stats: UsageStatsResponse }) {
         {!empty && (
           <details className="history-table">
             <summary>Show daily numbers as a table</summary>
+            <div className="history-table__scroll" tabIndex={0} role="region" aria-label="Daily numbers (scrollable)">
             <table>
               <caption className="visually-hidden">{AGENT_UNIT_LABELS[agent].title} per day</caption>
               <thead>
@@ -62,6 +63,7 @@ export function UsageHistory({ stats }: { stats: UsageStatsResponse }) {
                 ))}
               </tbody>
             </table>
+            </div>
           </details>
         )}
       </>
