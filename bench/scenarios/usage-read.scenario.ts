@@ -1,10 +1,9 @@
-import autocannon from 'autocannon';
 import type { AutocannonResult } from 'autocannon';
 import { freePort } from '@metering/testing';
 import { resetData, seedTenants } from '../harness/bench-data';
 import { STARTER_LIMITS } from '../harness/bench-data';
 import { ratioTarget } from '../harness/bench-report';
-import type { Latency } from '../harness/bench-report';
+import { latencyOf, load } from '../harness/http-load';
 import { ChildScript } from '../harness/child-script';
 import { medianRound } from '../harness/rounds';
 import type { Scenario } from '../harness/scenario';
@@ -12,17 +11,6 @@ import { benchToken } from '../harness/tokens';
 
 const WARM_UP_SECONDS = 2;
 
-function latencyOf(result: AutocannonResult): Latency {
-  return { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max };
-}
-
-async function load(url: string, connections: number, duration: number, tokens?: string[]): Promise<AutocannonResult> {
-  let next = 0;
-  const requests = tokens
-    ? [{ setupRequest: (req: object) => ({ ...req, headers: { authorization: `Bearer ${tokens[next++ % tokens.length]}` } }) }]
-    : undefined;
-  return autocannon({ url, connections, duration, requests });
-}
 
 /**
  * `GET /api/v1/usage` with valid tokens of 1,000 tenants in rotation against a bare Express JSON

@@ -52,7 +52,7 @@ export class UsageHistoryService {
       tenantId,
       query.from.toISOString(),
       query.to.toISOString(),
-      query.window,
+      `1 ${query.window}`,
       query.agent ?? null,
     ]);
     const counts = new Map(rows.map((row) => [`${row.agent}|${row.start_ms}`, Number(row.count)]));
