@@ -3,10 +3,10 @@ import { systemClock } from '@metering/platform';
 import type { Clock, PlanLimitsConfig } from '@metering/platform';
 import type { UsageCheckResponse } from '@metering/contract';
 import type { AgentType } from '../domain/agent-type';
-import { periodContaining } from '../domain/billing-period';
 import { QuotaExceededError, SubscriptionNotFoundError } from '../domain/usage-errors';
 import type { LimitPolicy, PerAgent, PlanLimits } from '../entities/plan.entity';
 import type { ValidEvent } from '../events/valid-event';
+import { currentPeriodCounts } from '../stats/current-period-counts';
 import { limitFor } from '../stats/usage-stats.calculator';
 import { UsageStatsLoader } from '../stats/usage-stats.loader';
 import { TtlBatchCache } from '../support/ttl-batch-cache';
@@ -28,10 +28,6 @@ interface QuotaState {
   policies: PerAgent<LimitPolicy>;
   counts: Partial<Record<string, number>>;
 }
-
-const COUNTS_SQL = `
-SELECT coalesce(json_object_agg(agent, count), '{}'::json) AS counts
-  FROM usage_counters WHERE tenant_id = $1 AND period_start = $2`;
 
 /**
  * `check` (may this agent do `quantity` more units in this period?) and `admit` (the ingest-side
@@ -94,19 +90,12 @@ export class UsageQuotaService {
   private async load(tenantId: string, now: Date): Promise<QuotaState | null> {
     const row = await this.loader.load(tenantId);
     if (!row) return null;
-    const stored = { start: row.current_period_start, end: row.current_period_end };
-    const period = periodContaining(stored, row.billing_anchor_day, now);
-    let counts = row.counts;
-    if (period.start.getTime() !== stored.start.getTime()) {
-      // Between a period's end and the roll-over job: the period "now" is in, as the usage read does.
-      const [fresh]: Array<{ counts: typeof counts }> = await this.dataSource.query(COUNTS_SQL, [tenantId, period.start.toISOString()]);
-      counts = fresh?.counts ?? {};
-    }
+    const { counts } = await currentPeriodCounts(this.dataSource, tenantId, row, now);
     const trial = row.plan_code === null;
     return {
       limits: trial ? this.options.trialLimits : (row.limits ?? {}),
       policies: trial ? {} : (row.limit_policies ?? {}),
-      counts: Object.fromEntries(Object.entries(counts).map(([agent, value]) => [agent, Number(value)])),
+      counts,
     };
   }
 }

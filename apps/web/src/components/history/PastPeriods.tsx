@@ -90,7 +90,7 @@ export function PastPeriods() {
   }
 
   return (
-    <section className="history-card" aria-labelledby="past-periods-heading">
+    <section className="card history-card" aria-labelledby="past-periods-heading">
       <h2 id="past-periods-heading">Past periods</h2>
       {body}
     </section>

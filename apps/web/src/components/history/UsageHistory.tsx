@@ -75,7 +75,7 @@ export function UsageHistory({ stats }: { stats: UsageStatsResponse }) {
   }
 
   return (
-    <section className="history-card" aria-labelledby="usage-history-heading">
+    <section className="card history-card" aria-labelledby="usage-history-heading">
       <div className="history-card__header">
         <h2 id="usage-history-heading">Daily usage</h2>
         <div className="agent-switch" role="group" aria-label="Agent">
