@@ -92,7 +92,10 @@ export class UsageTracker {
     });
     // The `block` policy: a group that would pass a blocked limit is refused, counted nowhere.
     const refused = accepted.length > 0 ? await this.quotaGuard.refuse(accepted.map(({ events }) => events), this.clock().getTime()) : new Map();
-    for (const [index, errors] of refused) outcomes[accepted[index]!.group] = { status: 'rejected', errors };
+    for (const [index, errors] of refused) {
+      outcomes[accepted[index]!.group] = { status: 'rejected', errors };
+      for (const { index: at, error } of errors) this.reject(accepted[index]!.events[at]!.event, error);
+    }
     if (refused.size > 0) accepted = accepted.filter((_, index) => !refused.has(index));
     const counters: CounterChange[] = [];
     if (accepted.length > 0) {
