@@ -48,22 +48,25 @@ export class UsageHistoryService {
   constructor(private readonly dataSource: DataSource) {}
 
   async history(tenantId: string, query: HistoryQuery): Promise<UsageHistoryResponse> {
-    const rows: Array<{ agent: AgentType; start_ms: string; count: string }> = await this.dataSource.query(USAGE_HISTORY_SQL, [
+    const size = WINDOW_MS[query.window];
+    const rows: Array<{ agent: AgentType; cells: string }> = await this.dataSource.query(USAGE_HISTORY_SQL, [
       tenantId,
       query.from.toISOString(),
       query.to.toISOString(),
-      `1 ${query.window}`,
+      size / 1000,
       query.agent ?? null,
     ]);
-    const counts = new Map(rows.map((row) => [`${row.agent}|${row.start_ms}`, Number(row.count)]));
-    const size = WINDOW_MS[query.window];
+    const windows = (query.to.getTime() - query.from.getTime()) / size;
+    const starts = Array.from({ length: windows }, (_, index) => new Date(query.from.getTime() + index * size).toISOString());
+    const byAgent = new Map(rows.map((row) => [row.agent, row.cells]));
     const series: Partial<Record<AgentType, UsageHistoryPoint[]>> = {};
     for (const agent of query.agent ? [query.agent] : AGENT_TYPES) {
-      const points: UsageHistoryPoint[] = [];
-      for (let t = query.from.getTime(); t < query.to.getTime(); t += size) {
-        points.push({ start: new Date(t).toISOString(), count: counts.get(`${agent}|${t}`) ?? 0 });
+      const counts = new Array<number>(windows).fill(0);
+      for (const cell of byAgent.get(agent)?.split(',') ?? []) {
+        const colon = cell.indexOf(':');
+        counts[Number(cell.slice(0, colon))] = Number(cell.slice(colon + 1));
       }
-      series[agent] = points;
+      series[agent] = starts.map((start, index) => ({ start, count: counts[index]! }));
     }
     return { tenant_id: tenantId, window: query.window, from: query.from.toISOString(), to: query.to.toISOString(), series };
   }
