@@ -8,6 +8,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   raw events. Backfilled here from the events already stored.
  * - `idx_usage_events_tenant_occurred`: the drill-down's keyset order (newest first).
  * - `plans.limit_policies`: per agent what happens at 100% (`overage`, the default, or `block`).
+ * - `usage_alerts.level` may be `forecast`: written once per period when the forecast reaches 100%.
  */
 export class UsageRollupsAndLimitPolicies1765000000000 implements MigrationInterface {
   name = 'UsageRollupsAndLimitPolicies1765000000000';
@@ -32,9 +33,15 @@ export class UsageRollupsAndLimitPolicies1765000000000 implements MigrationInter
     await queryRunner.query(`CREATE INDEX idx_usage_events_tenant_occurred ON usage_events (tenant_id, occurred_at, idempotency_key)`);
     await queryRunner.query(`ALTER TABLE plans ADD COLUMN limit_policies jsonb NOT NULL DEFAULT '{}'::jsonb`);
     await queryRunner.query(`ALTER TABLE plans ADD CONSTRAINT chk_plans_limit_policies_object CHECK (jsonb_typeof(limit_policies) = 'object')`);
+    await queryRunner.query(`ALTER TABLE usage_alerts DROP CONSTRAINT chk_usage_alerts_level`);
+    await queryRunner.query(`ALTER TABLE usage_alerts ADD CONSTRAINT chk_usage_alerts_level CHECK (level IN ('warning', 'error', 'forecast'))`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    // Forecast alerts cannot exist under the old check; they are advisory and go with it.
+    await queryRunner.query(`DELETE FROM usage_alerts WHERE level = 'forecast'`);
+    await queryRunner.query(`ALTER TABLE usage_alerts DROP CONSTRAINT chk_usage_alerts_level`);
+    await queryRunner.query(`ALTER TABLE usage_alerts ADD CONSTRAINT chk_usage_alerts_level CHECK (level IN ('warning', 'error'))`);
     await queryRunner.query(`ALTER TABLE plans DROP CONSTRAINT chk_plans_limit_policies_object`);
     await queryRunner.query(`ALTER TABLE plans DROP COLUMN limit_policies`);
     await queryRunner.query(`DROP INDEX idx_usage_events_tenant_occurred`);

@@ -2,7 +2,7 @@ import express from 'express';
 import type { Express } from 'express';
 import { resolveJwtKeys } from '@metering/auth';
 import { StripeWebhookService, UsagePeriodsService } from '@metering/billing';
-import { UsageEventsService, UsageHistoryService, UsageQuotaService, UsageService } from '@metering/usage';
+import { UsageAlertsService, UsageEventsService, UsageHistoryService, UsageQuotaService, UsageService } from '@metering/usage';
 import type { ApiDeps } from './app-deps';
 import { createJwtAuthenticator } from './auth/jwt-auth';
 import { requireOperator } from './auth/operator-auth';
@@ -47,7 +47,12 @@ export function createApp(deps: ApiDeps): Express {
   // event ingest) are mounted first: every router before them is walked on each of their requests.
   app.use(
     usageRouter({
-      usageService: new UsageService(dataSource, { trialLimits: config.usage.trialLimits, clock: deps.clock }),
+      usageService: new UsageService(dataSource, {
+        trialLimits: config.usage.trialLimits,
+        clock: deps.clock,
+        // Forecast alerts are recorded once per period; the worker's outbox job notifies them.
+        alerts: new UsageAlertsService(dataSource, { trialLimits: config.usage.trialLimits, logger }),
+      }),
       authenticate: jwtAuth.authenticate,
       rateLimit: limiter('usage-read', config.api.usageRateLimitPerMinute),
     }),

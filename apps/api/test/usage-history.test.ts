@@ -141,6 +141,13 @@ describe('forecast in GET /api/v1/usage', () => {
     expect(reach).toBeCloseTo(NOW.getTime() + 730 / rate, -3);
     expect(new Date(inbox.projected_limit_date).toISOString().slice(0, 10)).toBe('2026-11-27');
     expect(res.body.alerts).toContainEqual({ agent: 'inbox', level: 'forecast', message: 'Inbox agent reaches its monthly limit on Nov 27 at the current rate' });
+    // Recorded once per period (a second read adds nothing), for the outbox job to notify.
+    await get('/api/v1/usage', tenantId);
+    const rows: Array<{ level: string; count_at_alert: string; limit_at_alert: string; published_at: Date | null }> = await api.current.db.dataSource.query(
+      `SELECT level, count_at_alert, limit_at_alert, published_at FROM usage_alerts WHERE tenant_id = $1 AND agent = 'inbox'`,
+      [tenantId],
+    );
+    expect(rows).toEqual([{ level: 'forecast', count_at_alert: '270', limit_at_alert: '1000', published_at: null }]);
     // No usage: the forecast is the count, no date, no forecast alert.
     expect(res.body.usage.invoice).toMatchObject({ count: 0, projected_count: 0, projected_overage_cost_cents: 0, projected_limit_date: null });
   });

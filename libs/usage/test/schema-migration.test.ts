@@ -86,6 +86,7 @@ describe('schema migration', () => {
     ]);
     expect(eventIndexes.idx_usage_events_tenant_occurred).toMatch(/\(tenant_id, occurred_at, idempotency_key\)/);
     expect((await constraints('usage_rollups')).pk_usage_rollups).toBe('PRIMARY KEY (tenant_id, agent, period_start, bucket_start)');
+    expect((await constraints('usage_alerts')).chk_usage_alerts_level).toContain("'forecast'");
     expect((await constraints('plans')).chk_plans_limit_policies_object).toBe("CHECK ((jsonb_typeof(limit_policies) = 'object'::text))");
     expect(await columnNames('usage_events')).not.toContain('id');
     expect(eventIndexes.idx_usage_events_tenant_agent).toMatch(/\(tenant_id, agent, period_start\) INCLUDE \(quantity\)/);
@@ -150,6 +151,7 @@ describe('schema migration', () => {
     await dataSource.undoLastMigration({ transaction: 'each' });
     expect(await tables()).not.toContain('usage_rollups');
     expect(await columnNames('plans')).not.toContain('limit_policies');
+    expect((await constraints('usage_alerts')).chk_usage_alerts_level).not.toContain('forecast');
     expect(Object.keys(await indexes('usage_events'))).not.toContain('idx_usage_events_tenant_occurred');
     expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-1));
     const rollups: Array<{ agent: string; count: string; on_hour: boolean }> = await dataSource.query(

@@ -3,6 +3,7 @@ import { systemClock } from '@metering/platform';
 import type { Clock, PlanLimitsConfig } from '@metering/platform';
 import { SubscriptionNotFoundError } from '../domain/usage-errors';
 import type { UsageStatsResponse } from '../dto/usage-stats.dto';
+import type { UsageAlertsService } from '../maintenance/usage-alerts.service';
 import { currentPeriodCounts } from './current-period-counts';
 import { calculateUsageStats } from './usage-stats.calculator';
 import { UsageForecastLoader } from './usage-forecast.loader';
@@ -13,6 +14,8 @@ export interface UsageServiceOptions {
   clock?: Clock;
   /** How long a tenant's recent rate is reused for the forecast (default FORECAST_CACHE_MS, 60 s). */
   forecastCacheMs?: number;
+  /** Where `forecast` alerts are recorded (once per period; the outbox notifies); none: not recorded. */
+  alerts?: UsageAlertsService;
 }
 
 /** Reads a tenant's usage of the current period against its plan. */
@@ -38,7 +41,7 @@ export class UsageService {
     const now = this.clock();
     const { period, counts } = await currentPeriodCounts(this.dataSource, tenantId, row, now);
     const isTrialWithoutPlan = row.plan_code === null;
-    return calculateUsageStats({
+    const stats = calculateUsageStats({
       tenantId,
       period,
       plan: isTrialWithoutPlan ? { code: 'trial', name: 'Trial' } : { code: row.plan_code!, name: row.plan_name! },
@@ -49,5 +52,19 @@ export class UsageService {
       now,
       counts,
     });
+    await this.recordForecastAlerts(stats, period.start);
+    return stats;
+  }
+
+  /**
+   * The forecast alerts of this answer, recorded once per period (a no-op round trip is saved by
+   * the alerts service's memory). A failure never fails the read: the next read tries again.
+   */
+  private async recordForecastAlerts(stats: UsageStatsResponse, periodStart: Date): Promise<void> {
+    const forecasts = stats.alerts
+      .filter((alert) => alert.level === 'forecast')
+      .map((alert) => ({ tenantId: stats.tenant_id, agent: alert.agent, periodStart, count: stats.usage[alert.agent].count, limit: stats.usage[alert.agent].limit! }));
+    if (forecasts.length === 0 || !this.options.alerts) return;
+    await this.options.alerts.recordForecasts(forecasts).catch(() => undefined);
   }
 }
