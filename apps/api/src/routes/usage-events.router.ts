@@ -17,8 +17,21 @@ function wantsCsv(format: string | undefined, accept: string | undefined, accept
   return typeof accept === 'string' && accept.includes('text/csv') && accepts(['application/json', 'text/csv']) === 'text/csv';
 }
 
+/** Writes and, when the socket's buffer is full, waits for it to drain, or for the client to go away. */
 async function write(res: Response, chunk: string): Promise<void> {
-  if (!res.write(chunk)) await once(res, 'drain');
+  if (res.write(chunk)) return;
+  const done = new AbortController();
+  try {
+    // The loser rejects with an AbortError once aborted: swallowed, it is not a failure.
+    const settle = (event: string) => once(res, event, { signal: done.signal }).then(
+      () => undefined,
+      () => undefined,
+    );
+    await Promise.race([settle('drain'), settle('close')]);
+  } finally {
+    // Removes whichever listener did not fire.
+    done.abort();
+  }
 }
 
 /**

@@ -26,6 +26,7 @@ SELECT p.period_start, p.period_end,
                  GROUP BY agent) r) AS reports,
        pl.limits, pl.overage_unit_cents
   FROM periods p
-  LEFT JOIN subscriptions s ON s.tenant_id = $1
+  -- One subscription (the latest), even if a tenant ever holds several: periods must not repeat.
+  LEFT JOIN LATERAL (SELECT plan_id FROM subscriptions WHERE tenant_id = $1 ORDER BY current_period_start DESC LIMIT 1) s ON true
   LEFT JOIN plans pl ON pl.id = s.plan_id
  ORDER BY p.period_start DESC`;
