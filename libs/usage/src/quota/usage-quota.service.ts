@@ -15,6 +15,9 @@ import { decideQuota, policyFor } from './quota-decision';
 /** How stale a check may be: a counter committed now is seen by every check within this long. */
 export const QUOTA_STALENESS_MS = 1000;
 
+/** How long ingest waits for the quota state before admitting the events anyway. */
+export const ADMIT_WAIT_MS = 250;
+
 export interface UsageQuotaServiceOptions {
   trialLimits: PlanLimitsConfig;
   clock?: Clock;
@@ -62,7 +65,8 @@ export class UsageQuotaService {
   /**
    * Refuses (QuotaExceededError, nothing enqueued) when an agent under `block` would pass its limit
    * with these events; the sum of the request counts, so a batch cannot slip past one unit at a time.
-   * A tenant without a subscription is left to the worker, which rejects it as before.
+   * A tenant without a subscription is left to the worker, which rejects it as before; so is
+   * everything while Postgres does not answer within ADMIT_WAIT_MS (see stateForIngest).
    */
   async admit(events: readonly ValidEvent[]): Promise<void> {
     const quantities = new Map<string, Map<AgentType, number>>();
@@ -72,12 +76,29 @@ export class UsageQuotaService {
       quantities.set(event.tenantId, byAgent);
     }
     for (const [tenantId, byAgent] of quantities) {
-      const state = await this.stateOf(tenantId);
+      const state = await this.stateForIngest(tenantId);
       if (!state) continue;
       for (const [agent, quantity] of byAgent) {
         const decision = decideQuota(agent, quantity, state.counts[agent] ?? 0, limitFor(state.limits, agent), policyFor(state.policies, agent));
         if (!decision.allowed) throw new QuotaExceededError(tenantId, agent, decision.limit!, decision.count, quantity);
       }
+    }
+  }
+
+  /**
+   * Ingest needs only Redis and must go on while Postgres is away (or slow): the state is waited
+   * for at most `ADMIT_WAIT_MS`, and an error or a late answer admits the events (fail open). The
+   * worker, which needs Postgres to commit anyway, refuses those above a blocked limit.
+   */
+  private async stateForIngest(tenantId: string): Promise<QuotaState | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), ADMIT_WAIT_MS);
+    });
+    try {
+      return await Promise.race([this.stateOf(tenantId).catch(() => null), late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
