@@ -41,7 +41,7 @@ export class BillingLifecycle1764800000000 implements MigrationInterface {
         event jsonb NOT NULL,
         reason varchar(32) NOT NULL
           CONSTRAINT chk_usage_dead_letters_reason CHECK (reason IN
-            ('tenant_not_found', 'subscription_not_found', 'subscription_inactive', 'outside_window', 'period_final', 'idempotency_conflict', 'invalid_event')),
+            ('tenant_not_found', 'subscription_not_found', 'subscription_inactive', 'outside_window', 'period_final', 'idempotency_conflict', 'invalid_event', 'quota_exceeded')),
         detail text NOT NULL,
         job_id varchar(255),
         created_at timestamptz NOT NULL DEFAULT now(),

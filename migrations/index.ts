@@ -4,6 +4,7 @@ import { UsageEventsNaturalKey1764600000000 } from './1764600000000-usage-events
 import { UsageAlertsPublishedAt1764700000000 } from './1764700000000-usage-alerts-published-at';
 import { BillingLifecycle1764800000000 } from './1764800000000-billing-lifecycle';
 import { OperatorAuditLog1764900000000 } from './1764900000000-operator-audit-log';
+import { UsageRollupsAndLimitPolicies1765000000000 } from './1765000000000-usage-rollups-and-limit-policies';
 
 /** Every migration in order; the DataSource runs them. New migrations are appended here. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   UsageAlertsPublishedAt1764700000000,
   BillingLifecycle1764800000000,
   OperatorAuditLog1764900000000,
+  UsageRollupsAndLimitPolicies1765000000000,
 ];

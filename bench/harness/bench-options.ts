@@ -26,6 +26,8 @@ export interface BenchSizes {
   reconcileEvents: number;
   reconcileTenants: number;
   stripeTenants: number;
+  /** Events of the one tenant whose history the `history` scenario reads. */
+  historyEvents: number;
 }
 
 export const SIZES: Record<BenchSize, BenchSizes> = {
@@ -40,6 +42,7 @@ export const SIZES: Record<BenchSize, BenchSizes> = {
     reconcileEvents: 1_000_000,
     reconcileTenants: 1_000,
     stripeTenants: 10_000,
+    historyEvents: 1_000_000,
   },
   quick: {
     rounds: 1,
@@ -52,6 +55,7 @@ export const SIZES: Record<BenchSize, BenchSizes> = {
     reconcileEvents: 50_000,
     reconcileTenants: 100,
     stripeTenants: 500,
+    historyEvents: 50_000,
   },
 };
 

@@ -1,5 +1,7 @@
 import type { Scenario } from '../harness/scenario';
+import { checkScenario } from './check.scenario';
 import { freshnessScenario } from './freshness.scenario';
+import { historyScenario } from './history.scenario';
 import { ingestBulkScenario } from './ingest-bulk.scenario';
 import { ingestHttpScenario } from './ingest-http.scenario';
 import { ingestSingleScenario } from './ingest-single.scenario';
@@ -14,6 +16,8 @@ export const SCENARIOS: readonly Scenario[] = [
   ingestHttpScenario,
   freshnessScenario,
   usageReadScenario,
+  historyScenario,
+  checkScenario,
   reconcileScenario,
   stripeReportScenario,
 ];

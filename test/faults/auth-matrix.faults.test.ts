@@ -67,25 +67,30 @@ const CASES: Record<string, () => Attempt> = {
 };
 
 /** Status a secured route must answer for each case. */
+/** The tenant-scoped reads of issue 17 (history, periods, events drill-down, quota check). */
+const HISTORY_READS = ['GET /api/v1/usage/history', 'GET /api/v1/usage/periods', 'GET /api/v1/usage/events', 'GET /api/v1/usage/check'];
+
 function expectedStatus(operation: Operation, caseName: string): number {
   const key = `${operation.method.toUpperCase()} ${operation.path}`;
   if (caseName === "other tenant's token") {
     if (key === 'GET /api/v1/usage') return 200; // the caller's own usage, never the victim's
     if (key === 'POST /api/v1/usage/events') return 400; // tenant_id may not be named in the body
+    if (HISTORY_READS.includes(key)) return 400; // tenant_id is not a parameter: refused, never obeyed
     return 401; // Bull Board: not an operator
   }
   if (caseName === 'missing role') {
     // Usage is read by roles user, service and admin only; ingest by agent and service.
-    if (key === 'GET /api/v1/usage' || key === 'POST /api/v1/usage/events') return 403;
+    if (key === 'GET /api/v1/usage' || key === 'POST /api/v1/usage/events' || HISTORY_READS.includes(key)) return 403;
     return 401;
   }
   if (caseName === 'agent role only') {
-    if (key === 'GET /api/v1/usage') return 403;
+    if (key === 'GET /api/v1/usage/check') return 400; // agents may ask; the matrix sends no agent
+    if (key === 'GET /api/v1/usage' || HISTORY_READS.includes(key)) return 403;
     if (key === 'POST /api/v1/usage/events') return 202; // the victim's own agent reporting its own usage
     return 401;
   }
   if (caseName === 'operator role only') {
-    if (key === 'GET /api/v1/usage' || key === 'POST /api/v1/usage/events') return 403;
+    if (key === 'GET /api/v1/usage' || key === 'POST /api/v1/usage/events' || HISTORY_READS.includes(key)) return 403;
     return 200; // Bull Board, read-only
   }
   return 401;
@@ -139,7 +144,11 @@ it('secured routes refuse every hostile token, public ones ignore it, and nothin
   expect(operations.filter((op) => op.secured).map((op) => `${op.method} ${op.path}`)).toEqual([
     'get /api/v1/usage',
     'post /api/v1/usage/events',
+    'get /api/v1/usage/events',
     'get /admin/queues',
+    'get /api/v1/usage/history',
+    'get /api/v1/usage/periods',
+    'get /api/v1/usage/check',
     'get /admin/queues/api/queues',
   ]);
 

@@ -3,7 +3,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import type { ApiConfig, Clock, Logger } from '@metering/platform';
-import type { UsageClient } from '@metering/usage';
+import type { UsageClient, UsageQuotaService } from '@metering/usage';
 
 /** Everything the HTTP app uses, built by the composition root (main.ts) or by a test. */
 export interface ApiDeps {
@@ -13,6 +13,8 @@ export interface ApiDeps {
   /** Producer connection (`createRedisConnection(url, 'producer')`): fails fast while Redis is away. */
   redis: Redis;
   usageClient: UsageClient;
+  /** The quota cache behind `GET /api/v1/usage/check`; main.ts shares the usage client's. Default: a new one. */
+  quota?: UsageQuotaService;
   logger: Logger;
   clock: Clock;
   /** Queues shown in Bull Board at /admin/queues. */

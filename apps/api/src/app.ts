@@ -1,8 +1,8 @@
 import express from 'express';
 import type { Express } from 'express';
 import { resolveJwtKeys } from '@metering/auth';
-import { StripeWebhookService } from '@metering/billing';
-import { IngestAdmission, OperatorAuditRepository, UsageService } from '@metering/usage';
+import { StripeWebhookService, UsagePeriodsService } from '@metering/billing';
+import { IngestAdmission, OperatorAuditRepository, UsageAlertsService, UsageEventsService, UsageHistoryService, UsageQuotaService, UsageService } from '@metering/usage';
 import type { ApiDeps } from './app-deps';
 import { BasicAuthLockout } from './auth/basic-auth-lockout';
 import { createJwtAuthenticator } from './auth/jwt-auth';
@@ -23,6 +23,9 @@ import { eventsRouter } from './routes/events.router';
 import { healthRouter } from './routes/health.router';
 import { stripeWebhooksRouter } from './routes/stripe-webhooks.router';
 import { usageRouter } from './routes/usage.router';
+import { usageCheckRouter } from './routes/usage-check.router';
+import { usageEventsRouter } from './routes/usage-events.router';
+import { usageHistoryRouter } from './routes/usage-history.router';
 
 /**
  * Builds the HTTP app from its dependencies; opens nothing itself, so tests drive it with
@@ -57,7 +60,12 @@ export function createApp(deps: ApiDeps): Express {
   // event ingest) are mounted first: every router before them is walked on each of their requests.
   app.use(
     usageRouter({
-      usageService: new UsageService(dataSource, { trialLimits: config.usage.trialLimits, clock: deps.clock }),
+      usageService: new UsageService(dataSource, {
+        trialLimits: config.usage.trialLimits,
+        clock: deps.clock,
+        // Forecast alerts are recorded once per period; the worker's outbox job notifies them.
+        alerts: new UsageAlertsService(dataSource, { trialLimits: config.usage.trialLimits, logger }),
+      }),
       authenticate: jwtAuth.authenticate,
       rateLimit: limiter('usage-read', config.api.usageRateLimitPerMinute),
     }),
@@ -71,6 +79,31 @@ export function createApp(deps: ApiDeps): Express {
       rateLimit: limiter('ingest', config.api.ingestRateLimitPerMinute),
       shedWhenRedisFull: redisMemory.middleware,
       ingestBudget: ingestBudget({ redis, keyPrefix: rateLimitPrefix, logger, ...config.ingestBudget }),
+    }),
+  );
+  // Issue 17: history, past periods, the events drill-down and the quota check.
+  app.use(
+    usageCheckRouter({
+      quota: deps.quota ?? new UsageQuotaService(dataSource, { trialLimits: config.usage.trialLimits, clock: deps.clock }),
+      authenticate: jwtAuth.authenticate,
+      rateLimit: limiter('usage-check', config.api.ingestRateLimitPerMinute),
+    }),
+  );
+  app.use(
+    usageHistoryRouter({
+      history: new UsageHistoryService(dataSource),
+      periods: new UsagePeriodsService(dataSource),
+      clock: deps.clock,
+      authenticate: jwtAuth.authenticate,
+      historyRateLimit: limiter('usage-history', config.api.usageRateLimitPerMinute),
+      periodsRateLimit: limiter('usage-periods', config.api.usageRateLimitPerMinute),
+    }),
+  );
+  app.use(
+    usageEventsRouter({
+      events: new UsageEventsService(dataSource),
+      authenticate: jwtAuth.authenticate,
+      rateLimit: limiter('usage-events-read', config.api.usageRateLimitPerMinute),
     }),
   );
   app.use(healthRouter({ dataSource, redis, isShuttingDown: deps.isShuttingDown }));

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { ShutdownManager, createLogger, createRedisConnection, loadApiConfig, systemClock, waitForRedis } from '@metering/platform';
 import { createMeteringDataSource } from '@metering/billing';
-import { ALL_QUEUES, createUsageClient, occurredAtWindow } from '@metering/usage';
+import { ALL_QUEUES, UsageQuotaService, createUsageClient, occurredAtWindow } from '@metering/usage';
 import { createApp } from './app';
 import { closeServer } from './http/close-server';
 import type { RedisMemoryGuard } from './rate-limit/redis-memory-guard';
@@ -47,10 +47,13 @@ async function main(): Promise<void> {
   shutdown.register('redis', 'connections', () => redis.quit().catch(() => redis.disconnect()));
   await waitForRedis(redis, 10_000).catch(() => logger.warn('Redis is not ready yet: ingest answers 503 until it is'));
 
+  const quota = new UsageQuotaService(dataSource, { trialLimits: config.usage.trialLimits });
   const usageClient = createUsageClient({
     redis,
     prefix: config.queuePrefix,
     window: occurredAtWindow(config.usage),
+    // The `block` policy's refusal at ingest (409), from a per-process cache at most 1 s old.
+    quota,
   });
   shutdown.register('usage-client', 'queues', () => usageClient.close());
   const queues = ALL_QUEUES.map((name) => {
@@ -65,6 +68,7 @@ async function main(): Promise<void> {
     dataSource,
     redis,
     usageClient,
+    quota,
     logger,
     clock: systemClock,
     queues,

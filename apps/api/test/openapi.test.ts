@@ -140,6 +140,32 @@ describe('real responses match the document', () => {
     }
   });
 
+  it('history, periods, events, check and the ingest 409 of the block policy', async () => {
+    const { app, db } = api.current;
+    const token = `Bearer ${tokenFor(tenantId, ['agent'])}`;
+    const range = 'from=2026-11-01T00:00:00Z&to=2026-11-03T00:00:00Z';
+    for (const [path, query] of [
+      ['/api/v1/usage/history', `${range}&window=hour`],
+      ['/api/v1/usage/history', 'from=nope'],
+      ['/api/v1/usage/periods', 'limit=2'],
+      ['/api/v1/usage/events', 'limit=5'],
+      ['/api/v1/usage/events', 'limit=0'],
+      ['/api/v1/usage/check', 'agent=inbox&quantity=2'],
+      ['/api/v1/usage/check', 'agent=fax'],
+    ] as const) {
+      expectDocumented(await request(app).get(`${path}?${query}`).set('Authorization', token), path, 'get');
+    }
+    const plan = await seedPlan(db.dataSource, { limitPolicies: { inbox: 'block' } });
+    const blocked = await seedTenant(db.dataSource, { planId: plan.id });
+    await seedCounter(db.dataSource, blocked.tenantId, 'inbox', blocked.period, 1000);
+    const refused = await request(app)
+      .post('/api/v1/usage/events')
+      .set('Authorization', `Bearer ${tokenFor(blocked.tenantId, ['agent'])}`)
+      .send({ agent: 'inbox', action_type: 'email_processed', resource_id: 'over' });
+    expect(refused.status).toBe(409);
+    expectDocumented(refused, '/api/v1/usage/events', 'post');
+  });
+
   it('health, dev token and Bull Board responses', async () => {
     const { app } = api.current;
     expectDocumented(await request(app).get('/health/live'), '/health/live', 'get');

@@ -26,9 +26,9 @@ describe('GET /api/v1/usage', () => {
       plan: { code: plan.code, name: 'Starter' },
       subscription_status: 'active',
       usage: {
-        inbox: { count: 812, limit: 1000, percentage: 81.2, overage: 0, overage_cost_cents: 0 },
-        invoice: { count: 230, limit: 200, percentage: 115, overage: 30, overage_cost_cents: 300 },
-        meeting: { count: 3, limit: null, percentage: null, overage: 0, overage_cost_cents: 0 },
+        inbox: { count: 812, limit: 1000, percentage: 81.2, overage: 0, overage_cost_cents: 0, projected_count: 812, projected_overage_cost_cents: 0, projected_limit_date: null },
+        invoice: { count: 230, limit: 200, percentage: 115, overage: 30, overage_cost_cents: 300, projected_count: 230, projected_overage_cost_cents: 300, projected_limit_date: null },
+        meeting: { count: 3, limit: null, percentage: null, overage: 0, overage_cost_cents: 0, projected_count: 3, projected_overage_cost_cents: 0, projected_limit_date: null },
       },
       total_overage_cost_cents: 300,
       alerts: [

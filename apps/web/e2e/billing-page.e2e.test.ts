@@ -4,14 +4,15 @@
  * Saves the screenshots shown in the README (docs/screenshots/).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import type { Page } from 'playwright-core';
-import { createRedisConnection } from '@metering/platform';
-import { AgentType, ActionType, DEFAULT_OCCURRED_AT_WINDOW, calendarMonthOf, createUsageClient } from '@metering/usage';
+import { createLogger, createRedisConnection } from '@metering/platform';
+import { AgentType, ActionType, DEFAULT_OCCURRED_AT_WINDOW, UsageTracker, addMonthsAnchored, createUsageClient } from '@metering/usage';
+import type { BillingPeriod, TrackEventInput } from '@metering/usage';
 import { seedDemoTenant, webBuildReason } from '@metering/dev';
-import { counterValue, seedCounter, uniqueQueuePrefix, useTestDatabase } from '@metering/testing';
+import { counterValue, recordUsage, seedCounter, uniqueQueuePrefix, useTestDatabase } from '@metering/testing';
 import { freePort, startNpmScript, stopApp, waitForHttpOk } from './support/app-process';
 import type { AppProcess } from './support/app-process';
 import { launchChromium } from './support/chromium';
@@ -23,6 +24,13 @@ jest.setTimeout(180_000);
 declare const window: { localStorage: { setItem(key: string, value: string): void } };
 declare const document: { documentElement: { scrollWidth: number } };
 declare function getComputedStyle(element: unknown): { backgroundColor: string };
+interface AxeViolation {
+  id: string;
+  impact: string;
+  help: string;
+  nodes: Array<{ target: string[] }>;
+}
+declare const axe: { run(context: unknown, options: unknown): Promise<{ violations: AxeViolation[] }> };
 
 const ROOT = path.resolve(__dirname, '../../..');
 const SCREENSHOTS = path.join(ROOT, 'docs', 'screenshots');
@@ -38,6 +46,52 @@ let api: AppProcess | undefined;
 let worker: AppProcess | undefined;
 let browser: Browser | undefined;
 let baseUrl = '';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Moves the demo subscription's period to have started 14 days ago (00:00 UTC), so the chart has
+ * two weeks of history and two of forecast whatever the date; returns it with the one before.
+ */
+async function periodStartedTwoWeeksAgo(tenantId: string): Promise<{ current: BillingPeriod; previous: BillingPeriod }> {
+  const start = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS - 14 * DAY_MS);
+  const anchorDay = start.getUTCDate();
+  const current = { start, end: addMonthsAnchored(start, 1, anchorDay) };
+  const previous = { start: addMonthsAnchored(start, -1, anchorDay), end: start };
+  await db.current.dataSource.query(
+    `UPDATE subscriptions SET current_period_start = $2, current_period_end = $3, billing_anchor_day = $4 WHERE tenant_id = $1`,
+    [tenantId, current.start, current.end, anchorDay],
+  );
+  return { current, previous };
+}
+
+/**
+ * Real events through the tracker (so the hourly rollups the chart reads exist), spread over the
+ * period so far with a quiet first day: `total` of `agent`, weighted towards recent days.
+ */
+function eventsOver(tenantId: string, agent: AgentType, actionType: ActionType, total: number, period: BillingPeriod): TrackEventInput[] {
+  const now = Date.now();
+  const firstDay = period.start.getTime() + DAY_MS;
+  return Array.from({ length: total }, (_, index) => ({
+    tenantId,
+    agent,
+    actionType,
+    resourceId: `${agent}-${index}`,
+    idempotencyKey: `${agent}-seed-${index}`,
+    // sqrt spreads more events towards the recent days; all lie between day 2 and a minute ago.
+    occurredAt: new Date(firstDay + Math.sqrt((index + 0.5) / total) * (now - 60_000 - firstDay)),
+  }));
+}
+
+/** axe-core in the page, WCAG 2.1 A and AA rules; the violations, in a form a failure message can show. */
+async function accessibilityViolations(page: Page): Promise<string[]> {
+  // Evaluated over the DevTools protocol: the page's CSP (script-src 'self') stays in force for the page itself.
+  await page.evaluate(readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
+  const { violations } = await page.evaluate(() =>
+    axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }),
+  );
+  return violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
 
 /** The bar's fill colour (the browser runs with reduced motion, so colours do not animate). */
 async function fillColour(page: Page, agent: string): Promise<string> {
@@ -79,14 +133,23 @@ afterAll(async () => {
   await Promise.all([stopApp(api), stopApp(worker)]);
 });
 
-it('shows live usage: yellow at 85%, red with overage cost after more events are counted', async () => {
+it('shows live usage, the daily chart with limit and forecast, past periods and the events drill-down; accessible at 1280 and 360 px', async () => {
   // The demo seeding is idempotent: a second run reuses the tenant.
   const { tenantId } = await seedDemoTenant(db.current.dataSource);
   expect((await seedDemoTenant(db.current.dataSource)).tenantId).toBe(tenantId);
-  const period = calendarMonthOf(new Date());
-  await seedCounter(db.current.dataSource, tenantId, AgentType.Inbox, period, 850);
-  await seedCounter(db.current.dataSource, tenantId, AgentType.Invoice, period, 50);
-  await seedCounter(db.current.dataSource, tenantId, AgentType.Meeting, period, 10);
+  const { current: period, previous } = await periodStartedTwoWeeksAgo(tenantId);
+  const tracker = new UsageTracker(db.current.dataSource, { logger: createLogger({ level: 'silent', json: true, service: 'e2e' }) });
+  await recordUsage(tracker, eventsOver(tenantId, AgentType.Inbox, ActionType.EmailProcessed, 850, period));
+  await recordUsage(tracker, eventsOver(tenantId, AgentType.Invoice, ActionType.InvoiceDetected, 50, period));
+  await recordUsage(tracker, eventsOver(tenantId, AgentType.Meeting, ActionType.MeetingPrep, 10, period));
+  // A past period 40 emails over, reported to Stripe.
+  await seedCounter(db.current.dataSource, tenantId, AgentType.Inbox, previous, 1040);
+  await seedCounter(db.current.dataSource, tenantId, AgentType.Invoice, previous, 120);
+  await db.current.dataSource.query(
+    `INSERT INTO stripe_usage_reports (tenant_id, agent, period_start, period_end, cumulative_quantity, delta, identifier, event_timestamp, status, sent_at)
+     VALUES ($1, 'inbox', $2, $3, 40, 40, $4, $3, 'sent', now()) ON CONFLICT (identifier) DO NOTHING`,
+    [tenantId, previous.start, previous.end, `e2e-${tenantId}-${previous.start.getTime()}`],
+  );
   const token = jwt.sign({ sub: 'e2e-user', tenant_id: tenantId, roles: ['user'] }, JWT_SECRET, {
     algorithm: 'HS256',
     expiresIn: 600,
@@ -94,8 +157,8 @@ it('shows live usage: yellow at 85%, red with overage cost after more events are
 
   const { context } = browser!;
   await context.addInitScript((value) => window.localStorage.setItem('metering.token', value), token);
-  // "Updated 12:00:00 PM" on every run, so the screenshots change only when the page does (timers still run).
-  await context.clock.setFixedTime(new Date(`${period.start.toISOString().slice(0, 8)}15T12:00:00Z`));
+  // The page's clock is the server's (the chart's "today" must match the forecast); timers still run.
+  await context.clock.setFixedTime(new Date());
   const page = await context.newPage();
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -119,7 +182,38 @@ it('shows live usage: yellow at 85%, red with overage cost after more events are
   const banner = page.getByRole('region', { name: 'Usage alerts' });
   expect(await banner.getAttribute('data-level')).toBe('warning');
   expect(await banner.innerText()).toContain('Inbox agent has used 85% of its monthly limit');
+  // 850 in two weeks is ~60 a day: the forecast crosses 1,000 within the period and says when.
+  expect(await banner.innerText()).toMatch(/Inbox agent reaches its monthly limit on [A-Z][a-z]{2} \d{1,2} at the current rate/);
   expect(await page.getByRole('heading', { name: /Demo \(Starter\)/ }).isVisible()).toBe(true);
+
+  // The chart: an SVG drawn by Recharts with the limit line, described in words, the numbers as a table.
+  const chart = page.getByRole('figure', { name: /Emails processed this period: 850 emails so far, a limit of 1,000, forecast [\d,]+ by/ });
+  await chart.waitFor();
+  expect(await chart.locator('svg .recharts-reference-line').count()).toBe(1);
+  expect(await chart.locator('svg .recharts-area').count()).toBe(1);
+  expect(await chart.innerText()).toContain('Limit 1,000');
+  await page.getByText('Show daily numbers as a table').click();
+  const dayRows = page.getByRole('table', { name: 'Emails processed per day' }).getByRole('row');
+  expect(await dayRows.count()).toBe(1 + Math.round((period.end.getTime() - period.start.getTime()) / DAY_MS));
+  await page.getByText('Show daily numbers as a table').click();
+
+  // Past periods: the previous period, its overage cost and that Stripe was told.
+  const periods = page.getByRole('table', { name: 'Past billing periods, newest first' });
+  await periods.waitFor();
+  expect(await periods.getByRole('row').nth(1).innerText()).toMatch(/1,040 \/ 1,000[\s\S]*\$0\.80[\s\S]*Billed/);
+
+  // The drill-down: the latest emails behind the count, and the CSV of all 850.
+  await page.getByRole('button', { name: 'View events of emails processed' }).click();
+  const events = page.getByRole('table', { name: 'Latest emails this period' });
+  await events.waitFor();
+  expect(await events.getByRole('row').count()).toBe(21);
+  expect(await events.getByRole('row').nth(1).innerText()).toMatch(/inbox-849\s+email processed/);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: /Download CSV of emails processed/ }).click()]);
+  const csv = readFileSync((await download.path())!, 'utf8').trimEnd().split('\r\n');
+  expect(csv[0]).toBe('occurred_at,agent,action_type,resource_id,quantity,idempotency_key');
+  expect(csv).toHaveLength(851);
+
+  expect(await accessibilityViolations(page)).toEqual([]);
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, 'billing-page-desktop.png'), fullPage: true });
 
@@ -127,20 +221,20 @@ it('shows live usage: yellow at 85%, red with overage cost after more events are
   const redis = createRedisConnection(process.env.REDIS_URL!, 'producer');
   const usage = createUsageClient({ redis, prefix: queuePrefix, window: DEFAULT_OCCURRED_AT_WINDOW });
   try {
-    const events = Array.from({ length: 200 }, (_, index) => ({
+    const more = Array.from({ length: 200 }, (_, index) => ({
       tenantId,
       agent: AgentType.Inbox,
       actionType: ActionType.EmailProcessed,
       resourceId: `e2e-email-${index}`,
     }));
-    expect((await usage.trackMany(events)).accepted).toBe(200);
+    expect((await usage.trackMany(more)).accepted).toBe(200);
   } finally {
     await usage.close();
     await redis.quit();
   }
 
   await page.locator('li[data-agent="inbox"][data-level="critical"]').waitFor({ timeout: 30_000 });
-  expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(1050);
+  expect(await counterValue(db.current.dataSource, tenantId, 'inbox', period.start)).toBe(1050);
   expect(await inbox.getAttribute('aria-valuetext')).toBe('1,050 of 1,000 emails (105%), limit reached, 50 over the limit');
   expect(await fillColour(page, 'inbox')).toBe(RED);
   const inboxItem = page.locator('li[data-agent="inbox"]');
@@ -151,8 +245,11 @@ it('shows live usage: yellow at 85%, red with overage cost after more events are
   expect(await banner.innerText()).toContain('Inbox agent is 50 over its monthly limit');
 
   await page.setViewportSize({ width: 360, height: 800 });
-  // Readable at 360 px: nothing wider than the viewport.
+  // Readable at 360 px: nothing wider than the viewport, once the chart has followed the resize
+  // (Recharts measures its container through a ResizeObserver, a frame or two after the change).
+  await page.waitForFunction(() => document.documentElement.scrollWidth <= 360, undefined, { timeout: 5_000 }).catch(() => undefined);
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+  expect(await accessibilityViolations(page)).toEqual([]);
   await page.screenshot({ path: path.join(SCREENSHOTS, 'billing-page-360.png'), fullPage: true });
   expect(pageErrors).toEqual([]);
   await page.close();

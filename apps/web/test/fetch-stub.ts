@@ -9,7 +9,7 @@ export interface StubResponse {
 }
 
 export interface FetchStub {
-  /** Queues answers for a path; the last one repeats once the queue is down to it. */
+  /** Queues answers for a path (its query ignored); the last one repeats once the queue is down to it. */
   respond(path: string, ...responses: StubResponse[]): void;
   /** Requests received, in order. */
   requests: Array<{ path: string; method: string; authorization: string | null }>;
@@ -26,7 +26,8 @@ export function stubFetch(): FetchStub {
     const path = typeof input === 'string' ? input : input instanceof URL ? input.pathname : input.url;
     const headers = new Headers(init.headers);
     requests.push({ path, method: init.method ?? 'GET', authorization: headers.get('Authorization') });
-    const queue = queues.get(path) ?? [];
+    // Answers are keyed by the path without its query; `requests` keeps the query to assert on.
+    const queue = queues.get(path.split('?')[0]!) ?? [];
     const next = queue.length > 1 ? queue.shift()! : (queue[0] ?? { status: 404, body: { title: 'Not Found' } });
     if (next.pending) return new Promise<Response>(() => undefined);
     const status = next.status ?? 200;

@@ -6,18 +6,21 @@ export const DECEMBER = { start: '2026-12-01T00:00:00.000Z', end: '2027-01-01T00
 
 /** An agent's usage as the API computes it (one-decimal percentage, overage at `unitCents`). */
 export function agentUsage(count: number, limit: number | null, unitCents = 2): AgentUsage {
-  if (limit === null) return { count, limit, percentage: null, overage: 0, overage_cost_cents: 0 };
+  const forecast = { projected_count: count, projected_limit_date: null };
+  if (limit === null) return { count, limit, percentage: null, overage: 0, overage_cost_cents: 0, ...forecast, projected_overage_cost_cents: 0 };
   const overage = Math.max(0, count - limit);
-  return { count, limit, percentage: Math.round((count * 1000) / limit) / 10, overage, overage_cost_cents: overage * unitCents };
+  const cost = overage * unitCents;
+  return { count, limit, percentage: Math.round((count * 1000) / limit) / 10, overage, overage_cost_cents: cost, ...forecast, projected_overage_cost_cents: cost };
 }
 
 function alertsFor(usage: UsageStatsResponse['usage']): UsageAlert[] {
   return (Object.entries(usage) as Array<[UsageAlert['agent'], AgentUsage]>).flatMap(([agent, item]): UsageAlert[] => {
-    if (item.percentage === null || item.percentage < 80) return [];
+    // As the API decides: on the counts, not the rounded percentage.
+    if (item.limit === null || item.count * 100 < item.limit * 80) return [];
     const label = agent[0]!.toUpperCase() + agent.slice(1);
-    return item.percentage >= 100
+    return item.count >= item.limit
       ? [{ agent, level: 'error', message: `${label} agent is ${item.overage} over its monthly limit` }]
-      : [{ agent, level: 'warning', message: `${label} agent has used ${Math.floor(item.percentage)}% of its monthly limit` }];
+      : [{ agent, level: 'warning', message: `${label} agent has used ${Math.floor(item.percentage ?? 0)}% of its monthly limit` }];
   });
 }
 

@@ -27,3 +27,5 @@ export type { WebhookOutcome } from './webhooks/stripe-webhook.service';
 export { WebhookNotConfiguredError, WebhookSignatureError, WebhookUnprocessableError } from './webhooks/webhook-errors';
 export { toSubscriptionChange } from './webhooks/stripe-subscription.mapper';
 export type { StripeSubscriptionPayload, SubscriptionChange } from './webhooks/stripe-subscription.mapper';
+export { UsagePeriodsService, parsePeriodsQuery, stripeStatusOf } from './history/usage-periods.service';
+export type { PeriodsQuery } from './history/usage-periods.service';

@@ -5,4 +5,17 @@
  */
 export { AGENT_TYPES } from './agent-types';
 export type { AgentType, AlertLevel } from './agent-types';
-export type { AgentUsage, UsageAlert, UsageStatsResponse } from './usage-stats.contract';
+export type { AgentUsage, UsageAlert, UsageAlertLevel, UsageStatsResponse } from './usage-stats.contract';
+export type {
+  HistoryWindow,
+  LimitPolicy,
+  PeriodAgentUsage,
+  StripeReportStatus,
+  UsageCheckResponse,
+  UsageEventRecord,
+  UsageEventsPage,
+  UsageHistoryPoint,
+  UsageHistoryResponse,
+  UsagePeriod,
+  UsagePeriodsResponse,
+} from './usage-history.contract';

@@ -9,11 +9,20 @@ export interface AgentUsage {
   percentage: number | null;
   overage: number;
   overage_cost_cents: number;
+  /** Forecast: the count at period end if the recent daily rate holds (see docs/api/usage.md). */
+  projected_count: number;
+  /** Overage cost of `projected_count`, integer cents. */
+  projected_overage_cost_cents: number;
+  /** When the forecast crosses 100% of the limit; null when unlimited, already reached or not within the period. */
+  projected_limit_date: string | null;
 }
+
+/** `forecast`: the forecast reaches 100% before period end, while the count is still below it. */
+export type UsageAlertLevel = AlertLevel | 'forecast';
 
 export interface UsageAlert {
   agent: AgentType;
-  level: AlertLevel;
+  level: UsageAlertLevel;
   message: string;
 }
 

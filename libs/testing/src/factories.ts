@@ -9,6 +9,8 @@ export interface PlanSeed {
   limits?: PlanLimits;
   overageUnitCents?: PerAgent<number>;
   meterEventNames?: PerAgent<string>;
+  /** Per agent `overage` (the default) or `block`. */
+  limitPolicies?: PerAgent<string>;
 }
 
 export const STARTER_LIMITS: PlanLimits = { emails_per_month: 1000, invoices_per_month: 200, meetings_per_month: null };
@@ -18,14 +20,15 @@ export const STARTER_OVERAGE_CENTS: PerAgent<number> = { inbox: 2, invoice: 10, 
 export async function seedPlan(db: DataSource, seed: PlanSeed = {}): Promise<{ id: string; code: string }> {
   const code = seed.code ?? `plan-${randomUUID().slice(0, 8)}`;
   const [row] = await db.query(
-    `INSERT INTO plans (code, name, limits, overage_unit_cents, meter_event_names)
-     VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+    `INSERT INTO plans (code, name, limits, overage_unit_cents, meter_event_names, limit_policies)
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
     [
       code,
       seed.name ?? 'Starter',
       JSON.stringify(seed.limits ?? STARTER_LIMITS),
       JSON.stringify(seed.overageUnitCents ?? STARTER_OVERAGE_CENTS),
       JSON.stringify(seed.meterEventNames ?? { inbox: 'inbox_overage', invoice: 'invoice_overage', meeting: 'meeting_overage' }),
+      JSON.stringify(seed.limitPolicies ?? {}),
     ],
   );
   return { id: row.id as string, code };

@@ -34,3 +34,21 @@ export * from './maintenance/usage-rollover.service';
 export * from './maintenance/usage-reconciliation.service';
 export * from './audit/operator-audit.repository';
 export * from './maintenance/counter-holds.repository';
+export * from './quota/quota-decision';
+export * from './quota/usage-quota.service';
+export * from './history/usage-history.service';
+export * from './history/usage-events.service';
+export type { QueryParams } from './history/query-params';
+export { agentParam, integerParam, instantParam, invalidParam, rejectUnknownParams, stringParam } from './history/query-params';
+export * from './stats/usage-forecast';
+export type {
+  LimitPolicy as WireLimitPolicy,
+  PeriodAgentUsage,
+  StripeReportStatus,
+  UsageCheckResponse,
+  UsageEventRecord,
+  UsageEventsPage,
+  UsageHistoryResponse,
+  UsagePeriod,
+  UsagePeriodsResponse,
+} from '@metering/contract';

@@ -58,7 +58,7 @@ describe('usage-alert job data', () => {
       'alert_id must be a UUID',
       'agent must be one of inbox, invoice, meeting',
       'period_start must be an ISO-8601 date-time',
-      'level must be one of warning, error',
+      'level must be one of warning, error, forecast',
       'count must not be negative',
       'limit must be an integer',
     ]);

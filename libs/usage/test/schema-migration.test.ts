@@ -26,7 +26,11 @@ const TABLES = [
   'usage_counters',
   'usage_dead_letters',
   'usage_events',
+  'usage_rollups',
 ];
+
+/** The tables of the migrations after BillingLifecycle: OperatorAuditLog, UsageRollupsAndLimitPolicies. */
+const LATER_TABLES = ['operator_audit_log', 'usage_rollups'];
 
 /** The tables of BillingLifecycle1764800000000. */
 const LIFECYCLE_TABLES = ['billing_period_terms', 'usage_dead_letters', 'usage_counter_holds'];
@@ -85,7 +89,15 @@ describe('schema migration', () => {
     const eventIndexes = await indexes('usage_events');
     // The exactly-once key is the primary key; there is no surrogate id.
     expect(eventIndexes.idx_usage_events_idempotency).toMatch(/UNIQUE INDEX .* \(tenant_id, idempotency_key\)/);
-    expect(Object.keys(eventIndexes).sort()).toEqual(['idx_usage_events_idempotency', 'idx_usage_events_tenant_agent']);
+    expect(Object.keys(eventIndexes).sort()).toEqual([
+      'idx_usage_events_idempotency',
+      'idx_usage_events_tenant_agent',
+      'idx_usage_events_tenant_occurred',
+    ]);
+    expect(eventIndexes.idx_usage_events_tenant_occurred).toMatch(/\(tenant_id, occurred_at, idempotency_key\)/);
+    expect((await constraints('usage_rollups')).pk_usage_rollups).toBe('PRIMARY KEY (tenant_id, agent, period_start, bucket_start)');
+    expect((await constraints('usage_alerts')).chk_usage_alerts_level).toContain("'forecast'");
+    expect((await constraints('plans')).chk_plans_limit_policies_object).toBe("CHECK ((jsonb_typeof(limit_policies) = 'object'::text))");
     expect(await columnNames('usage_events')).not.toContain('id');
     expect(eventIndexes.idx_usage_events_tenant_agent).toMatch(/\(tenant_id, agent, period_start\) INCLUDE \(quantity\)/);
     expect((await indexes('usage_counters')).idx_usage_counters_tenant_period).toMatch(/\(tenant_id, period_start\)/);
@@ -145,15 +157,30 @@ describe('schema migration', () => {
       [tenantId],
     );
 
+    // UsageRollupsAndLimitPolicies down, then up: the rollups come back backfilled from the stored events.
+    await dataSource.undoLastMigration({ transaction: 'each' });
+    expect(await tables()).not.toContain('usage_rollups');
+    expect(await columnNames('plans')).not.toContain('limit_policies');
+    expect((await constraints('usage_alerts')).chk_usage_alerts_level).not.toContain('forecast');
+    expect(Object.keys(await indexes('usage_events'))).not.toContain('idx_usage_events_tenant_occurred');
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-1));
+    const rollups: Array<{ agent: string; count: string; on_hour: boolean }> = await dataSource.query(
+      `SELECT agent, count, bucket_start = date_trunc('hour', bucket_start, 'UTC') AS on_hour FROM usage_rollups WHERE tenant_id = $1`,
+      [tenantId],
+    );
+    expect(rollups).toEqual([{ agent: 'inbox', count: '2', on_hour: true }]);
+    expect(await columnNames('plans')).toContain('limit_policies');
+    await dataSource.undoLastMigration({ transaction: 'each' });
+
     // OperatorAuditLog down, then up: the table goes and comes back (then stays down below).
     await dataSource.undoLastMigration({ transaction: 'each' });
     expect(await tables()).not.toContain('operator_audit_log');
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-1));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-2));
     expect((await indexes('operator_audit_log')).idx_operator_audit_log_created).toMatch(/\(created_at\)/);
     expect(await columnNames('operator_audit_log')).toEqual([
       'id', 'actor', 'actor_tenant_id', 'action', 'queue', 'job_id', 'method', 'path', 'request_id', 'status', 'created_at', 'completed_at',
     ]);
-    await dataSource.undoLastMigration({ transaction: 'each' });
+    for (let i = 0; i < 2; i++) await dataSource.undoLastMigration({ transaction: 'each' });
 
     // BillingLifecycle down, then up: its three tables go and come back, and a subscription's
     // current period gets its plan's terms as they stand.
@@ -166,23 +193,22 @@ describe('schema migration', () => {
       [tenantId, planId],
     );
     await dataSource.undoLastMigration({ transaction: 'each' });
-    expect(await tables()).toEqual(TABLES.filter((t) => !LIFECYCLE_TABLES.includes(t) && t !== 'operator_audit_log'));
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-2));
+    expect(await tables()).toEqual(TABLES.filter((t) => !LIFECYCLE_TABLES.includes(t) && !LATER_TABLES.includes(t)));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-3));
     const terms = await dataSource.query(`SELECT period_start, limits, overage_unit_cents FROM billing_period_terms WHERE tenant_id = $1`, [tenantId]);
     expect(terms).toEqual([{ period_start: new Date('2026-11-01Z'), limits: { emails_per_month: 7 }, overage_unit_cents: { inbox: 3 } }]);
     expect((await indexes('usage_counter_holds')).uq_usage_counter_holds_open).toMatch(/UNIQUE INDEX .* WHERE \(resolved_at IS NULL\)/);
-    await dataSource.undoLastMigration({ transaction: 'each' });
-    await dataSource.undoLastMigration({ transaction: 'each' });
+    for (let i = 0; i < 3; i++) await dataSource.undoLastMigration({ transaction: 'each' });
 
     // UsageAlertsPublishedAt down, then up: the column and its partial index go and come back.
     await dataSource.undoLastMigration({ transaction: 'each' });
     expect(await columnNames('usage_alerts')).not.toContain('published_at');
     expect(Object.keys(await indexes('usage_alerts'))).not.toContain('idx_usage_alerts_unpublished');
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-3));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-4));
     expect((await indexes('usage_alerts')).idx_usage_alerts_unpublished).toMatch(/\(created_at\) WHERE \(published_at IS NULL\)/);
     const [{ waiting }] = await dataSource.query(`SELECT count(*)::int AS waiting FROM usage_alerts WHERE published_at IS NULL`);
     expect(waiting).toBe(0);
-    for (let i = 0; i < 3; i++) await dataSource.undoLastMigration({ transaction: 'each' });
+    for (let i = 0; i < 4; i++) await dataSource.undoLastMigration({ transaction: 'each' });
 
     // UsageEventsNaturalKey down: the uuid id is the primary key again, the key a unique index.
     await dataSource.undoLastMigration({ transaction: 'each' });
@@ -194,9 +220,9 @@ describe('schema migration', () => {
 
     await dataSource.undoLastMigration({ transaction: 'each' });
     expect(await stripeEventColumn()).toBe(false);
-    expect(await tables()).toEqual(TABLES.filter((t) => !LIFECYCLE_TABLES.includes(t) && t !== 'operator_audit_log'));
+    expect(await tables()).toEqual(TABLES.filter((t) => !LIFECYCLE_TABLES.includes(t) && !LATER_TABLES.includes(t)));
 
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-5));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-6));
     expect(await stripeEventColumn()).toBe(true);
     expect((await constraints('usage_events')).idx_usage_events_idempotency).toBe('PRIMARY KEY (tenant_id, idempotency_key)');
     expect(await storedKeys()).toEqual(['k-1']);

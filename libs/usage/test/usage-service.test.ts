@@ -28,9 +28,9 @@ describe('UsageService.getUsageStats', () => {
       plan: { code: plan.code, name: 'Starter' },
       subscription_status: 'active',
       usage: {
-        inbox: { count: 812, limit: 1000, percentage: 81.2, overage: 0, overage_cost_cents: 0 },
-        invoice: { count: 230, limit: 200, percentage: 115, overage: 30, overage_cost_cents: 300 },
-        meeting: { count: 3, limit: null, percentage: null, overage: 0, overage_cost_cents: 0 },
+        inbox: { count: 812, limit: 1000, percentage: 81.2, overage: 0, overage_cost_cents: 0, projected_count: 812, projected_overage_cost_cents: 0, projected_limit_date: null },
+        invoice: { count: 230, limit: 200, percentage: 115, overage: 30, overage_cost_cents: 300, projected_count: 230, projected_overage_cost_cents: 300, projected_limit_date: null },
+        meeting: { count: 3, limit: null, percentage: null, overage: 0, overage_cost_cents: 0, projected_count: 3, projected_overage_cost_cents: 0, projected_limit_date: null },
       },
       total_overage_cost_cents: 300,
       alerts: [
@@ -98,7 +98,7 @@ describe('UsageService.getUsageStats', () => {
 
     const stats = await service().getUsageStats(tenantId);
 
-    expect(stats.usage.inbox).toEqual({ count: 1_000_000, limit: null, percentage: null, overage: 0, overage_cost_cents: 0 });
+    expect(stats.usage.inbox).toEqual({ count: 1_000_000, limit: null, percentage: null, overage: 0, overage_cost_cents: 0, projected_count: 1_000_000, projected_overage_cost_cents: 0, projected_limit_date: null });
     expect(stats.alerts).toEqual([]);
   });
 
@@ -110,7 +110,7 @@ describe('UsageService.getUsageStats', () => {
 
     expect(stats.plan).toEqual({ code: 'trial', name: 'Trial' });
     expect(stats.subscription_status).toBe('trialing');
-    expect(stats.usage.meeting).toEqual({ count: 6, limit: 5, percentage: 120, overage: 1, overage_cost_cents: 0 });
+    expect(stats.usage.meeting).toEqual({ count: 6, limit: 5, percentage: 120, overage: 1, overage_cost_cents: 0, projected_count: 6, projected_overage_cost_cents: 0, projected_limit_date: null });
   });
 
   it('shows the period that contains now even before roll-over has run', async () => {

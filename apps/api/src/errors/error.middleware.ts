@@ -13,6 +13,7 @@ const STATUS_BY_CODE: Record<UsageErrorCode, number> = {
   SUBSCRIPTION_INACTIVE: 409,
   PERIOD_FINAL: 422,
   IDEMPOTENCY_CONFLICT: 409,
+  QUOTA_EXCEEDED: 409,
 };
 
 /** The detail of a per-event refusal; the events and reasons are in `errors`. */

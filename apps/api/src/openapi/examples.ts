@@ -2,6 +2,14 @@
 const TENANT = '3f1b2c4d-1111-4222-8333-123456789abc';
 const PROBLEMS = 'https://usage-metering.dev/problems/';
 
+const usage = (count: number, limit: number | null, percentage: number | null, overage: number, cost: number) => ({
+  count,
+  limit,
+  percentage,
+  overage,
+  overage_cost_cents: cost,
+});
+
 export const usageStatsExample = {
   tenant_id: TENANT,
   period_start: '2026-11-01T00:00:00.000Z',
@@ -9,13 +17,14 @@ export const usageStatsExample = {
   plan: { code: 'starter', name: 'Starter' },
   subscription_status: 'active',
   usage: {
-    inbox: { count: 812, limit: 1000, percentage: 81.2, overage: 0, overage_cost_cents: 0 },
-    invoice: { count: 230, limit: 200, percentage: 115, overage: 30, overage_cost_cents: 300 },
-    meeting: { count: 3, limit: null, percentage: null, overage: 0, overage_cost_cents: 0 },
+    inbox: { ...usage(812, 1000, 81.2, 0, 0), projected_count: 1006, projected_overage_cost_cents: 12, projected_limit_date: '2026-11-30T02:00:00.000Z' },
+    invoice: { ...usage(230, 200, 115, 30, 300), projected_count: 260, projected_overage_cost_cents: 600, projected_limit_date: null },
+    meeting: { ...usage(3, null, null, 0, 0), projected_count: 3, projected_overage_cost_cents: 0, projected_limit_date: null },
   },
   total_overage_cost_cents: 300,
   alerts: [
     { agent: 'inbox', level: 'warning', message: 'Inbox agent has used 81% of its monthly limit' },
+    { agent: 'inbox', level: 'forecast', message: 'Inbox agent reaches its monthly limit on Nov 30 at the current rate' },
     { agent: 'invoice', level: 'error', message: 'Invoice agent is 30 over its monthly limit' },
   ],
 };

@@ -1,3 +1,5 @@
+import { historyPaths, ingestQuotaBlocked } from './history-paths';
+import { historySchemas } from './history-schemas';
 import { paths } from './paths';
 import { responses } from './responses';
 import { schemas } from './schemas';
@@ -22,9 +24,18 @@ export const openApiDocument = {
     { name: 'development', description: 'Only outside production' },
     { name: 'billing', description: 'Stripe webhooks (signature-authenticated)' },
   ],
-  paths,
+  // The events path serves GET (issue 17's drill-down) beside POST (ingest, which may answer 409 under `block`).
+  paths: {
+    ...paths,
+    ...historyPaths,
+    '/api/v1/usage/events': {
+      ...paths['/api/v1/usage/events'],
+      post: { ...paths['/api/v1/usage/events'].post, responses: { ...paths['/api/v1/usage/events'].post.responses, '409': ingestQuotaBlocked } },
+      ...historyPaths['/api/v1/usage/events'],
+    },
+  },
   components: {
-    schemas,
+    schemas: { ...schemas, ...historySchemas },
     responses,
     securitySchemes: {
       bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },

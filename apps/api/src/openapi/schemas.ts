@@ -12,7 +12,16 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
 const agentUsage = {
   type: 'object',
-  required: ['count', 'limit', 'percentage', 'overage', 'overage_cost_cents'],
+  required: [
+    'count',
+    'limit',
+    'percentage',
+    'overage',
+    'overage_cost_cents',
+    'projected_count',
+    'projected_overage_cost_cents',
+    'projected_limit_date',
+  ],
   additionalProperties: false,
   properties: {
     count: { type: 'integer', minimum: 0, description: 'Units used in the current period' },
@@ -24,6 +33,17 @@ const agentUsage = {
     },
     overage: { type: 'integer', minimum: 0, description: 'Units above the limit' },
     overage_cost_cents: { type: 'integer', minimum: 0, description: 'Overage cost in integer cents' },
+    projected_count: {
+      type: 'integer',
+      minimum: 0,
+      description: 'Forecast count at period end: the rate of the last 7 days (from the first hour with usage, at least a day) held to period end',
+    },
+    projected_overage_cost_cents: { type: 'integer', minimum: 0, description: 'Overage cost of projected_count, integer cents' },
+    projected_limit_date: {
+      type: ['string', 'null'],
+      format: 'date-time',
+      description: 'When the forecast reaches the limit; null when unlimited, already reached, idle or not within the period',
+    },
   },
 };
 
@@ -37,7 +57,11 @@ export const schemas = {
     additionalProperties: false,
     properties: {
       agent: ref('AgentType'),
-      level: { type: 'string', enum: ['warning', 'error'], description: 'warning at >= 80%, error at >= 100%' },
+      level: {
+        type: 'string',
+        enum: ['warning', 'error', 'forecast'],
+        description: 'warning at >= 80%, error at >= 100%, forecast when the forecast reaches 100% before period end',
+      },
       message: { type: 'string' },
     },
   },

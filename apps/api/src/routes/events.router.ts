@@ -90,6 +90,7 @@ export function eventsRouter({ usageClient, admission, redis, authenticate, rate
         const admit = (valid: readonly ValidEvent[]): Promise<void> => admission.admit(valid[0]!.tenantId, valid);
         ({ accepted } = await withDeadline(usageClient.trackWire(currentUser(res).tenantId, events, { admit }), ENQUEUE_TIMEOUT_MS));
       } catch (error) {
+        // Validation (400) and the `block` policy's refusal (409 naming the limit) are answers, not outages.
         if (error instanceof HttpProblem || isUsageError(error)) throw error;
         // Only Redis failing mid-request is worth a retry; any other error is a bug, and a 503
         // would send the caller into retries that can never succeed. It goes to the 500 handler.

@@ -17,6 +17,9 @@ export interface UsageRouterDeps {
  */
 export const USAGE_READ_ROLES = ['user', 'service', 'admin'] as const;
 
+/** Who may ask the quota check: the readers, and the agents about to do more work. */
+export const USAGE_CHECK_ROLES = ['agent', ...USAGE_READ_ROLES] as const;
+
 /**
  * `GET /api/v1/usage`: the caller's tenant's usage of the current period (roles USAGE_READ_ROLES,
  * else 403). The tenant comes only from the token; query strings and bodies cannot name another tenant.

@@ -8,7 +8,7 @@ import type { SignOptions } from 'jsonwebtoken';
 import winston from 'winston';
 import { createRedisConnection, systemClock, waitForRedis } from '@metering/platform';
 import type { ApiConfig, Clock, Logger } from '@metering/platform';
-import { ALL_QUEUES, QUEUES, createUsageClient, occurredAtWindow } from '@metering/usage';
+import { ALL_QUEUES, QUEUES, UsageQuotaService, createUsageClient, occurredAtWindow } from '@metering/usage';
 import type { UsageClient } from '@metering/usage';
 import { testConfig, uniqueQueuePrefix, useTestDatabase } from '@metering/testing';
 import type { TestDatabase } from '@metering/testing';
@@ -92,8 +92,11 @@ export function useApiHarness(options: HarnessOptions = {}): { readonly current:
     const redis = createRedisConnection(process.env.REDIS_URL!, 'producer');
     closers.push(() => redis.quit());
     await waitForRedis(redis);
-    const window = occurredAtWindow(testConfig(db.url, { QUEUE_PREFIX: prefix, ...options.env }).usage);
-    const usageClient: UsageClient = createUsageClient({ redis, prefix, window });
+    const usage = testConfig(db.url, { QUEUE_PREFIX: prefix, ...options.env }).usage;
+    const window = occurredAtWindow(usage);
+    // As main.ts builds it: the `block` policy refused at ingest (staleness 0 here, so tests need not wait).
+    const quota = new UsageQuotaService(db.dataSource, { trialLimits: usage.trialLimits, staleMs: 0, clock: options.clock });
+    const usageClient: UsageClient = createUsageClient({ redis, prefix, window, quota });
     closers.unshift(() => usageClient.close());
     const queues = ALL_QUEUES.map((name) => new Queue(name, { connection: redis, prefix }));
     for (const queue of queues) closers.unshift(() => queue.close());
@@ -107,6 +110,7 @@ export function useApiHarness(options: HarnessOptions = {}): { readonly current:
         dataSource: db.dataSource,
         redis,
         usageClient,
+        quota,
         logger,
         clock: options.clock ?? systemClock,
         queues,

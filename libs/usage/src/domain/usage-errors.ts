@@ -6,7 +6,8 @@ export type UsageErrorCode =
   | 'SUBSCRIPTION_INACTIVE'
   | 'PLAN_NOT_FOUND'
   | 'PERIOD_FINAL'
-  | 'IDEMPOTENCY_CONFLICT';
+  | 'IDEMPOTENCY_CONFLICT'
+  | 'QUOTA_EXCEEDED';
 
 export interface FieldError {
   field: string;
@@ -69,6 +70,23 @@ export class PeriodFinalError extends UsageError {
 export class IdempotencyConflictError extends UsageError {
   constructor(fieldErrors: FieldError[]) {
     super('IDEMPOTENCY_CONFLICT', fieldErrors.map((e) => `${e.field}: ${e.message}`).join('; '), fieldErrors);
+  }
+}
+
+/** An agent whose plan policy is `block` would go past its limit: refused, counted nowhere. */
+export class QuotaExceededError extends UsageError {
+  constructor(
+    readonly tenantId: string,
+    readonly agent: string,
+    readonly limit: number,
+    readonly count: number,
+    readonly quantity: number,
+  ) {
+    super(
+      'QUOTA_EXCEEDED',
+      `The ${agent} limit of ${limit.toLocaleString('en-US')} per period is reached and the plan blocks usage above it ` +
+        `(count ${count.toLocaleString('en-US')}, this request ${quantity.toLocaleString('en-US')})`,
+    );
   }
 }
 

@@ -6,6 +6,7 @@ import { Subscription } from './subscription.entity';
 import { Tenant } from './tenant.entity';
 import { UsageCounter } from './usage-counter.entity';
 import { UsageEvent } from './usage-event.entity';
+import { UsageRollup } from './usage-rollup.entity';
 import { UsageThresholdAlert } from './usage-threshold-alert.entity';
 import { UsageCounterHold } from './usage-counter-hold.entity';
 import { UsageDeadLetter } from './usage-dead-letter.entity';
@@ -18,6 +19,7 @@ export * from './subscription.entity';
 export * from './tenant.entity';
 export * from './usage-counter.entity';
 export * from './usage-event.entity';
+export * from './usage-rollup.entity';
 export * from './usage-threshold-alert.entity';
 export * from './usage-counter-hold.entity';
 export * from './usage-dead-letter.entity';
@@ -35,4 +37,5 @@ export const USAGE_ENTITIES = [
   UsageDeadLetter,
   UsageCounterHold,
   OperatorAuditEntry,
+  UsageRollup,
 ];

@@ -4,11 +4,14 @@ import { Check, Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, Unique
 export type PlanLimits = Record<string, number | null>;
 /** Per-agent values keyed by agent (`inbox`, `invoice`, `meeting`). */
 export type PerAgent<T> = Partial<Record<string, T>>;
+/** What happens at 100% of a limit: `overage` (allowed and billed, the default) or `block` (refused). */
+export type LimitPolicy = 'overage' | 'block';
 
 @Entity({ name: 'plans' })
 @Unique('uq_plans_code', ['code'])
 @Check('chk_plans_limits_object', `jsonb_typeof(limits) = 'object'`)
 @Check('chk_plans_overage_object', `jsonb_typeof(overage_unit_cents) = 'object'`)
+@Check('chk_plans_limit_policies_object', `jsonb_typeof(limit_policies) = 'object'`)
 export class Plan {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -29,6 +32,10 @@ export class Plan {
   /** Stripe Billing meter `event_name` per agent. */
   @Column({ name: 'meter_event_names', type: 'jsonb', default: {} })
   meterEventNames!: PerAgent<string>;
+
+  /** Per agent `overage` or `block`; a missing agent is `overage`. */
+  @Column({ name: 'limit_policies', type: 'jsonb', default: {} })
+  limitPolicies!: PerAgent<LimitPolicy>;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

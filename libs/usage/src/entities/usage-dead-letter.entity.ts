@@ -8,7 +8,9 @@ export type DeadLetterReason =
   | 'outside_window'
   | 'period_final'
   | 'idempotency_conflict'
-  | 'invalid_event';
+  | 'invalid_event'
+  /** The plan blocks this agent at its limit (`block` policy) and the event would pass it. */
+  | 'quota_exceeded';
 
 export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
   'tenant_not_found',
@@ -18,6 +20,7 @@ export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
   'period_final',
   'idempotency_conflict',
   'invalid_event',
+  'quota_exceeded',
 ];
 
 /**
@@ -28,7 +31,7 @@ export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
 @Entity({ name: 'usage_dead_letters' })
 @Check(
   'chk_usage_dead_letters_reason',
-  `reason IN ('tenant_not_found', 'subscription_not_found', 'subscription_inactive', 'outside_window', 'period_final', 'idempotency_conflict', 'invalid_event')`,
+  `reason IN ('tenant_not_found', 'subscription_not_found', 'subscription_inactive', 'outside_window', 'period_final', 'idempotency_conflict', 'invalid_event', 'quota_exceeded')`,
 )
 @Index('idx_usage_dead_letters_open', ['createdAt'], { where: 'replayed_at IS NULL' })
 @Index('uq_usage_dead_letters_open_event', ['tenantId', 'idempotencyKey', 'reason'], { unique: true, where: 'replayed_at IS NULL' })

@@ -12,6 +12,8 @@ import { Tenant } from './tenant.entity';
 // (tenant_id, agent, period_start) INCLUDE (quantity), for an index-only recount. TypeORM cannot
 // express INCLUDE, so the migration alone defines it and the schema builder leaves it alone.
 @Index('idx_usage_events_tenant_agent', { synchronize: false })
+// The drill-down's keyset order: a tenant's events by time, the key breaking ties.
+@Index('idx_usage_events_tenant_occurred', ['tenantId', 'occurredAt', 'idempotencyKey'])
 export class UsageEvent {
   @PrimaryColumn({ name: 'tenant_id', type: 'uuid', primaryKeyConstraintName: 'idx_usage_events_idempotency' })
   @ForeignKey(() => Tenant, { name: 'fk_usage_events_tenant', onDelete: 'CASCADE' })

@@ -3,11 +3,12 @@ import { bigintAsNumber } from '@metering/platform';
 import type { AgentType } from '../domain/agent-type';
 import { Tenant } from './tenant.entity';
 
-export type AlertLevel = 'warning' | 'error';
+/** `forecast`: the forecast reached 100% before period end (recorded by the usage read). */
+export type AlertLevel = 'warning' | 'error' | 'forecast';
 
 /** Written once per (tenant, agent, period, level) when 80% / 100% of a limit is first crossed. */
 @Entity({ name: 'usage_alerts' })
-@Check('chk_usage_alerts_level', `level IN ('warning', 'error')`)
+@Check('chk_usage_alerts_level', `level IN ('warning', 'error', 'forecast')`)
 @Unique('uq_usage_alerts_tenant_agent_period_level', ['tenantId', 'agent', 'periodStart', 'level'])
 @Index('idx_usage_alerts_unpublished', ['createdAt'], { where: 'published_at IS NULL' })
 export class UsageThresholdAlert {

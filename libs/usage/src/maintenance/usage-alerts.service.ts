@@ -34,7 +34,7 @@ export interface UsageAlertsServiceOptions {
 
 const alertsTotal = counter({
   name: 'usage_alerts_total',
-  help: 'Usage threshold alerts raised (first crossing of 80% / 100% per tenant, agent and period)',
+  help: 'Usage alerts raised (first crossing of 80% / 100%, or a forecast reaching 100%, per tenant, agent and period)',
   labelNames: ['agent', 'level'] as const,
 });
 
@@ -154,6 +154,31 @@ export class UsageAlertsService {
       });
     }
     return alerts;
+  }
+
+  /**
+   * Records `forecast` alerts (the usage read found the forecast reaching 100% this period) once
+   * per (tenant, agent, period): the unique key drops repeats, and keys known to be stored are not
+   * sent again. The outbox job hands new rows to the `usage-alerts` queue like threshold alerts.
+   */
+  async recordForecasts(forecasts: ReadonlyArray<{ tenantId: string; agent: AgentType; periodStart: Date; count: number; limit: number }>): Promise<number> {
+    const candidates = forecasts
+      .map((f) => ({ ...f, key: `${f.tenantId}|${f.agent}|${f.periodStart.getTime()}|forecast` }))
+      .filter((f) => !this.knownStored.has(f.key));
+    if (candidates.length === 0) return 0;
+    const rows: AlertRow[] = await this.dataSource.query(INSERT_ALERTS_SQL, [
+      candidates.map((c) => c.tenantId),
+      candidates.map((c) => c.agent),
+      candidates.map((c) => c.periodStart.toISOString()),
+      candidates.map(() => 'forecast'),
+      candidates.map(() => ERROR_PERCENT),
+      candidates.map((c) => c.count),
+      candidates.map((c) => c.limit),
+    ]);
+    if (this.knownStored.size + candidates.length > MAX_KNOWN_ALERTS) this.knownStored.clear();
+    for (const candidate of candidates) this.knownStored.add(candidate.key);
+    for (const row of rows) alertsTotal.inc({ agent: row.agent, level: 'forecast' });
+    return rows.length;
   }
 
   /** Records that these alerts were handed to the `usage-alerts` queue. */

@@ -30,7 +30,7 @@ export function toUsageAlertJobData(alert: NewUsageAlert): UsageAlertJobData {
   };
 }
 
-const LEVELS: readonly AlertLevel[] = ['warning', 'error'];
+const LEVELS: readonly AlertLevel[] = ['warning', 'error', 'forecast'];
 
 // Only a field's first failed rule is reported, and the rule next to the field runs first: the type check.
 class UsageAlertJobDataDto implements UsageAlertJobData {

@@ -9,6 +9,9 @@ import type { WireEventItem } from '../events/parse-event';
 import type { ValidEvent } from '../events/valid-event';
 import { toWireEvent } from '../events/wire-event';
 import type { TrackEventInput } from '../events/wire-event';
+import type { UsageCheckResponse } from '@metering/contract';
+import type { AgentType } from '../domain/agent-type';
+import type { UsageQuotaService } from '../quota/usage-quota.service';
 import { isoStrings } from '../support/iso-strings';
 import { JOBS, QUEUES } from './queue-names';
 import { jobEventContentKey, trackEventJobId, trackEventsJobId } from './track-job';
@@ -41,6 +44,12 @@ export interface UsageClientOptions {
    */
   window: OccurredAtWindow;
   clock?: () => Date;
+  /**
+   * The plan's `block` policy and `check()`: with it, events that would take a blocked agent past
+   * its limit are refused (QuotaExceededError) before anything is enqueued. Without it, `check()`
+   * throws and every event is enqueued (the worker still refuses blocked ones).
+   */
+  quota?: UsageQuotaService;
 }
 
 export interface TrackAcceptance {
@@ -58,6 +67,8 @@ export interface UsageClient {
    * is enqueued: a refusal rejects the call and nothing is enqueued.
    */
   trackWire(tenantId: string, events: readonly unknown[], options?: { admit?: (events: readonly ValidEvent[]) => Promise<void> }): Promise<TrackAcceptance>;
+  /** May `tenantId`'s `agent` do `quantity` more units in this period (`quota` required)? */
+  check(tenantId: string, agent: AgentType, quantity?: number): Promise<UsageCheckResponse>;
   close(): Promise<void>;
 }
 
@@ -92,7 +103,8 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
     return { parsed: events, jobs };
   }
 
-  async function enqueue(jobs: TrackEventJobData[]): Promise<TrackAcceptance> {
+  async function enqueue(jobs: TrackEventJobData[], parsed: readonly ValidEvent[]): Promise<TrackAcceptance> {
+    if (options.quota) await options.quota.admit(parsed);
     if (jobs.length === 1) {
       const job = jobs[0]!;
       const jobId = trackEventJobId(job.tenant_id, job.event.idempotency_key, jobEventContentKey(job));
@@ -110,12 +122,22 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
 
   // async, so a validation error is a rejected promise (never a synchronous throw) for callers using .catch().
   return {
-    track: async (event) => enqueue(toJobEvents([toItem(event)]).jobs),
-    trackMany: async (events) => enqueue(toJobEvents(events.map(toItem)).jobs),
+    track: async (event) => {
+      const { jobs, parsed } = toJobEvents([toItem(event)]);
+      return enqueue(jobs, parsed);
+    },
+    trackMany: async (events) => {
+      const { jobs, parsed } = toJobEvents(events.map(toItem));
+      return enqueue(jobs, parsed);
+    },
     trackWire: async (tenantId, events, wireOptions = {}) => {
       const { parsed, jobs } = toJobEvents(events.map((event) => ({ tenant_id: tenantId, event })));
       if (wireOptions.admit) await wireOptions.admit(parsed);
-      return enqueue(jobs);
+      return enqueue(jobs, parsed);
+    },
+    check: async (tenantId, agent, quantity = 1) => {
+      if (!options.quota) throw new Error('usageClient.check() needs the `quota` option (a UsageQuotaService)');
+      return options.quota.check(tenantId, agent, quantity);
     },
     close: () => queue.close(),
   };

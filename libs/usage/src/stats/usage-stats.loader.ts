@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { AgentType } from '../domain/agent-type';
-import type { PerAgent, PlanLimits } from '../entities/plan.entity';
+import type { LimitPolicy, PerAgent, PlanLimits } from '../entities/plan.entity';
 import { isUuid } from '@metering/platform';
 
 /** A tenant's subscription, plan and counters of the stored current period, as one row. */
@@ -14,6 +14,7 @@ export interface StatsRow {
   plan_name: string | null;
   limits: PlanLimits | null;
   overage_unit_cents: PerAgent<number> | null;
+  limit_policies: PerAgent<LimitPolicy> | null;
   counts: Partial<Record<AgentType, string | number>>;
 }
 
@@ -24,6 +25,7 @@ SELECT s.tenant_id, s.status, s.current_period_start, s.current_period_end, s.bi
        p.code AS plan_code, p.name AS plan_name,
        CASE WHEN p.id IS NULL THEN NULL ELSE coalesce(bt.limits, p.limits) END AS limits,
        CASE WHEN p.id IS NULL THEN NULL ELSE coalesce(bt.overage_unit_cents, p.overage_unit_cents) END AS overage_unit_cents,
+       p.limit_policies,
        (SELECT coalesce(json_object_agg(c.agent, c.count), '{}'::json)
           FROM usage_counters c
          WHERE c.tenant_id = s.tenant_id AND c.period_start = s.current_period_start) AS counts

@@ -4,7 +4,11 @@
  * 2. sum what was actually inserted per (tenant, agent, period) -- hot tenants touch each
  *    counter row once per batch, not once per event;
  * 3. upsert those sums into the counters in a fixed order;
- * 4. of the keys NOT inserted (already stored: usually none), find those stored with other content
+ * 4. (`rolled`) add the same inserted quantities to the hourly rollups the usage history reads, so
+ *    a period's rollups always sum to its counter (same statement, same transaction). A data-modifying
+ *    CTE runs to completion even though nothing reads it; it runs after the counters, in every batch
+ *    alike, and its rows are sorted, so lock order stays fixed.
+ * 5. of the keys NOT inserted (already stored: usually none), find those stored with other content
  *    (agent, action_type, resource_id or quantity differ: Stripe's rule, same key + different
  *    request = conflict) and write them, with the dead letters the caller found ($2), to
  *    usage_dead_letters -- in this statement, so a conflict costs no extra round trip.
@@ -52,6 +56,14 @@ WITH input AS (
          last_event_at = greatest(usage_counters.last_event_at, excluded.last_event_at),
          updated_at = now()
   RETURNING tenant_id, agent, period_start, period_end, count
+), rolled AS (
+  INSERT INTO usage_rollups (tenant_id, agent, period_start, bucket_start, count)
+  SELECT tenant_id, agent, period_start, date_trunc('hour', occurred_at, 'UTC'), sum(quantity)
+    FROM inserted
+   GROUP BY 1, 2, 3, 4
+   ORDER BY 1, 2, 3, 4
+  ON CONFLICT (tenant_id, agent, period_start, bucket_start) DO UPDATE
+     SET count = usage_rollups.count + excluded.count
 ), skipped AS (
   SELECT tenant_id, idempotency_key FROM input
   EXCEPT ALL

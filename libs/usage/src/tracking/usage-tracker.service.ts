@@ -9,6 +9,7 @@ import { METERED_STATUSES } from '../entities/subscription.entity';
 import type { ValidEvent } from '../events/valid-event';
 import { TenantBillingStateCache, loadTenantBillingStates } from './subscription-lookup';
 import type { TenantBillingState } from './subscription-lookup';
+import { BlockQuotaGuard } from './block-quota.guard';
 import { commitEvents } from './commit-events';
 import { deadLetterOf } from './dead-letter';
 import type { NewDeadLetter } from './dead-letter';
@@ -80,6 +81,7 @@ const deadLettersTotal = counter({
 export class UsageTracker {
   private readonly clock: Clock;
   private readonly billingStates: TenantBillingStateCache | null;
+  private readonly quotaGuard: BlockQuotaGuard;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -89,6 +91,7 @@ export class UsageTracker {
     this.billingStates = options.billingStateCacheMs
       ? new TenantBillingStateCache(options.billingStateCacheMs, (state) => state.status !== null && state.period !== null && METERED_STATUSES.includes(state.status))
       : null;
+    this.quotaGuard = new BlockQuotaGuard(dataSource, options.billingStateCacheMs ?? 0);
   }
 
   /**
@@ -106,6 +109,11 @@ export class UsageTracker {
     const states = await this.billingStatesOf(groups);
     const now = this.clock();
     const prepared = groups.map((events, group) => this.prepare(group, events, states, now, unparsed[group] ?? []));
+    // The `block` policy: a group that would pass a blocked limit is counted nowhere; its events
+    // become dead letters (quota_exceeded) like everything else acknowledged but not countable.
+    const placed = prepared.filter((entry) => entry.events.length > 0);
+    const refused = placed.length > 0 ? await this.quotaGuard.refuse(placed.map(({ events }) => events), now.getTime()) : new Map();
+    for (const [index, errors] of refused) blockGroup(placed[index]!, errors[0]!.error.message);
     const counters: CounterChange[] = [];
     if (prepared.length > 0) {
       try {
@@ -216,6 +224,18 @@ export class UsageTracker {
     }
     for (const { agent, outcome, count } of tally.values()) eventsTotal.inc({ agent, outcome }, count);
   }
+}
+
+/**
+ * Turns every placed event of a group the `block` policy refuses into a dead letter
+ * (quota_exceeded, with the refusal naming the limit): the group is counted nowhere, as a job it
+ * completes, and nothing acknowledged is dropped in silence.
+ */
+function blockGroup(entry: PreparedGroup, detail: string): void {
+  const blocked = entry.events.map(({ event }) => deadLetterOf(event, 'quota_exceeded', detail));
+  entry.slots = entry.slots.map((slot) => (typeof slot === 'number' ? blocked[slot]! : slot));
+  entry.deadLetters.push(...blocked);
+  entry.events = [];
 }
 
 /** A group's results in event order: commit results for placed events, dead letters for the rest. */

@@ -15,7 +15,8 @@ export function AlertBanner({ alerts, onDismiss }: AlertBannerProps) {
   if (alerts.length === 0) return null;
   const ordered = [...alerts].sort((a, b) => alertSeverity(b.level) - alertSeverity(a.level));
   const level = ordered[0]!.level;
-  const heading = level === 'error' ? 'Usage limit reached' : 'Approaching your usage limit';
+  const heading =
+    level === 'error' ? 'Usage limit reached' : level === 'warning' ? 'Approaching your usage limit' : 'On course to reach your usage limit';
   return (
     <section className={`alert-banner alert-banner--${level}`} aria-label="Usage alerts" data-level={level}>
       <span className="alert-banner__icon">

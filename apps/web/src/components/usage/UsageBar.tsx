@@ -2,7 +2,7 @@ import { useId } from 'react';
 import type { AgentType, AgentUsage } from '@metering/contract';
 import { StatusIcon } from './StatusIcon';
 import { AGENT_UNIT_LABELS, formatCents, formatCount, formatPercent } from './formatters';
-import { usageLevelOf, usageStatusText } from './usage-level';
+import { displayPercent, usageLevelOf, usageStatusText } from './usage-level';
 
 export interface UsageBarProps {
   agent: AgentType;
@@ -10,7 +10,7 @@ export interface UsageBarProps {
 }
 
 function valueText(usage: AgentUsage, unit: string, status: string | null): string {
-  const base = `${formatCount(usage.count)} of ${formatCount(usage.limit ?? 0)} ${unit} (${formatPercent(usage.percentage ?? 0)})`;
+  const base = `${formatCount(usage.count)} of ${formatCount(usage.limit ?? 0)} ${unit} (${formatPercent(displayPercent(usage))})`;
   const over = usage.overage > 0 ? `, ${formatCount(usage.overage)} over the limit` : '';
   return status ? `${base}, ${status.toLowerCase()}${over}` : base;
 }
@@ -42,7 +42,9 @@ export function UsageBar({ agent, usage }: UsageBarProps) {
     );
   }
 
-  const fill = Math.min(100, Math.max(0, usage.percentage ?? 0));
+  // Label, fill and colour all come from the counts (usage-level.ts), so they always agree with the banner.
+  const percent = displayPercent(usage);
+  const fill = Math.min(100, Math.max(0, percent));
   return (
     <li className={`usage-bar usage-bar--${level}`} data-agent={agent} data-level={level}>
       <div className="usage-bar__header">
@@ -54,7 +56,7 @@ export function UsageBar({ agent, usage }: UsageBarProps) {
             {formatCount(usage.count)} / {formatCount(usage.limit)}
           </span>
         </span>
-        <span className="usage-bar__percent">{formatPercent(usage.percentage ?? 0)}</span>
+        <span className="usage-bar__percent">{formatPercent(percent)}</span>
       </div>
       <div
         className="usage-bar__track"

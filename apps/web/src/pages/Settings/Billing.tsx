@@ -1,5 +1,7 @@
 import { ApiError } from '../../api/api-error';
 import { setAuthToken } from '../../auth/auth-token.store';
+import { PastPeriods } from '../../components/history/PastPeriods';
+import { UsageHistory } from '../../components/history/UsageHistory';
 import { UsageWidget } from '../../components/usage/UsageWidget';
 import { useUsage } from '../../components/usage/use-usage';
 import { DEV_LOGIN_ENABLED } from './dev-login';
@@ -64,6 +66,8 @@ export function BillingPage({ devLogin = DEV_LOGIN_ENABLED }: BillingPageProps) 
         {/* With no usage at all, the widget alone explains the failure and offers the retry. */}
         {(usage.data || !usage.error) && <PlanSummary stats={usage.data} />}
         <UsageWidget />
+        {usage.data && <UsageHistory stats={usage.data} />}
+        {usage.data && <PastPeriods />}
       </>
     );
   }

@@ -1,0 +1,32 @@
+import { Router } from 'express';
+import type { RequestHandler } from 'express';
+import { agentParam, integerParam, invalidParam, rejectUnknownParams } from '@metering/usage';
+import type { QueryParams, UsageQuotaService } from '@metering/usage';
+import { currentUser, requireRole } from '../auth/jwt-auth';
+import { USAGE_CHECK_ROLES } from './usage.router';
+
+export interface UsageCheckRouterDeps {
+  quota: UsageQuotaService;
+  authenticate: RequestHandler;
+  rateLimit: RequestHandler;
+}
+
+/** Largest quantity one check may ask about, as for one event. */
+const MAX_CHECK_QUANTITY = 1_000_000;
+
+/**
+ * `GET /api/v1/usage/check?agent=inbox&quantity=1`: may the caller's tenant do `quantity` more
+ * units of `agent` this period? Answered from a per-process cache at most 1 s old.
+ */
+export function usageCheckRouter({ quota, authenticate, rateLimit }: UsageCheckRouterDeps): Router {
+  const router = Router();
+  router.get('/api/v1/usage/check', authenticate, requireRole(...USAGE_CHECK_ROLES), rateLimit, async (req, res) => {
+    const query = req.query as QueryParams;
+    rejectUnknownParams(query, ['agent', 'quantity']);
+    const agent = agentParam(query) ?? invalidParam('agent', 'agent is required (inbox, invoice or meeting)');
+    const quantity = integerParam(query, 'quantity', 1, MAX_CHECK_QUANTITY, 1);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(await quota.check(currentUser(res).tenantId, agent, quantity));
+  });
+  return router;
+}

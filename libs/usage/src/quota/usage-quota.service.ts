@@ -1,0 +1,122 @@
+import type { DataSource } from 'typeorm';
+import { systemClock } from '@metering/platform';
+import type { Clock, PlanLimitsConfig } from '@metering/platform';
+import type { UsageCheckResponse } from '@metering/contract';
+import type { AgentType } from '../domain/agent-type';
+import { QuotaExceededError, SubscriptionNotFoundError } from '../domain/usage-errors';
+import type { LimitPolicy, PerAgent, PlanLimits } from '../entities/plan.entity';
+import type { ValidEvent } from '../events/valid-event';
+import { currentPeriodCounts } from '../stats/current-period-counts';
+import { limitFor } from '../stats/usage-stats.calculator';
+import { UsageStatsLoader } from '../stats/usage-stats.loader';
+import { TtlBatchCache } from '../support/ttl-batch-cache';
+import { decideQuota, policyFor } from './quota-decision';
+
+/** How stale a check may be: a counter committed now is seen by every check within this long. */
+export const QUOTA_STALENESS_MS = 1000;
+
+/** How long ingest waits for the quota state before admitting the events anyway. */
+export const ADMIT_WAIT_MS = 250;
+
+export interface UsageQuotaServiceOptions {
+  trialLimits: PlanLimitsConfig;
+  clock?: Clock;
+  /** At most QUOTA_STALENESS_MS (the documented bound); tests pass 0 to read every time. */
+  staleMs?: number;
+}
+
+/** What a check needs of a tenant: limits, policies and the current period's counts. */
+interface QuotaState {
+  limits: PlanLimits;
+  policies: PerAgent<LimitPolicy>;
+  counts: Partial<Record<string, number>>;
+}
+
+/**
+ * `check` (may this agent do `quantity` more units in this period?) and `admit` (the ingest-side
+ * refusal of the `block` policy). Answers from a per-process cache refreshed at most every
+ * `staleMs` (<= 1 s) per tenant; misses of concurrent requests share one query (UsageStatsLoader),
+ * so a check costs no more than a usage read and usually nothing but a Map lookup.
+ *
+ * The bound is on the counter: events accepted but not yet committed by a worker are not in it.
+ * The worker refuses those too (BlockQuotaGuard), against the counter it is about to move.
+ */
+export class UsageQuotaService {
+  private readonly clock: Clock;
+  private readonly loader: UsageStatsLoader;
+  private readonly cache: TtlBatchCache<QuotaState | null>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly options: UsageQuotaServiceOptions,
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.loader = new UsageStatsLoader(dataSource);
+    this.cache = new TtlBatchCache(Math.min(options.staleMs ?? QUOTA_STALENESS_MS, QUOTA_STALENESS_MS));
+  }
+
+  /** @throws SubscriptionNotFoundError when the tenant has no subscription. */
+  async check(tenantId: string, agent: AgentType, quantity: number): Promise<UsageCheckResponse> {
+    const state = await this.stateOf(tenantId);
+    if (!state) throw new SubscriptionNotFoundError(tenantId);
+    return decideQuota(agent, quantity, state.counts[agent] ?? 0, limitFor(state.limits, agent), policyFor(state.policies, agent));
+  }
+
+  /**
+   * Refuses (QuotaExceededError, nothing enqueued) when an agent under `block` would pass its limit
+   * with these events; the sum of the request counts, so a batch cannot slip past one unit at a time.
+   * A tenant without a subscription is left to the worker, which rejects it as before; so is
+   * everything while Postgres does not answer within ADMIT_WAIT_MS (see stateForIngest).
+   */
+  async admit(events: readonly ValidEvent[]): Promise<void> {
+    const quantities = new Map<string, Map<AgentType, number>>();
+    for (const event of events) {
+      const byAgent = quantities.get(event.tenantId) ?? new Map<AgentType, number>();
+      byAgent.set(event.agent, (byAgent.get(event.agent) ?? 0) + event.quantity);
+      quantities.set(event.tenantId, byAgent);
+    }
+    for (const [tenantId, byAgent] of quantities) {
+      const state = await this.stateForIngest(tenantId);
+      if (!state) continue;
+      for (const [agent, quantity] of byAgent) {
+        const decision = decideQuota(agent, quantity, state.counts[agent] ?? 0, limitFor(state.limits, agent), policyFor(state.policies, agent));
+        if (!decision.allowed) throw new QuotaExceededError(tenantId, agent, decision.limit!, decision.count, quantity);
+      }
+    }
+  }
+
+  /**
+   * Ingest needs only Redis and must go on while Postgres is away (or slow): the state is waited
+   * for at most `ADMIT_WAIT_MS`, and an error or a late answer admits the events (fail open). The
+   * worker, which needs Postgres to commit anyway, refuses those above a blocked limit.
+   */
+  private async stateForIngest(tenantId: string): Promise<QuotaState | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), ADMIT_WAIT_MS);
+    });
+    try {
+      return await Promise.race([this.stateOf(tenantId).catch(() => null), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async stateOf(tenantId: string): Promise<QuotaState | null> {
+    const now = this.clock();
+    const found = await this.cache.getMany([tenantId], now.getTime(), async ([id]) => new Map([[id!, await this.load(id!, now)]]));
+    return found.get(tenantId) ?? null;
+  }
+
+  private async load(tenantId: string, now: Date): Promise<QuotaState | null> {
+    const row = await this.loader.load(tenantId);
+    if (!row) return null;
+    const { counts } = await currentPeriodCounts(this.dataSource, tenantId, row, now);
+    const trial = row.plan_code === null;
+    return {
+      limits: trial ? this.options.trialLimits : (row.limits ?? {}),
+      policies: trial ? {} : (row.limit_policies ?? {}),
+      counts,
+    };
+  }
+}

@@ -1,0 +1,80 @@
+import { seedCounter, seedPlan, seedTenant, useTestDatabase } from '@metering/testing';
+import { AgentType, DAY_MS, QUOTA_STALENESS_MS, UsageQuotaService, decideQuota, forecastAgent, recentRatePerMs } from '@metering/usage';
+
+const db = useTestDatabase();
+
+describe('UsageQuotaService', () => {
+  it('answers from its cache for at most 1 s, then sees the committed counter', async () => {
+    const plan = await seedPlan(db.current.dataSource, { limitPolicies: { inbox: 'block' } });
+    const { tenantId, period } = await seedTenant(db.current.dataSource, { planId: plan.id });
+    await seedCounter(db.current.dataSource, tenantId, 'inbox', period, 999);
+    let now = new Date(period.start.getTime() + DAY_MS);
+    const quota = new UsageQuotaService(db.current.dataSource, { trialLimits: {}, clock: () => now, staleMs: 60_000 });
+
+    expect(await quota.check(tenantId, AgentType.Inbox, 1)).toMatchObject({ allowed: true, count: 999, remaining: 1 });
+    await seedCounter(db.current.dataSource, tenantId, 'inbox', period, 1000);
+    now = new Date(now.getTime() + QUOTA_STALENESS_MS - 1);
+    expect((await quota.check(tenantId, AgentType.Inbox, 1)).count).toBe(999);
+    // A longer staleMs is capped at the documented bound.
+    now = new Date(now.getTime() + 1);
+    expect(await quota.check(tenantId, AgentType.Inbox, 1)).toMatchObject({ allowed: false, count: 1000, reason: 'limit_reached' });
+  });
+});
+
+describe('decideQuota', () => {
+  it.each([
+    [0, 1, null, 'overage', true, 'unlimited', null],
+    [999, 1, 1000, 'block', true, 'within_limit', 1],
+    [999, 2, 1000, 'block', false, 'limit_reached', 1],
+    [1200, 5, 1000, 'overage', true, 'overage_billed', 0],
+    [0, 1, 0, 'block', false, 'limit_reached', 0],
+  ] as const)('count %d + %d against %s (%s): allowed %s, %s', (count, quantity, limit, policy, allowed, reason, remaining) => {
+    expect(decideQuota(AgentType.Inbox, quantity, count, limit, policy)).toMatchObject({ allowed, reason, remaining });
+  });
+});
+
+describe('the forecast on constructed histories', () => {
+  const periodStart = Date.UTC(2026, 10, 1);
+  const periodEnd = Date.UTC(2026, 11, 1);
+
+  it('a steady 100 a day from day one projects 3,000 for a 30-day month', () => {
+    const now = Date.UTC(2026, 10, 11);
+    const rate = recentRatePerMs({ firstUsageMs: periodStart, recentCount: 700, sinceMs: now - 7 * DAY_MS }, now);
+    expect(rate * DAY_MS).toBeCloseTo(100, 6);
+    expect(forecastAgent({ count: 1000, limit: 2000, unitCents: 2, ratePerMs: rate, nowMs: now, periodEndMs: periodEnd })).toEqual({
+      projected_count: 3000,
+      projected_overage_cost_cents: 2000,
+      projected_limit_date: new Date(Date.UTC(2026, 10, 21)).toISOString(),
+    });
+  });
+
+  it('a quiet first week does not dilute the rate: it is measured from the first hour with usage', () => {
+    const now = Date.UTC(2026, 10, 10);
+    const firstUsage = Date.UTC(2026, 10, 8);
+    // 400 over two days since Nov 8 (nothing in the week before): 200 a day, not 400 / 7.
+    const rate = recentRatePerMs({ firstUsageMs: firstUsage, recentCount: 400, sinceMs: Date.UTC(2026, 10, 3) }, now);
+    expect(rate * DAY_MS).toBeCloseTo(200, 6);
+    expect(forecastAgent({ count: 400, limit: null, unitCents: 2, ratePerMs: rate, nowMs: now, periodEndMs: periodEnd })).toEqual({
+      projected_count: 400 + 200 * 21,
+      projected_overage_cost_cents: 0,
+      projected_limit_date: null,
+    });
+  });
+
+  it('an hour of usage is spread over a day, and idle or already-reached agents get no date', () => {
+    const now = Date.UTC(2026, 10, 20, 1);
+    const rate = recentRatePerMs({ firstUsageMs: Date.UTC(2026, 10, 20), recentCount: 24, sinceMs: Date.UTC(2026, 10, 13) }, now);
+    expect(rate * DAY_MS).toBeCloseTo(24, 6);
+    expect(recentRatePerMs(undefined, now)).toBe(0);
+    expect(forecastAgent({ count: 10, limit: 100, unitCents: 1, ratePerMs: 0, nowMs: now, periodEndMs: periodEnd })).toMatchObject({
+      projected_count: 10,
+      projected_limit_date: null,
+    });
+    expect(forecastAgent({ count: 150, limit: 100, unitCents: 1, ratePerMs: rate, nowMs: now, periodEndMs: periodEnd }).projected_limit_date).toBeNull();
+    // Would reach the limit only after period end: no date, and no overage projected.
+    expect(forecastAgent({ count: 10, limit: 10_000, unitCents: 1, ratePerMs: rate, nowMs: now, periodEndMs: periodEnd })).toMatchObject({
+      projected_overage_cost_cents: 0,
+      projected_limit_date: null,
+    });
+  });
+});
