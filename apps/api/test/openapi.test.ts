@@ -142,7 +142,7 @@ describe('real responses match the document', () => {
 
   it('history, periods, events, check and the ingest 409 of the block policy', async () => {
     const { app, db } = api.current;
-    const token = `Bearer ${tokenFor(tenantId, ['agent'])}`;
+    const token = `Bearer ${tokenFor(tenantId, ['user'])}`;
     const range = 'from=2026-11-01T00:00:00Z&to=2026-11-03T00:00:00Z';
     for (const [path, query] of [
       ['/api/v1/usage/history', `${range}&window=hour`],
@@ -155,6 +155,12 @@ describe('real responses match the document', () => {
     ] as const) {
       expectDocumented(await request(app).get(`${path}?${query}`).set('Authorization', token), path, 'get');
     }
+    // An agent may ask the check but not read the history: 403, documented.
+    const agentToken = `Bearer ${tokenFor(tenantId, ['agent'])}`;
+    const forbidden = await request(app).get(`/api/v1/usage/history?${range}`).set('Authorization', agentToken);
+    expect(forbidden.status).toBe(403);
+    expectDocumented(forbidden, '/api/v1/usage/history', 'get');
+    expect((await request(app).get('/api/v1/usage/check?agent=inbox').set('Authorization', agentToken)).status).toBe(200);
     const plan = await seedPlan(db.dataSource, { limitPolicies: { inbox: 'block' } });
     const blocked = await seedTenant(db.dataSource, { planId: plan.id });
     await seedCounter(db.dataSource, blocked.tenantId, 'inbox', blocked.period, 1000);

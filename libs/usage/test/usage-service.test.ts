@@ -67,7 +67,7 @@ describe('UsageService.getUsageStats', () => {
 
     const stats = await service().getUsageStats(tenantId);
 
-    expect(stats.usage.inbox).toEqual({ count: 1100, limit: 1000, percentage: 110, overage: 100, overage_cost_cents: 200 });
+    expect(stats.usage.inbox).toMatchObject({ count: 1100, limit: 1000, percentage: 110, overage: 100, overage_cost_cents: 200 });
   });
 
   it('says a limit is reached at exactly 100% with no overage', async () => {

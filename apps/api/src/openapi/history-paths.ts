@@ -19,7 +19,8 @@ const badParameter = {
     },
   },
 };
-const common = { '400': badParameter, '401': ref('Unauthorized'), '429': ref('RateLimited'), '500': ref('InternalError') };
+// Roles: history, periods and events need `user`, `service` or `admin`; the check also takes `agent` (403 otherwise).
+const common = { '400': badParameter, '401': ref('Unauthorized'), '403': ref('Forbidden'), '429': ref('RateLimited'), '500': ref('InternalError') };
 const ok = (description: string, content: object) => ({ description, headers: { ...requestIdHeader, ...rateLimitHeaders }, content });
 
 export const historyPaths = {

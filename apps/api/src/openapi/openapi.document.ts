@@ -4,6 +4,22 @@ import { paths } from './paths';
 import { responses } from './responses';
 import { schemas } from './schemas';
 
+/** Ingest's 409: a canceled subscription or an idempotency conflict, or the plan's `block` policy. */
+const ingest409 = paths['/api/v1/usage/events'].post.responses['409'];
+const ingestConflict = {
+  ...ingest409,
+  description: `${ingest409.description}; or ${ingestQuotaBlocked.description.replace(/^The/, 'the')}`,
+  content: {
+    'application/problem+json': {
+      ...ingest409.content['application/problem+json'],
+      examples: {
+        ...ingest409.content['application/problem+json'].examples,
+        ...ingestQuotaBlocked.content['application/problem+json'].examples,
+      },
+    },
+  },
+};
+
 /** The hand-written OpenAPI 3.1 description of every endpoint, served at /api/openapi.json. */
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -30,7 +46,7 @@ export const openApiDocument = {
     ...historyPaths,
     '/api/v1/usage/events': {
       ...paths['/api/v1/usage/events'],
-      post: { ...paths['/api/v1/usage/events'].post, responses: { ...paths['/api/v1/usage/events'].post.responses, '409': ingestQuotaBlocked } },
+      post: { ...paths['/api/v1/usage/events'].post, responses: { ...paths['/api/v1/usage/events'].post.responses, '409': ingestConflict } },
       ...historyPaths['/api/v1/usage/events'],
     },
   },
