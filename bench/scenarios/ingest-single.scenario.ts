@@ -12,17 +12,21 @@ export const PRODUCER_CONCURRENCY = 100;
 const WORKER_CONCURRENCY = 400;
 
 /**
- * Polls (every 10 ms, the measurement's resolution) until `queue` holds `count` completed jobs and
- * returns when that was seen. Both sides of ingest-single are timed this way: the project's
- * worker completes a job only after the statement that counted its event committed (and the
- * exact counts are verified afterwards), so "completed" is "committed" without polling Postgres.
+ * Polls (every 10 ms, the measurement's resolution) until every job added to `queue` has finished
+ * (nothing waiting, active or delayed) and returns when that was seen; call it once all jobs are
+ * added. Both sides of ingest-single are timed this way: the project's worker finishes a job only
+ * after the statement that counted its event committed (and the exact counts are verified
+ * afterwards), so "drained" is "committed" without polling Postgres. The completed set cannot be
+ * counted instead: track jobs keep only the last COMPLETED_TRACK_JOBS_KEPT completed jobs.
  */
-async function waitForCompletedJobs(queue: Queue, count: number, timeoutMs = 120_000): Promise<number> {
+async function waitForDrainedQueue(queue: Queue, count: number, timeoutMs = 120_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const completed = await queue.getCompletedCount();
-    if (completed >= count) return Date.now();
-    if (Date.now() > deadline) throw new Error(`${completed} of ${count} jobs completed within ${timeoutMs} ms`);
+    const counts = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed');
+    const unfinished = (counts.wait ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0) + (counts['waiting-children'] ?? 0);
+    if ((counts.failed ?? 0) > 0) throw new Error(`${counts.failed} of ${count} jobs failed`);
+    if (unfinished === 0) return Date.now();
+    if (Date.now() > deadline) throw new Error(`${unfinished} of ${count} jobs still unfinished after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
@@ -49,7 +53,7 @@ async function noopJobRate(ctx: ScenarioContext, count: number, tenantIds: strin
       };
       await queue.add(JOBS.trackEvent, data, { jobId: trackEventJobId(event.tenantId, event.idempotencyKey!) });
     });
-    return (count / ((await waitForCompletedJobs(queue, count)) - started)) * 1000;
+    return (count / ((await waitForDrainedQueue(queue, count)) - started)) * 1000;
   } finally {
     await worker.stop();
     await queue.obliterate({ force: true }).catch(() => undefined);
@@ -60,13 +64,12 @@ async function noopJobRate(ctx: ScenarioContext, count: number, tenantIds: strin
 /** N single-event track jobs through the producer client into the running worker, until counted. */
 export async function singleEventRate(ctx: ScenarioContext, count: number, tenantIds: string[], tag = 'single'): Promise<number> {
   const { env } = ctx;
-  // Emptied by env.resetQueues() before each round, so its completed count starts at 0.
+  // Emptied by env.resetQueues() before each round: only this round's jobs are in it.
   const queue = new Queue(QUEUES.usageEvents, { connection: env.redis, prefix: env.queuePrefix });
   try {
-    const before = await queue.getCompletedCount();
     const started = Date.now();
     await runPool(count, PRODUCER_CONCURRENCY, (i) => env.usageClient.track(benchEvent(tag, tenantIds, i)));
-    return (count / ((await waitForCompletedJobs(queue, before + count)) - started)) * 1000;
+    return (count / ((await waitForDrainedQueue(queue, count)) - started)) * 1000;
   } finally {
     await queue.close();
   }
