@@ -1,5 +1,5 @@
 import { seedCounter, seedPlan, seedTenant, useTestDatabase } from '@metering/testing';
-import { AgentType, DAY_MS, QUOTA_STALENESS_MS, UsageQuotaService, decideQuota, forecastAgent, recentRatePerMs } from '@metering/usage';
+import { ActionType, AgentType, DAY_MS, DEFAULT_OCCURRED_AT_WINDOW, NON_BLOCKING_MEMORY_MS, QUOTA_STALENESS_MS, QuotaExceededError, UsageQuotaService, decideQuota, forecastAgent, parseTrackEventInputs, recentRatePerMs } from '@metering/usage';
 
 const db = useTestDatabase();
 
@@ -18,6 +18,26 @@ describe('UsageQuotaService', () => {
     // A longer staleMs is capped at the documented bound.
     now = new Date(now.getTime() + 1);
     expect(await quota.check(tenantId, AgentType.Inbox, 1)).toMatchObject({ allowed: false, count: 1000, reason: 'limit_reached' });
+  });
+
+  it('lets ingest skip the counters of a tenant whose plan blocks nothing, for at most NON_BLOCKING_MEMORY_MS', async () => {
+    const plan = await seedPlan(db.current.dataSource);
+    const { tenantId, period } = await seedTenant(db.current.dataSource, { planId: plan.id });
+    await seedCounter(db.current.dataSource, tenantId, 'inbox', period, 1000);
+    let now = new Date(period.start.getTime() + DAY_MS);
+    const quota = new UsageQuotaService(db.current.dataSource, { trialLimits: {}, clock: () => now });
+    const events = () =>
+      parseTrackEventInputs([{ tenantId, agent: AgentType.Inbox, actionType: ActionType.EmailProcessed, resourceId: `r-${now.getTime()}` }], {
+        now,
+        window: DEFAULT_OCCURRED_AT_WINDOW,
+      });
+    await expect(quota.admit(events())).resolves.toBeUndefined(); // overage policy: admitted
+    // The plan now blocks inbox at its limit, which the counter has reached.
+    await db.current.dataSource.query(`UPDATE plans SET limit_policies = '{"inbox":"block"}' WHERE id = $1`, [plan.id]);
+    now = new Date(now.getTime() + NON_BLOCKING_MEMORY_MS - 1);
+    await expect(quota.admit(events())).resolves.toBeUndefined(); // still remembered as non-blocking
+    now = new Date(now.getTime() + 1);
+    await expect(quota.admit(events())).rejects.toBeInstanceOf(QuotaExceededError);
   });
 });
 

@@ -103,8 +103,20 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
     return { parsed: events, jobs };
   }
 
-  async function enqueue(jobs: TrackEventJobData[], parsed: readonly ValidEvent[]): Promise<TrackAcceptance> {
-    if (options.quota) await options.quota.admit(parsed);
+  /**
+   * The checks that read the database before anything is enqueued: the caller's (the API's
+   * IngestAdmission) and the `block` quota. They run concurrently, so a request waits for one
+   * round trip, not two; when both refuse, the caller's refusal is the answer (as if in order).
+   */
+  async function admitted(parsed: readonly ValidEvent[], admit?: (events: readonly ValidEvent[]) => Promise<void>): Promise<void> {
+    if (!admit && !options.quota) return; // an agent service's producer: nothing to ask
+    const [own, quota] = await Promise.allSettled([admit?.(parsed), options.quota?.admit(parsed)]);
+    if (own.status === 'rejected') throw own.reason;
+    if (quota.status === 'rejected') throw quota.reason;
+  }
+
+  async function enqueue(jobs: TrackEventJobData[], parsed: readonly ValidEvent[], admit?: (events: readonly ValidEvent[]) => Promise<void>): Promise<TrackAcceptance> {
+    await admitted(parsed, admit);
     if (jobs.length === 1) {
       const job = jobs[0]!;
       const jobId = trackEventJobId(job.tenant_id, job.event.idempotency_key, jobEventContentKey(job));
@@ -132,8 +144,7 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
     },
     trackWire: async (tenantId, events, wireOptions = {}) => {
       const { parsed, jobs } = toJobEvents(events.map((event) => ({ tenant_id: tenantId, event })));
-      if (wireOptions.admit) await wireOptions.admit(parsed);
-      return enqueue(jobs, parsed);
+      return enqueue(jobs, parsed, wireOptions.admit);
     },
     check: async (tenantId, agent, quantity = 1) => {
       if (!options.quota) throw new Error('usageClient.check() needs the `quota` option (a UsageQuotaService)');

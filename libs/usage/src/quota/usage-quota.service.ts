@@ -15,6 +15,15 @@ import { decideQuota, policyFor } from './quota-decision';
 /** How stale a check may be: a counter committed now is seen by every check within this long. */
 export const QUOTA_STALENESS_MS = 1000;
 
+/**
+ * How long ingest remembers that a tenant's plan blocks no agent, and skips reading its counters:
+ * a plan switched to `block` is enforced at the API within this long (the worker enforces it
+ * from its own few-second cache in any case). Most tenants never block, and their ingest then
+ * costs no Postgres read.
+ */
+export const NON_BLOCKING_MEMORY_MS = 5000;
+const NON_BLOCKING_MAX_TENANTS = 100_000;
+
 /** How long ingest waits for the quota state before admitting the events anyway. */
 export const ADMIT_WAIT_MS = 250;
 
@@ -45,6 +54,8 @@ export class UsageQuotaService {
   private readonly clock: Clock;
   private readonly loader: UsageStatsLoader;
   private readonly cache: TtlBatchCache<QuotaState | null>;
+  /** When each tenant was last seen with a plan that blocks no agent (ingest skips it meanwhile). */
+  private readonly nonBlocking = new Map<string, number>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -75,9 +86,18 @@ export class UsageQuotaService {
       byAgent.set(event.agent, (byAgent.get(event.agent) ?? 0) + event.quantity);
       quantities.set(event.tenantId, byAgent);
     }
+    const now = this.clock().getTime();
     for (const [tenantId, byAgent] of quantities) {
+      const seen = this.nonBlocking.get(tenantId);
+      if (seen !== undefined && now - seen < NON_BLOCKING_MEMORY_MS) continue;
       const state = await this.stateForIngest(tenantId);
       if (!state) continue;
+      if (!Object.values(state.policies).includes('block')) {
+        if (this.nonBlocking.size >= NON_BLOCKING_MAX_TENANTS) this.nonBlocking.clear();
+        this.nonBlocking.set(tenantId, now);
+        continue;
+      }
+      this.nonBlocking.delete(tenantId);
       for (const [agent, quantity] of byAgent) {
         const decision = decideQuota(agent, quantity, state.counts[agent] ?? 0, limitFor(state.limits, agent), policyFor(state.policies, agent));
         if (!decision.allowed) throw new QuotaExceededError(tenantId, agent, decision.limit!, decision.count, quantity);
