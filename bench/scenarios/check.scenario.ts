@@ -5,7 +5,8 @@ import { benchToken } from '../harness/tokens';
 
 /**
  * `GET /api/v1/usage/check?agent=inbox&quantity=1` with agent tokens of 1,000 tenants in rotation
- * (half of them on a plan that blocks inbox at its limit) against the bare Express JSON route.
+ * (their plan blocks inbox at its limit; counters 0-1,199, so some are refused) against the bare
+ * Express JSON route.
  * Targets: >= 80% of the baseline's req/s, p99 <= 3x. Exactness: every spot-checked answer's
  * count, limit and allowed match the counters and the plan.
  */

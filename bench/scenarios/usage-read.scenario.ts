@@ -1,5 +1,4 @@
-import { resetData, seedTenants } from '../harness/bench-data';
-import { STARTER_LIMITS } from '../harness/bench-data';
+import { STARTER_LIMITS, resetData, seedTenants } from '../harness/bench-data';
 import { alternateWithBareExpress, roundsReadResult } from '../harness/http-load';
 import type { Scenario } from '../harness/scenario';
 import { benchToken } from '../harness/tokens';

@@ -11,6 +11,7 @@ import { limitFor } from '../stats/usage-stats.calculator';
 import { UsageStatsLoader } from '../stats/usage-stats.loader';
 import { TtlBatchCache } from '../support/ttl-batch-cache';
 import { decideQuota, policyFor } from './quota-decision';
+import { withinBudget } from '../support/within-budget';
 
 /** How stale a check may be: a counter committed now is seen by every check within this long. */
 export const QUOTA_STALENESS_MS = 1000;
@@ -110,16 +111,8 @@ export class UsageQuotaService {
    * for at most `ADMIT_WAIT_MS`, and an error or a late answer admits the events (fail open). The
    * worker, which needs Postgres to commit anyway, refuses those above a blocked limit.
    */
-  private async stateForIngest(tenantId: string): Promise<QuotaState | null> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), ADMIT_WAIT_MS);
-    });
-    try {
-      return await Promise.race([this.stateOf(tenantId).catch(() => null), late]);
-    } finally {
-      clearTimeout(timer);
-    }
+  private stateForIngest(tenantId: string): Promise<QuotaState | null> {
+    return withinBudget(this.stateOf(tenantId), ADMIT_WAIT_MS, null);
   }
 
   private async stateOf(tenantId: string): Promise<QuotaState | null> {

@@ -3,6 +3,7 @@ import type { AgentType } from '../domain/agent-type';
 import { QuotaExceededError } from '../domain/usage-errors';
 import type { UsageError } from '../domain/usage-errors';
 import type { PlanLimits } from '../entities/plan.entity';
+import { decideQuota } from '../quota/quota-decision';
 import { limitFor } from '../stats/usage-stats.calculator';
 import { TtlBatchCache } from '../support/ttl-batch-cache';
 import type { PlacedEvent } from './commit-events';
@@ -71,7 +72,8 @@ export class BlockQuotaGuard {
         const { tenantId, agent } = watched.get(key)!;
         const limit = blocked.get(tenantId)![agent]!;
         const count = running.get(key) ?? 0;
-        if (count + quantity > limit) {
+        // The same rule as the API's check and ingest refusal (decideQuota), on the running counter.
+        if (!decideQuota(agent, quantity, count, limit, 'block').allowed) {
           const index = events.findIndex(({ event }) => event.tenantId === tenantId && event.agent === agent);
           refused.set(group, [{ index, error: new QuotaExceededError(tenantId, agent, limit, count, quantity) }]);
           return;

@@ -7,6 +7,7 @@ import { IdempotencyConflictError, PeriodFinalError, SubscriptionInactiveError, 
 import type { FieldError } from '../domain/usage-errors';
 import { METERED_STATUSES } from '../entities/subscription.entity';
 import type { ValidEvent } from '../events/valid-event';
+import { withinBudget } from '../support/within-budget';
 import { StoredEventLookup } from './stored-event-lookup';
 import type { StoredEventContent } from './stored-event-lookup';
 import { TenantBillingStateCache } from './subscription-lookup';
@@ -24,25 +25,6 @@ const uncheckedTotal = counter({
   help: 'Ingest requests admitted without the database checks because Postgres did not answer in time (the worker checks them)',
   labelNames: ['check'] as const,
 });
-
-/** The value of `work`, or `fallback` when it fails or takes longer than ADMISSION_DB_BUDGET_MS. */
-async function withinBudget<T>(work: Promise<T>, fallback: T, onSkip: () => void): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => {
-    timer = setTimeout(() => resolve('late'), ADMISSION_DB_BUDGET_MS);
-  });
-  try {
-    const result = await Promise.race([work, late]);
-    if (result !== 'late') return result;
-  } catch {
-    // Postgres away: fall through to the fallback.
-  } finally {
-    clearTimeout(timer);
-  }
-  work.catch(() => undefined);
-  onSkip();
-  return fallback;
-}
 
 export interface IngestAdmissionOptions {
   clock?: Clock;
@@ -94,7 +76,7 @@ export class IngestAdmission {
   /** Throws the UsageError naming what refuses the request; resolves when every event is countable. */
   async admit(tenantId: string, events: readonly ValidEvent[]): Promise<void> {
     const now = this.clock();
-    const states = await withinBudget(this.states.load(this.dataSource, [tenantId], now.getTime()), null, () => uncheckedTotal.inc({ check: 'billing_state' }));
+    const states = await withinBudget(this.states.load(this.dataSource, [tenantId], now.getTime()), ADMISSION_DB_BUDGET_MS, null, () => uncheckedTotal.inc({ check: 'billing_state' }));
     if (!states) return;
     const state = states.get(tenantId);
     if (!state) throw new TenantNotFoundError(tenantId);
@@ -119,7 +101,7 @@ export class IngestAdmission {
       }
     });
     if (conflicts.length > 0) throw new IdempotencyConflictError(conflicts);
-    const stored = await withinBudget(this.stored.find(tenantId, [...firstInRequest.keys()]), new Map<string, StoredEventContent>(), () =>
+    const stored = await withinBudget(this.stored.find(tenantId, [...firstInRequest.keys()]), ADMISSION_DB_BUDGET_MS, new Map<string, StoredEventContent>(), () =>
       uncheckedTotal.inc({ check: 'idempotency_keys' }),
     );
     events.forEach((event, index) => {
