@@ -63,6 +63,7 @@ export function createApp(deps: ApiDeps): Express {
       usageService: new UsageService(dataSource, {
         trialLimits: config.usage.trialLimits,
         clock: deps.clock,
+        cacheMs: config.api.usageReadCacheMs,
         // Forecast alerts are recorded once per period; the worker's outbox job notifies them.
         alerts: new UsageAlertsService(dataSource, { trialLimits: config.usage.trialLimits, logger }),
       }),

@@ -35,6 +35,8 @@ beforeAll(async () => {
     CRON_CLOSE_PERIODS: '* * * * * *',
     WORKER_METRICS_PORT: '0',
     WORKER_BATCH_WAIT_MS: '5',
+    // The test polls the usage read until the worker committed (answers may be 1 s old).
+    USAGE_RATE_LIMIT_PER_MINUTE: '1000',
   });
   const logger = createLogger({ level: 'silent', json: true, service: 'flow-test' });
   worker = createWorkerRuntime({ config, logger, dependencyRetryMs: 100, exit: () => undefined });

@@ -94,7 +94,7 @@ describe('process config loaders', () => {
     expect(api.env).toBe('development');
     expect(api.logLevel).toBe('info');
     expect(api.shutdownTimeoutMs).toBe(15000);
-    expect(api.api).toEqual({ port: 3000, webOrigin: 'http://localhost:5173', usageRateLimitPerMinute: 10, ingestRateLimitPerMinute: 1200, demoTenantId: undefined });
+    expect(api.api).toEqual({ port: 3000, webOrigin: 'http://localhost:5173', usageRateLimitPerMinute: 10, ingestRateLimitPerMinute: 1200, usageReadCacheMs: 1000, demoTenantId: undefined });
     expect(api.usage.trialLimits).toEqual({ emails_per_month: 100, invoices_per_month: 20, meetings_per_month: 5 });
     expect(api.queuePrefix).toBe('{metering}');
     expect(api.database).toEqual({ url: BASE.DATABASE_URL, poolSize: 10 });
@@ -107,8 +107,8 @@ describe('process config loaders', () => {
   });
 
   it('name every bad or missing variable of the process in one error', () => {
-    const api = problemsOf(() => loadApiConfig({ API_PORT: 'eighty', JWT_SECRET: 'short', TRIAL_LIMITS: '[1]', DEMO_TENANT_ID: 'demo' })).join('\n');
-    for (const name of ['DATABASE_URL', 'REDIS_URL', 'API_PORT', 'JWT_SECRET', 'TRIAL_LIMITS', 'DEMO_TENANT_ID']) expect(api).toContain(name);
+    const api = problemsOf(() => loadApiConfig({ API_PORT: 'eighty', JWT_SECRET: 'short', TRIAL_LIMITS: '[1]', DEMO_TENANT_ID: 'demo', USAGE_READ_CACHE_MS: '1001' })).join('\n');
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'API_PORT', 'JWT_SECRET', 'TRIAL_LIMITS', 'DEMO_TENANT_ID', 'USAGE_READ_CACHE_MS']) expect(api).toContain(name);
 
     const worker = problemsOf(() => loadWorkerConfig({ ...BASE, WORKER_BATCH_SIZE: '0', CRON_RESET_USAGE: 'daily', STRIPE_MAX_ATTEMPTS: 'four', EVENT_MAX_AGE_DAYS: '99' })).join('\n');
     for (const name of ['WORKER_BATCH_SIZE', 'CRON_RESET_USAGE', 'STRIPE_MAX_ATTEMPTS', 'EVENT_MAX_AGE_DAYS']) expect(worker).toContain(name);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { seedCounter, seedPlan, seedTenant, useTestDatabase } from '@metering/testing';
-import { SubscriptionNotFoundError, UsageService, calendarMonthOf } from '@metering/usage';
+import { SubscriptionNotFoundError, USAGE_READ_STALENESS_MS, UsageService, calendarMonthOf } from '@metering/usage';
 
 const db = useTestDatabase();
 const NOW = new Date('2026-11-20T09:30:00Z');
@@ -130,5 +130,35 @@ describe('UsageService.getUsageStats', () => {
     const { tenantId } = await seedTenant(db.current.dataSource, { withSubscription: false });
     await expect(service().getUsageStats(tenantId)).rejects.toBeInstanceOf(SubscriptionNotFoundError);
     await expect(service().getUsageStats(randomUUID())).rejects.toBeInstanceOf(SubscriptionNotFoundError);
+  });
+});
+
+describe('UsageService answers from memory (cacheMs)', () => {
+  it('serves a counter change from 1 s on at the latest, shares concurrent reads, and never remembers a refusal', async () => {
+    const plan = await seedPlan(db.current.dataSource);
+    const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id, period: PERIOD });
+    await seedCounter(db.current.dataSource, tenantId, 'inbox', PERIOD, 10);
+    let now = NOW.getTime();
+    // Asking for more than the bound still gets the bound.
+    const cached = new UsageService(db.current.dataSource, { trialLimits: TRIAL_LIMITS, clock: () => new Date(now), cacheMs: 60_000 });
+
+    const [first, concurrent] = await Promise.all([cached.getUsageStats(tenantId), cached.getUsageStats(tenantId)]);
+    expect(first.usage.inbox.count).toBe(10);
+    expect(concurrent).toBe(first);
+    await db.current.dataSource.query(`UPDATE usage_counters SET count = 11 WHERE tenant_id = $1 AND agent = 'inbox'`, [tenantId]);
+
+    now += USAGE_READ_STALENESS_MS - 1;
+    expect((await cached.getUsageStats(tenantId)).usage.inbox.count).toBe(10);
+    now += 1;
+    expect((await cached.getUsageStats(tenantId)).usage.inbox.count).toBe(11);
+
+    const { tenantId: unsubscribed } = await seedTenant(db.current.dataSource, { withSubscription: false });
+    await expect(cached.getUsageStats(unsubscribed)).rejects.toBeInstanceOf(SubscriptionNotFoundError);
+    await db.current.dataSource.query(
+      `INSERT INTO subscriptions (tenant_id, plan_id, status, current_period_start, current_period_end, billing_anchor_day)
+       SELECT $1, plan_id, status, current_period_start, current_period_end, billing_anchor_day FROM subscriptions WHERE tenant_id = $2`,
+      [unsubscribed, tenantId],
+    );
+    expect((await cached.getUsageStats(unsubscribed)).tenant_id).toBe(unsubscribed);
   });
 });

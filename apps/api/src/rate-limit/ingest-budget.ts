@@ -4,6 +4,7 @@ import { counter } from '@metering/platform';
 import type { Logger } from '@metering/platform';
 import { currentUser } from '../auth/jwt-auth';
 import { sendProblem } from '../errors/problem';
+import { LeasedWindowBudget } from './leased-window-budget';
 
 const WINDOW_MS = 60_000;
 
@@ -15,21 +16,6 @@ export const ingestShed = counter({
 });
 ingestShed.labels('tenant_budget').inc(0);
 ingestShed.labels('redis_memory').inc(0);
-
-// One hash per tenant and minute (fields e: events, b: bytes), so the check and the spend are one
-// atomic call and one key (one slot on Redis Cluster). A request that does not fit spends nothing,
-// so a flooding tenant still gets its full budget through, and never more.
-const SPEND_SCRIPT = `
-local spent = redis.call('HMGET', KEYS[1], 'e', 'b')
-local events = tonumber(spent[1] or '0') + tonumber(ARGV[1])
-local bytes = tonumber(spent[2] or '0') + tonumber(ARGV[2])
-if events > tonumber(ARGV[3]) or bytes > tonumber(ARGV[4]) then return 0 end
-redis.call('HINCRBY', KEYS[1], 'e', ARGV[1])
-redis.call('HINCRBY', KEYS[1], 'b', ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
-return 1`;
-
-type BudgetRedis = Redis & { spendIngestBudget(key: string, ...args: Array<string | number>): Promise<number> };
 
 export interface IngestBudgetOptions {
   redis: Redis;
@@ -52,20 +38,27 @@ function bodyBytes(req: Request): number {
 }
 
 /**
- * Per-tenant ingest budget in events and bytes per minute, shared by every API process (Redis),
- * so one tenant cannot fill Redis with jobs for everyone: a request that would go over answers
- * 429 with Retry-After (the end of the minute) and enqueues nothing. Runs after the body is
- * parsed; one script call per request on the auto-pipelined connection. Fails open when Redis
- * is away (the enqueue then answers 503 anyway).
+ * Per-tenant ingest budget in events and bytes per minute, shared by every API process (a
+ * LeasedWindowBudget over Redis: the fleet never admits more, and most requests spend a leased
+ * share in memory instead of calling Redis), so one tenant cannot fill Redis with jobs for
+ * everyone: a request that would go over answers 429 with Retry-After (the end of the minute) and
+ * spends and enqueues nothing. Runs after the body is parsed. Fails open when Redis is away (the
+ * enqueue then answers 503 anyway).
  */
 export function ingestBudget(options: IngestBudgetOptions): RequestHandler {
-  const redis = options.redis as BudgetRedis;
-  if (typeof redis.spendIngestBudget !== 'function') redis.defineCommand('spendIngestBudget', { numberOfKeys: 1, lua: SPEND_SCRIPT });
   const now = options.now ?? Date.now;
-  let lastWarning = 0;
-  const refuse = (res: Response, at: number): void => {
+  const budget = new LeasedWindowBudget({
+    redis: options.redis,
+    name: 'ingest-budget',
+    keyPrefix: `${options.keyPrefix}ingest-budget:`,
+    limits: [options.eventsPerMinute, options.bytesPerMinute],
+    windowMs: WINDOW_MS,
+    logger: options.logger,
+    now,
+  });
+  const refuse = (res: Response): void => {
     ingestShed.labels('tenant_budget').inc();
-    const retryAfter = Math.max(1, Math.ceil(((Math.floor(at / WINDOW_MS) + 1) * WINDOW_MS - now()) / 1000));
+    const retryAfter = Math.max(1, Math.ceil(((Math.floor(now() / WINDOW_MS) + 1) * WINDOW_MS - now()) / 1000));
     sendProblem(
       res,
       429,
@@ -75,19 +68,9 @@ export function ingestBudget(options: IngestBudgetOptions): RequestHandler {
   };
   return (req, res, next) => {
     if (req.body === undefined) return next();
-    const at = now();
-    const key = `${options.keyPrefix}ingest-budget:${currentUser(res).tenantId}:${Math.floor(at / WINDOW_MS)}`;
-    redis
-      .spendIngestBudget(key, eventCount(req.body), bodyBytes(req), options.eventsPerMinute, options.bytesPerMinute, 2 * WINDOW_MS)
-      .then(
-        (fits) => (fits === 1 ? next() : refuse(res, at)),
-        (error: unknown) => {
-          if (at - lastWarning > 10_000) {
-            lastWarning = at;
-            options.logger.warn('ingest budget store unavailable; allowing requests', { error: String(error) });
-          }
-          next();
-        },
-      );
+    const decision = budget.take(currentUser(res).tenantId, [eventCount(req.body), bodyBytes(req)]);
+    if (decision instanceof Promise) decision.then((d) => (d.allowed ? next() : refuse(res)), next);
+    else if (decision.allowed) next();
+    else refuse(res);
   };
 }

@@ -1,10 +1,12 @@
-import type { RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import type { RequestHandler, Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from '@metering/platform';
 import { currentUser } from '../auth/jwt-auth';
 import { sendProblem } from '../errors/problem';
-import { RecoveringRedisStore } from './recovering-redis.store';
+import { LeasedWindowBudget } from './leased-window-budget';
+import type { BudgetDecision } from './leased-window-budget';
+
+const WINDOW_MS = 60_000;
 
 export interface TenantRateLimitOptions {
   /** Names the limit in keys, headers and logs, e.g. `usage-read`. */
@@ -14,46 +16,46 @@ export interface TenantRateLimitOptions {
   /** Redis key prefix; tests give each app their own so counts never leak between files. */
   keyPrefix: string;
   logger: Logger;
+  now?: () => number;
 }
 
 /**
- * A per-tenant limit shared by every API process (counts live in Redis). Runs after
- * authentication: the key is the token's tenant, so one tenant cannot spend another's quota.
+ * A per-tenant limit of requests per (fixed) minute, shared by every API process through Redis
+ * (LeasedWindowBudget: the fleet never admits more than the limit; far from it a process spends a
+ * leased share in memory instead of calling Redis per request). Runs after authentication: the
+ * key is the token's tenant, so one tenant cannot spend another's quota. Answers carry the IETF
+ * draft-8 `RateLimit-Policy` and `RateLimit` headers; a refusal is a 429 problem with Retry-After.
  *
- * When Redis is unreachable the limiter FAILS OPEN (passOnStoreError): a usage read only needs
- * Postgres, and turning a Redis outage into 500s or 503s on the billing page would be worse than
- * briefly not limiting. Ingest still answers 503 in that case, because enqueueing needs Redis.
+ * When Redis is unreachable the limiter FAILS OPEN: a usage read only needs Postgres, and turning
+ * a Redis outage into 500s or 503s on the billing page would be worse than briefly not limiting.
+ * Ingest still answers 503 in that case, because enqueueing needs Redis.
  */
 export function tenantRateLimit(options: TenantRateLimitOptions): RequestHandler {
-  let lastWarning = 0;
-  return rateLimit({
-    windowMs: 60_000,
-    limit: options.perMinute,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    identifier: options.name,
-    keyGenerator: (_req, res) => currentUser(res).tenantId,
-    store: new RecoveringRedisStore(options.redis, `${options.keyPrefix}${options.name}:`),
-    passOnStoreError: true,
-    // The key is the tenant id, never the client IP, so the IP-related checks do not apply.
-    validate: { keyGeneratorIpFallback: false, trustProxy: false, xForwardedForHeader: false },
-    logger: {
-      // One line per 10 s at most: during an outage every request would log otherwise.
-      error: (error: unknown, message?: string) => {
-        const now = Date.now();
-        if (now - lastWarning < 10_000) return;
-        lastWarning = now;
-        options.logger.warn('rate limiter store unavailable; allowing requests', {
-          limiter: options.name,
-          message,
-          error: error instanceof Error ? error.message : String(error),
-        });
-      },
-      warn: (warning: unknown, message?: string) =>
-        options.logger.warn(message ?? String(warning), { limiter: options.name }),
-    },
-    handler: (_req, res) => {
-      sendProblem(res, 429, `Rate limit of ${options.perMinute} requests per minute exceeded for this tenant`);
-    },
+  const now = options.now ?? Date.now;
+  const budget = new LeasedWindowBudget({
+    redis: options.redis,
+    name: options.name,
+    keyPrefix: `${options.keyPrefix}${options.name}:`,
+    limits: [options.perMinute],
+    windowMs: WINDOW_MS,
+    logger: options.logger,
+    now,
   });
+  const policy = `"${options.name}"; q=${options.perMinute}; w=${WINDOW_MS / 1000}`;
+
+  const answer = (res: Response, decision: BudgetDecision, next: (error?: unknown) => void): void => {
+    const resetSeconds = Math.max(1, Math.ceil((decision.resetAtMs - now()) / 1000));
+    res.setHeader('RateLimit-Policy', policy);
+    res.setHeader('RateLimit', `"${options.name}"; r=${decision.remaining[0]}; t=${resetSeconds}`);
+    if (decision.allowed) return next();
+    sendProblem(res, 429, `Rate limit of ${options.perMinute} requests per minute exceeded for this tenant`, {
+      headers: { 'Retry-After': String(resetSeconds) },
+    });
+  };
+
+  return (_req, res, next) => {
+    const decision = budget.take(currentUser(res).tenantId, [1]);
+    if (decision instanceof Promise) decision.then((d) => answer(res, d, next), next);
+    else answer(res, decision, next);
+  };
 }

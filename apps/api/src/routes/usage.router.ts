@@ -26,13 +26,17 @@ export const USAGE_CHECK_ROLES = ['agent', ...USAGE_READ_ROLES] as const;
  */
 export function usageRouter({ usageService, authenticate, rateLimit }: UsageRouterDeps): Router {
   const router = Router();
+  // A cached answer is shared by the reads within its interval: serialize it once.
+  const bodies = new WeakMap<object, string>();
   router.get('/api/v1/usage', authenticate, requireRole(...USAGE_READ_ROLES), rateLimit, async (_req, res) => {
     const stopTimer = usageApiLatency.startTimer();
     try {
       const stats = await usageService.getUsageStats(currentUser(res).tenantId);
       stopTimer({ outcome: 'ok' });
+      let body = bodies.get(stats);
+      if (body === undefined) bodies.set(stats, (body = JSON.stringify(stats)));
       res.setHeader('Cache-Control', 'no-store');
-      res.json(stats);
+      res.type('application/json').send(body);
     } catch (error) {
       stopTimer({ outcome: 'error' });
       throw error;

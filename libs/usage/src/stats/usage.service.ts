@@ -14,15 +14,34 @@ export interface UsageServiceOptions {
   clock?: Clock;
   /** How long a tenant's recent rate is reused for the forecast (default FORECAST_CACHE_MS, 60 s). */
   forecastCacheMs?: number;
+  /**
+   * How long a tenant's answer is reused, at most USAGE_READ_STALENESS_MS (the documented bound);
+   * 0 (the default here): every read queries Postgres.
+   */
+  cacheMs?: number;
   /** Where `forecast` alerts are recorded (once per period; the outbox notifies); none: not recorded. */
   alerts?: UsageAlertsService;
 }
 
-/** Reads a tenant's usage of the current period against its plan. */
+/**
+ * The most a usage read may lag the counters when answered from memory: a counter committed now
+ * is in every answer given from 1 s on. Documented in docs/api/usage.md.
+ */
+export const USAGE_READ_STALENESS_MS = 1000;
+const MAX_CACHED_TENANTS = 100_000;
+
+/**
+ * Reads a tenant's usage of the current period against its plan. With `cacheMs`, an answer is
+ * reused for that long per tenant (never longer than USAGE_READ_STALENESS_MS), and concurrent
+ * reads of a tenant whose answer expired share one computation: a billing page polled by many
+ * users, or a burst of reads, costs Postgres one query per tenant per interval.
+ */
 export class UsageService {
   private readonly clock: Clock;
   private readonly loader: UsageStatsLoader;
   private readonly forecasts: UsageForecastLoader;
+  private readonly cacheMs: number;
+  private readonly answers = new Map<string, { stats: Promise<UsageStatsResponse>; expiresAt: number }>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -31,10 +50,31 @@ export class UsageService {
     this.clock = options.clock ?? systemClock;
     this.loader = new UsageStatsLoader(dataSource);
     this.forecasts = new UsageForecastLoader(dataSource, options.forecastCacheMs);
+    this.cacheMs = Math.min(Math.max(0, options.cacheMs ?? 0), USAGE_READ_STALENESS_MS);
   }
 
-  /** @throws SubscriptionNotFoundError when the tenant has no subscription (or does not exist). */
-  async getUsageStats(tenantId: string): Promise<UsageStatsResponse> {
+  /**
+   * The tenant's usage (a shared, read-only answer when cached: callers must not change it).
+   * @throws SubscriptionNotFoundError when the tenant has no subscription (or does not exist).
+   */
+  getUsageStats(tenantId: string): Promise<UsageStatsResponse> {
+    if (this.cacheMs === 0) return this.computeUsageStats(tenantId);
+    const now = this.clock().getTime();
+    const cached = this.answers.get(tenantId);
+    if (cached && cached.expiresAt > now) return cached.stats;
+    if (!cached && this.answers.size >= MAX_CACHED_TENANTS) this.answers.clear();
+    // The interval starts when the computation does: its query sees counters as of then or later.
+    const stats = this.computeUsageStats(tenantId);
+    const entry = { stats, expiresAt: now + this.cacheMs };
+    this.answers.set(tenantId, entry);
+    // Errors (no subscription, Postgres away) are never remembered.
+    stats.catch(() => {
+      if (this.answers.get(tenantId) === entry) this.answers.delete(tenantId);
+    });
+    return stats;
+  }
+
+  private async computeUsageStats(tenantId: string): Promise<UsageStatsResponse> {
     const row = await this.loader.load(tenantId);
     if (!row) throw new SubscriptionNotFoundError(tenantId);
     // Between a period's end and the roll-over job, show the period "now" is in, not the old one.
