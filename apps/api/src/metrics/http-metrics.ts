@@ -25,11 +25,27 @@ function routeLabel(req: Request, res: Response): string {
   return req.baseUrl || 'other';
 }
 
+type Observer = { observe(value: number): void };
+
+/** The histogram's child per (route, method, status), so a request skips prom-client's label hashing. */
+const observers = new Map<string, Observer>();
+const MAX_OBSERVERS = 10_000;
+
+function observerFor(route: string, method: string, status: number): Observer {
+  const key = `${route} ${method} ${status}`;
+  let observer = observers.get(key);
+  if (!observer) {
+    observer = httpRequestDuration.labels(route, method, String(status));
+    if (observers.size < MAX_OBSERVERS) observers.set(key, observer);
+  }
+  return observer;
+}
+
 /** Observes every request when its response finishes. */
 export const httpMetricsMiddleware: RequestHandler = (req, res, next) => {
-  const end = httpRequestDuration.startTimer();
+  const started = performance.now();
   res.once('finish', () => {
-    end({ route: routeLabel(req, res), method: req.method, status: String(res.statusCode) });
+    observerFor(routeLabel(req, res), req.method, res.statusCode).observe((performance.now() - started) / 1000);
   });
   next();
 };

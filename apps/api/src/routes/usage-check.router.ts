@@ -3,6 +3,7 @@ import type { RequestHandler } from 'express';
 import { agentParam, integerParam, invalidParam, rejectUnknownParams } from '@metering/usage';
 import type { QueryParams, UsageQuotaService } from '@metering/usage';
 import { currentUser, requireRole } from '../auth/jwt-auth';
+import { sendJson } from '../http/send-json';
 import { USAGE_CHECK_ROLES } from './usage.router';
 
 export interface UsageCheckRouterDeps {
@@ -26,7 +27,7 @@ export function usageCheckRouter({ quota, authenticate, rateLimit }: UsageCheckR
     const agent = agentParam(query) ?? invalidParam('agent', 'agent is required (inbox, invoice or meeting)');
     const quantity = integerParam(query, 'quantity', 1, MAX_CHECK_QUANTITY, 1);
     res.setHeader('Cache-Control', 'no-store');
-    res.json(await quota.check(currentUser(res).tenantId, agent, quantity));
+    sendJson(res, await quota.check(currentUser(res).tenantId, agent, quantity));
   });
   return router;
 }

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { RequestHandler } from 'express';
 import type { UsageService } from '@metering/usage';
 import { currentUser, requireRole } from '../auth/jwt-auth';
+import { sendJsonBody } from '../http/send-json';
 import { usageApiLatency } from '../metrics/http-metrics';
 
 export interface UsageRouterDeps {
@@ -24,21 +25,24 @@ export const USAGE_CHECK_ROLES = ['agent', ...USAGE_READ_ROLES] as const;
  * `GET /api/v1/usage`: the caller's tenant's usage of the current period (roles USAGE_READ_ROLES,
  * else 403). The tenant comes only from the token; query strings and bodies cannot name another tenant.
  */
+const usageReadOk = usageApiLatency.labels('ok');
+const usageReadFailed = usageApiLatency.labels('error');
+
 export function usageRouter({ usageService, authenticate, rateLimit }: UsageRouterDeps): Router {
   const router = Router();
   // A cached answer is shared by the reads within its interval: serialize it once.
-  const bodies = new WeakMap<object, string>();
+  const bodies = new WeakMap<object, Buffer>();
   router.get('/api/v1/usage', authenticate, requireRole(...USAGE_READ_ROLES), rateLimit, async (_req, res) => {
-    const stopTimer = usageApiLatency.startTimer();
+    const started = performance.now();
     try {
       const stats = await usageService.getUsageStats(currentUser(res).tenantId);
-      stopTimer({ outcome: 'ok' });
+      usageReadOk.observe((performance.now() - started) / 1000);
       let body = bodies.get(stats);
-      if (body === undefined) bodies.set(stats, (body = JSON.stringify(stats)));
+      if (body === undefined) bodies.set(stats, (body = Buffer.from(JSON.stringify(stats))));
       res.setHeader('Cache-Control', 'no-store');
-      res.type('application/json').send(body);
+      sendJsonBody(res, body);
     } catch (error) {
-      stopTimer({ outcome: 'error' });
+      usageReadFailed.observe((performance.now() - started) / 1000);
       throw error;
     }
   });
