@@ -55,6 +55,10 @@ describe('LeasedWindowBudget', () => {
     expect(await leased(prefix, 't')).toBe(10);
     expect((await take(first, 't', [1])).allowed).toBe(false);
     expect((await take(second, 't', [1])).allowed).toBe(false);
+    // Once a process has seen the window spent, it refuses without asking Redis.
+    const refusal = first.take('t', [1]);
+    expect(refusal instanceof Promise).toBe(false);
+    expect((await refusal).allowed).toBe(false);
   });
 
   it('far from the limit, spends a leased share in memory: one Redis call per share, not per request', async () => {

@@ -11,7 +11,7 @@ const rateLimitHeaders = {
   'RateLimit-Policy': {
     description: 'IETF draft-8 policy: quota (q) per window (w, seconds), per tenant',
     schema: { type: 'string' },
-    example: '"usage-read"; q=10; w=60; pk=:Y2ZhNGFiNmQ0NTEw:',
+    example: '"usage-read"; q=10; w=60',
   },
 };
 

@@ -123,6 +123,9 @@ export class LeasedWindowBudget {
       amounts.forEach((amount, i) => (entry.held[i]! -= amount));
       return this.decision(entry, true);
     }
+    // The fleet has spent a whole dimension of this window: nothing more can fit until it ends, so
+    // a flood past the limit is refused here, not with a Redis call per request.
+    if (this.options.limits.some((limit, i) => entry.fleetUsed[i]! >= limit && amounts[i]! > entry.held[i]!)) return this.decision(entry, false);
     const lease = this.lease(key, entry, amounts);
     entry.leasing = lease.finally(() => (entry.leasing = null));
     return lease;
