@@ -1,4 +1,6 @@
 import type { CliCommand } from './cli-command';
+import { correctCommand } from './commands/correct.command';
+import { correctionsCommand } from './commands/corrections.command';
 import { createPlanCommand } from './commands/create-plan.command';
 import { createTenantCommand } from './commands/create-tenant.command';
 import { deadLettersCommand } from './commands/dead-letters.command';
@@ -24,6 +26,8 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
   replayDeadLettersCommand,
   holdsCommand,
   resolveHoldCommand,
+  correctCommand,
+  correctionsCommand,
   tokenCommand,
   migrateCommand,
   migrateRevertCommand,

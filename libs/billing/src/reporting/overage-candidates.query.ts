@@ -29,8 +29,9 @@ export interface OverageCandidate {
  * - The quota and meter event name come from the period's own terms (billing_period_terms),
  *   written when it opened, so a plan change never re-prices it; a period without terms (opened
  *   before the terms existed) falls back to the subscription's plan.
- * - A closed period (end <= now) is counted from usage_events, the source of truth, not from its
- *   counter: its final report must not carry a counter's drift (the index-only recount is cheap).
+ * - A closed period (end <= now) is counted from usage_events plus usage_corrections, the source
+ *   of truth, not from its counter: its final report must not carry a counter's drift (the
+ *   index-only recount is cheap).
  * - A counter with an open hold (reconciliation found drift beyond the alert threshold) is not
  *   billed until an operator resolves the hold.
  * - $4 = true: closed periods only, ended after $6 (the every-minute close job: it recounts only
@@ -44,6 +45,8 @@ WITH limit_keys AS (
          CASE WHEN c.period_end <= $2
               THEN (SELECT coalesce(sum(e.quantity), 0) FROM usage_events e
                      WHERE e.tenant_id = c.tenant_id AND e.agent = c.agent AND e.period_start = c.period_start)
+                 + (SELECT coalesce(sum(k.quantity_delta), 0) FROM usage_corrections k
+                     WHERE k.tenant_id = c.tenant_id AND k.agent = c.agent AND k.period_start = c.period_start)
               ELSE c.count END AS count,
          CASE WHEN jsonb_typeof(coalesce(bt.limits, p.limits) -> k.limit_key) = 'number'
               THEN floor((coalesce(bt.limits, p.limits) ->> k.limit_key)::numeric)::bigint END AS quota,
