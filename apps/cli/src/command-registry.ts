@@ -1,6 +1,7 @@
 import type { CliCommand } from './cli-command';
 import { correctCommand } from './commands/correct.command';
 import { correctionsCommand } from './commands/corrections.command';
+import { creditsCommand, settleCreditCommand } from './commands/credits.command';
 import { createPlanCommand } from './commands/create-plan.command';
 import { createTenantCommand } from './commands/create-tenant.command';
 import { deadLettersCommand } from './commands/dead-letters.command';
@@ -28,6 +29,8 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
   resolveHoldCommand,
   correctCommand,
   correctionsCommand,
+  creditsCommand,
+  settleCreditCommand,
   tokenCommand,
   migrateCommand,
   migrateRevertCommand,

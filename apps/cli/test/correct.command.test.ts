@@ -1,4 +1,5 @@
 import { createLogger } from '@metering/platform';
+import { BillingCreditsRepository } from '@metering/billing';
 import { counterValue, recordUsage, seedPlan, seedTenant, useTestDatabase } from '@metering/testing';
 import { ActionType, AgentType, UsageTracker } from '@metering/usage';
 import { runCliCaptured } from './run-cli-captured';
@@ -37,5 +38,23 @@ describe('correct and corrections commands', () => {
       expect.stringMatching(/c-2 {2}adjustment inbox .* \+7 \(0 → 7\) by cli:ops-bob: missed batch$/),
       expect.stringMatching(/c-1 {2}void inbox .* -4 \(4 → 0\) by cli:ops-bob: test mail$/),
     ]);
+  });
+
+  it('lists open credits and settles one, refusing an unknown id', async () => {
+    const plan = await seedPlan(db.current.dataSource);
+    const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id });
+    const credit = await new BillingCreditsRepository(db.current.dataSource).record(
+      { tenantId, agent: 'inbox', periodStart: new Date('2026-10-01Z'), periodEnd: new Date('2026-11-01Z'), quantity: 20, amountCents: 40, reportedQuantity: 30, owedQuantity: 10 },
+      new Date(),
+    );
+    const listed = await cli('credits', '--tenant', tenantId);
+    expect(listed.stdout).toContain(`${credit!.id} tenant ${tenantId} inbox 2026-10-01 → 2026-11-01: 20 units, 0.40 (billed 30, owed 10)`);
+
+    expect((await cli('settle-credit', '--id', tenantId, '--note', 'x')).code).toBe(2);
+    const settled = await cli('settle-credit', '--id', credit!.id, '--note', 'credit note cn_123');
+    expect(settled).toMatchObject({ code: 0, stdout: expect.stringContaining(`Credit ${credit!.id} settled: 20 units (0.40)`) });
+    expect((await cli('credits', '--tenant', tenantId)).stdout).toBe('No open credits.\n');
+    const [row] = await db.current.dataSource.query(`SELECT status, settled_by, settlement_note FROM billing_credits WHERE id = $1`, [credit!.id]);
+    expect(row).toEqual({ status: 'settled', settled_by: 'cli:ops-bob', settlement_note: 'credit note cn_123' });
   });
 });

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { systemClock } from '@metering/platform';
 import type { Clock, Logger, StripeReportingConfig } from '@metering/platform';
+import { BillingCreditsRepository } from '../credits/billing-credits.repository';
 import { billingOperatorAlertsTotal, stripeReportsTotal } from '../metrics/billing-metrics';
 import { RedisCircuitBreaker } from '../resilience/redis-circuit-breaker';
 import type { CircuitState } from '../resilience/redis-circuit-breaker';
@@ -9,6 +10,7 @@ import { RequestRateLimiter } from '../resilience/request-rate-limiter';
 import type { StripeClient } from '../stripe/stripe-client.factory';
 import { findOverageCandidates } from './overage-candidates.query';
 import type { OverageCandidate } from './overage-candidates.query';
+import { OverageCorrectionPlanner } from './overage-correction.planner';
 import { lineFor, unreportableReason } from './overage-report-line';
 import type { OverageReportLine, ReportAction } from './overage-report-line';
 import { PendingReportDispatcher } from './pending-report.dispatcher';
@@ -29,6 +31,8 @@ export interface OverageReporterDeps {
   /** Holds the circuit breaker's shared state; only needed when `stripe` is set. */
   redis: Redis | null;
   config: StripeReportingConfig['stripe'];
+  /** INVOICE_GRACE_SECONDS: after it, a period's invoice is final and a correction becomes a credit. */
+  invoiceGraceSeconds: number;
   /** Redis key prefix of the breaker, shared by all processes, e.g. `{metering}:stripe`. */
   keyPrefix: string;
   logger: Logger;
@@ -73,9 +77,12 @@ export class OverageReporter {
   private readonly clock: Clock;
   private readonly breaker: RedisCircuitBreaker | null;
   private readonly dispatcher: PendingReportDispatcher | null;
+  private readonly sender: UsageReportSender | null;
+  private readonly credits: BillingCreditsRepository;
 
   constructor(private readonly deps: OverageReporterDeps) {
     this.ledger = new UsageLedgerRepository(deps.dataSource);
+    this.credits = new BillingCreditsRepository(deps.dataSource);
     this.clock = deps.clock ?? systemClock;
     const { config, logger } = deps;
     if (deps.stripe && deps.redis) {
@@ -88,12 +95,12 @@ export class OverageReporter {
         logger,
         trialLeaseMs: config.timeoutMs * config.maxAttempts + 5000,
       });
-      const sender = new UsageReportSender(deps.stripe, this.breaker, new RequestRateLimiter(config.maxRequestsPerSecond), {
+      const sender = (this.sender = new UsageReportSender(deps.stripe, this.breaker, new RequestRateLimiter(config.maxRequestsPerSecond), {
         usageApi: config.usageApi,
         maxAttempts: config.maxAttempts,
         backoffInitialMs: deps.backoffInitialMs ?? 500,
         backoffMaxMs: deps.backoffMaxMs ?? 30_000,
-      }, logger);
+      }, logger));
       this.dispatcher = new PendingReportDispatcher(this.ledger, sender, this.breaker, {
         usageApi: config.usageApi,
         concurrency: config.concurrency,
@@ -103,6 +110,7 @@ export class OverageReporter {
     } else {
       this.breaker = null;
       this.dispatcher = null;
+      this.sender = null;
     }
   }
 
@@ -171,15 +179,23 @@ export class OverageReporter {
     );
   }
 
-  /** Writes pending rows for every positive delta; returns lines for what could not be written. */
+  /**
+   * Writes pending rows for every delta; a negative one (a correction) first cancels what it can
+   * (see OverageCorrectionPlanner). Returns lines for what was not written as a plain delta.
+   */
   private async writeLedger(filter: OverageRunOptions): Promise<OverageReportLine[]> {
     const now = this.clock();
     const lines: OverageReportLine[] = [];
     const reports: NewReport[] = [];
+    const corrections = this.correctionPlanner(this.sender);
     for (const candidate of await findOverageCandidates(this.deps.dataSource, now, filter)) {
       const blocked = this.blocked(candidate, true);
       if (blocked) lines.push(blocked);
-      else reports.push(toNewReport(candidate, now));
+      else if (candidate.delta < 0) {
+        const plan = await corrections.plan(candidate);
+        lines.push(...plan.lines);
+        reports.push(...plan.reports);
+      } else reports.push(toNewReport(candidate, now));
     }
     await this.ledger.insertPending(reports);
     for (const line of lines) stripeReportsTotal.inc({ outcome: line.action });
@@ -189,10 +205,27 @@ export class OverageReporter {
   private async preview(filter: OverageRunOptions): Promise<OverageRunResult> {
     const now = this.clock();
     const lines = (await this.ledger.findPending(filter.tenantId)).map((r) => lineFor(r, 'would_send', 'pending from an earlier run: re-sent with the same identifier'));
+    const corrections = this.correctionPlanner(null);
     for (const candidate of await findOverageCandidates(this.deps.dataSource, now, filter)) {
-      lines.push(this.blocked(candidate, false) ?? lineFor(toNewReport(candidate, now), 'would_send'));
+      const blocked = this.blocked(candidate, false);
+      if (blocked) lines.push(blocked);
+      else if (candidate.delta < 0) lines.push(...(await corrections.plan(candidate)).lines);
+      else lines.push(lineFor(toNewReport(candidate, now), 'would_send'));
     }
     return result('completed', true, this.breaker ? (await this.breaker.state()).state : null, lines);
+  }
+
+  /** With `sender` null the planner only describes (dry run). */
+  private correctionPlanner(sender: UsageReportSender | null): OverageCorrectionPlanner {
+    return new OverageCorrectionPlanner({
+      ledger: this.ledger,
+      credits: this.credits,
+      sender,
+      usageApi: this.deps.config.usageApi,
+      invoiceGraceSeconds: this.deps.invoiceGraceSeconds,
+      clock: this.clock,
+      logger: this.deps.logger,
+    });
   }
 
   /** See oldestUnsentClosedPeriodEnd; measured at this reporter's clock. */
@@ -200,17 +233,9 @@ export class OverageReporter {
     return oldestUnsentClosedPeriodEnd(this.deps.dataSource, this.clock());
   }
 
-  /** A line when the candidate must not be sent (and, for a real run, the alert); else null. */
+  /** A line when the candidate cannot be sent at all (and, for a real run, the alert); else null. */
   private blocked(candidate: OverageCandidate, alert: boolean): OverageReportLine | null {
     const where = `tenant ${candidate.tenantId}, ${candidate.agent}, period ${candidate.periodStart.toISOString()}`;
-    if (candidate.delta < 0) {
-      const detail = `overage ${candidate.overage} is below the ${candidate.alreadyReported} already reported to Stripe; not sent, needs an operator (credit note or correction)`;
-      if (alert) {
-        billingOperatorAlertsTotal.inc({ kind: 'negative_delta' });
-        this.deps.logger.error(`Negative overage delta (${where}): ${detail}`);
-      }
-      return lineFor(candidate, 'negative_delta', detail);
-    }
     const problem = unreportableReason(candidate, this.deps.config.usageApi);
     if (!problem) return null;
     if (alert) {
@@ -229,10 +254,11 @@ function toNewReport(candidate: OverageCandidate, now: Date): NewReport {
     periodEnd: candidate.periodEnd,
     cumulativeQuantity: candidate.overage,
     delta: candidate.delta,
-    identifier: overageReportIdentifier(candidate.tenantId, candidate.agent, candidate.periodStart, candidate.overage),
+    identifier: overageReportIdentifier(candidate.tenantId, candidate.agent, candidate.periodStart, candidate.overage, candidate.correctionGeneration),
     meterEventName: candidate.meterEventName,
     stripeCustomerId: candidate.stripeCustomerId,
     eventTimestamp: meterEventTimestamp(candidate.periodEnd, now),
+    purpose: 'overage',
   };
 }
 
