@@ -89,7 +89,7 @@ export class UsageCorrectionsAndStripeProof1765100000000 implements MigrationInt
         meter_id varchar(255) NOT NULL,
         ledger_quantity bigint NOT NULL,
         stripe_quantity double precision NOT NULL,
-        outcome varchar(16) NOT NULL CONSTRAINT chk_stripe_reconciliation_checks_outcome CHECK (outcome IN ('matched', 'resent', 'stripe_higher')),
+        outcome varchar(16) NOT NULL CONSTRAINT chk_stripe_reconciliation_checks_outcome CHECK (outcome IN ('matched', 'resent', 'stripe_higher', 'unbilled')),
         resend_identifier varchar(100),
         checked_at timestamptz NOT NULL DEFAULT now()
       )`);

@@ -12,6 +12,7 @@ import { replayDeadLettersCommand } from './commands/replay-dead-letters.command
 import { reportOverageCommand } from './commands/report-overage.command';
 import { resetCommand } from './commands/reset.command';
 import { resolveHoldCommand } from './commands/resolve-hold.command';
+import { stripeReconcileCommand } from './commands/stripe-reconcile.command';
 import { tokenCommand } from './commands/token.command';
 import { usageCommand } from './commands/usage.command';
 
@@ -23,6 +24,7 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
   resetCommand,
   reconcileCommand,
   reportOverageCommand,
+  stripeReconcileCommand,
   deadLettersCommand,
   replayDeadLettersCommand,
   holdsCommand,

@@ -31,3 +31,6 @@ export { UsagePeriodsService, parsePeriodsQuery, stripeStatusOf } from './histor
 export type { PeriodsQuery } from './history/usage-periods.service';
 export { BillingCreditsRepository } from './credits/billing-credits.repository';
 export type { BillingCreditRecord, NewBillingCredit } from './credits/billing-credits.repository';
+export { StripeTotalsReconciler } from './reconciliation/stripe-totals.reconciler';
+export type { StripeCheckLine, StripeCheckResult, StripeReconcileResult } from './reconciliation/stripe-totals.reconciler';
+export { resendIdentifier } from './reporting/report-identifier';

@@ -3,12 +3,16 @@ import { bigintAsNumber } from '@metering/platform';
 import { Tenant } from '@metering/usage';
 import type { AgentType } from '@metering/usage';
 
-/** `matched`: Stripe holds what the ledger sent; `resent`: Stripe was lower, the gap was re-sent. */
-export type StripeCheckOutcome = 'matched' | 'resent' | 'stripe_higher';
+/**
+ * `matched`: Stripe holds what the ledger sent; `resent`: Stripe was lower, the gap was re-sent;
+ * `stripe_higher`: Stripe holds more (never fixed automatically); `unbilled`: Stripe was lower on a
+ * final invoice, so a re-send could no longer be billed (an operator bills it by hand).
+ */
+export type StripeCheckOutcome = 'matched' | 'resent' | 'stripe_higher' | 'unbilled';
 
 /** One comparison of Stripe's meter event summary for a (customer, meter, period) with the ledger. */
 @Entity({ name: 'stripe_reconciliation_checks' })
-@Check('chk_stripe_reconciliation_checks_outcome', `outcome IN ('matched', 'resent', 'stripe_higher')`)
+@Check('chk_stripe_reconciliation_checks_outcome', `outcome IN ('matched', 'resent', 'stripe_higher', 'unbilled')`)
 @Index('idx_stripe_reconciliation_checks_period', ['tenantId', 'agent', 'periodStart'])
 export class StripeReconciliationCheck {
   @PrimaryGeneratedColumn('uuid')

@@ -3,6 +3,8 @@ import type { DataSource } from 'typeorm';
 import { systemClock } from '@metering/platform';
 import type { Clock, Logger, StripeReportingConfig } from '@metering/platform';
 import { BillingCreditsRepository } from '../credits/billing-credits.repository';
+import { StripeTotalsReconciler } from '../reconciliation/stripe-totals.reconciler';
+import type { StripeReconcileResult } from '../reconciliation/stripe-totals.reconciler';
 import { billingOperatorAlertsTotal, stripeReportsTotal } from '../metrics/billing-metrics';
 import { RedisCircuitBreaker } from '../resilience/redis-circuit-breaker';
 import type { CircuitState } from '../resilience/redis-circuit-breaker';
@@ -122,28 +124,57 @@ export class OverageReporter {
   async run(options: OverageRunOptions = {}): Promise<OverageRunResult> {
     const dryRun = options.dryRun ?? false;
     if (dryRun) return this.preview(options);
-    if (!this.dispatcher || !this.breaker) {
+    const { dispatcher, breaker } = this;
+    if (!dispatcher || !breaker) {
       this.deps.logger.warn('Stripe overage reporting is disabled: STRIPE_SECRET_KEY is not set; nothing was sent');
       return result('disabled', false, null, []);
     }
+    const outcome = await this.underReportLock(options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS, async () => {
+      const lines = await this.writeLedger(options);
+      const pending = await this.ledger.findPending(options.tenantId);
+      this.warnAboutStalePending(pending);
+      const dispatched = await dispatcher.dispatch(pending);
+      const { state } = await breaker.state();
+      const done = result(dispatched.circuitOpen ? 'circuit_open' : 'completed', false, state, [...lines, ...dispatched.lines]);
+      this.deps.logger.info(`Overage report finished: ${JSON.stringify(done.totals)} (circuit ${state})`);
+      return done;
+    });
+    if (outcome === 'busy') this.deps.logger.info('Overage report skipped: another run is in progress');
+    return outcome === 'busy' ? result('busy', false, null, []) : outcome;
+  }
+
+  /**
+   * Compares Stripe's meter event summaries with the ledger (StripeTotalsReconciler), under the
+   * reporting lock, so it never reads a period while a report is changing it.
+   */
+  async reconcileWithStripe(options: { tenantId?: string; lockWaitMs?: number } = {}): Promise<{ status: 'completed' | 'disabled' | 'busy' } & StripeReconcileResult> {
+    const { dispatcher, sender } = this;
+    if (!dispatcher || !sender) {
+      this.deps.logger.warn('Stripe reconciliation is disabled: STRIPE_SECRET_KEY is not set');
+      return { status: 'disabled', lines: [], totals: {} };
+    }
+    const reconciler = new StripeTotalsReconciler({
+      dataSource: this.deps.dataSource,
+      ledger: this.ledger,
+      sender,
+      dispatcher,
+      settleSeconds: this.deps.config.reconcileSettleSeconds,
+      invoiceGraceSeconds: this.deps.invoiceGraceSeconds,
+      clock: this.clock,
+      logger: this.deps.logger,
+    });
+    const outcome = await this.underReportLock(options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS, () => reconciler.run(options.tenantId));
+    return outcome === 'busy' ? { status: 'busy', lines: [], totals: {} } : { status: 'completed', ...outcome };
+  }
+
+  /** Runs `work` holding the reporting lock; `busy` when another run kept it past `waitMs`. */
+  private async underReportLock<T>(waitMs: number, work: () => Promise<T>): Promise<T | 'busy'> {
     const lockRunner = this.deps.dataSource.createQueryRunner();
     await lockRunner.connect();
     try {
-      const locked = await this.acquireLock(lockRunner, options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
-      if (!locked) {
-        this.deps.logger.info('Overage report skipped: another run is in progress');
-        return result('busy', false, null, []);
-      }
+      if (!(await this.acquireLock(lockRunner, waitMs))) return 'busy';
       try {
-        const lines = await this.writeLedger(options);
-        const pending = await this.ledger.findPending(options.tenantId);
-        this.warnAboutStalePending(pending);
-        const dispatched = await this.dispatcher.dispatch(pending);
-        const { state } = await this.breaker.state();
-        const all = [...lines, ...dispatched.lines];
-        const outcome = result(dispatched.circuitOpen ? 'circuit_open' : 'completed', false, state, all);
-        this.deps.logger.info(`Overage report finished: ${JSON.stringify(outcome.totals)} (circuit ${state})`);
-        return outcome;
+        return await work();
       } finally {
         await lockRunner.query('SELECT pg_advisory_unlock($1)', [REPORT_LOCK_KEY]);
       }
