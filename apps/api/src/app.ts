@@ -68,13 +68,15 @@ export function createApp(deps: ApiDeps): Express {
 
   // Body parsers are per route (see each router), never global. The busiest routes (usage reads,
   // event ingest) are mounted first: every router before them is walked on each of their requests.
+  // Forecast alerts (usage read) and thresholds crossed by a correction are recorded once per
+  // period; the worker's outbox job notifies them.
+  const usageAlerts = new UsageAlertsService(dataSource, { trialLimits: config.usage.trialLimits, logger });
   app.use(
     usageRouter({
       usageService: new UsageService(dataSource, {
         trialLimits: config.usage.trialLimits,
         clock: deps.clock,
-        // Forecast alerts are recorded once per period; the worker's outbox job notifies them.
-        alerts: new UsageAlertsService(dataSource, { trialLimits: config.usage.trialLimits, logger }),
+        alerts: usageAlerts,
       }),
       authenticate: jwtAuth.authenticate,
       rateLimit: limiter('usage-read', config.api.usageRateLimitPerMinute),
@@ -119,7 +121,12 @@ export function createApp(deps: ApiDeps): Express {
   // Issue 18: operator corrections (role admin), audited in usage_corrections itself.
   app.use(
     usageCorrectionsRouter({
-      corrections: new UsageCorrectionsService(dataSource, { logger, clock: deps.clock, invoiceGraceSeconds: config.usage.invoiceGraceSeconds }),
+      corrections: new UsageCorrectionsService(dataSource, {
+        logger,
+        clock: deps.clock,
+        invoiceGraceSeconds: config.usage.invoiceGraceSeconds,
+        alerts: usageAlerts,
+      }),
       authenticate: jwtAuth.authenticate,
       rateLimit: limiter('usage-corrections', config.api.usageRateLimitPerMinute),
     }),

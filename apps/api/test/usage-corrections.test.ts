@@ -109,6 +109,17 @@ describe('POST /api/v1/admin/usage/corrections', () => {
     expect((await corrections(tenantId)).map((c) => c.correction_key)).toEqual(['down', 'up']);
   });
 
+  it('records the usage alert an upward correction crosses, as a commit of events does', async () => {
+    const tenantId = await tenant();
+    await recordUsage(tracker(), [email(tenantId, 'bulk', 790, new Date('2026-11-15T08:00:00Z'))], NOW);
+    const adjust = (key: string, quantity: number) =>
+      correct({ type: 'adjustment', tenant_id: tenantId, correction_key: key, agent: 'inbox', period_start: PERIOD.start.toISOString(), quantity, reason: 'missed batch' });
+    expect((await adjust('down', -5)).status).toBe(201);
+    expect((await adjust('up', 20)).status).toBe(201);
+    const alerts = await db().query(`SELECT level, count_at_alert FROM usage_alerts WHERE tenant_id = $1`, [tenantId]);
+    expect(alerts).toEqual([{ level: 'warning', count_at_alert: '805' }]);
+  });
+
   it('replays the same correction key with the same content harmlessly, and refuses it with other content', async () => {
     const tenantId = await tenant();
     await recordUsage(tracker(), [email(tenantId, 'e1', 3, new Date('2026-11-15T09:00:00Z'))], NOW);

@@ -1,5 +1,6 @@
 import { resendIdentifier } from '@metering/billing';
-import { PERIOD, START, metricValue, useBillingKit } from './billing-test-kit';
+import { seedCountedUsage } from '@metering/testing';
+import { PERIOD, PREVIOUS_PERIOD, START, metricValue, useBillingKit } from './billing-test-kit';
 
 const kit = useBillingKit();
 const SETTLED = { STRIPE_RECONCILE_SETTLE_SECONDS: '0' };
@@ -89,6 +90,23 @@ describe('reconciliation with Stripe', () => {
 
     expect(result.lines).toEqual([expect.objectContaining({ tenantId, outcome: 'unsettled' })]);
     expect(await checks(tenantId)).toEqual([]);
+    expect(meterEventsSent()).toBe(1);
+  });
+
+  it('does not re-send what Stripe lost once the invoice is final: alerts it as unbilled', async () => {
+    // A closed period is billed from its events.
+    const { tenantId } = await kit.tenantWithInboxCount(0);
+    await seedCountedUsage(kit.dataSource, tenantId, 'inbox', PREVIOUS_PERIOD, 1012);
+    kit.now = new Date(PREVIOUS_PERIOD.end.getTime() + 60_000);
+    kit.server.meters.injectFault('lose');
+    await kit.reporter().run();
+    kit.now = START;
+    const alertsBefore = await metricValue('billing_operator_alerts_total', { kind: 'stripe_lower_final' });
+
+    const result = await kit.reporter(SETTLED).reconcileWithStripe({ tenantId });
+
+    expect(result.lines).toEqual([expect.objectContaining({ outcome: 'unbilled', ledgerQuantity: 12, stripeQuantity: 0, detail: '12 units not billed on a final invoice' })]);
+    expect(await metricValue('billing_operator_alerts_total', { kind: 'stripe_lower_final' })).toBe(alertsBefore + 1);
     expect(meterEventsSent()).toBe(1);
   });
 });

@@ -1,5 +1,5 @@
 import { loadUsageRulesConfig } from '@metering/platform';
-import { correctionToWire, parseCorrectionRequest, UsageCorrectionsService } from '@metering/usage';
+import { correctionToWire, parseCorrectionRequest, UsageAlertsService, UsageCorrectionsService } from '@metering/usage';
 import { CliUsageError, requireString } from '../cli-command';
 import type { CliCommand, ParsedOptions } from '../cli-command';
 
@@ -45,10 +45,12 @@ export const correctCommand: CliCommand = {
   async run(options, context) {
     const request = parseCorrectionRequest(wireOf(options));
     const { usage } = loadUsageRulesConfig(context.env);
-    const service = new UsageCorrectionsService(await context.dataSource(), {
+    const dataSource = await context.dataSource();
+    const service = new UsageCorrectionsService(dataSource, {
       logger: context.logger,
       clock: context.clock,
       invoiceGraceSeconds: usage.invoiceGraceSeconds,
+      alerts: new UsageAlertsService(dataSource, { trialLimits: usage.trialLimits, logger: context.logger }),
     });
     const { correction: c, replayed } = await service.apply(request, `cli:${context.env.USER ?? 'operator'}`);
     const what = c.kind === 'void' ? `voided event ${c.voidedIdempotencyKey} (${c.quantityDelta})` : `adjusted by ${c.quantityDelta > 0 ? '+' : ''}${c.quantityDelta}`;

@@ -5,6 +5,7 @@ import type { AgentType } from '../domain/agent-type';
 import { lateEventDeadline } from '../domain/invoice-window';
 import { CorrectionConflictError, CorrectionRefusedError, EventNotFoundError, TenantNotFoundError } from '../domain/usage-errors';
 import type { CorrectionKind } from '../entities/usage-correction.entity';
+import type { UsageAlertsService } from '../maintenance/usage-alerts.service';
 import {
   ADD_TO_COUNTER_SQL,
   ADD_TO_ROLLUP_SQL,
@@ -51,6 +52,11 @@ export interface UsageCorrectionsOptions {
   logger: Logger;
   invoiceGraceSeconds: number;
   clock?: Clock;
+  /**
+   * Records the 80% / 100% alerts an upward correction crosses, as a commit of events does; the
+   * worker's publish-usage-alerts job hands them to the usage-alerts queue.
+   */
+  alerts?: UsageAlertsService;
 }
 
 /** What a correction will change, once the stored state is known. */
@@ -89,13 +95,14 @@ export class UsageCorrectionsService {
   }
 
   async apply(request: CorrectionRequest, actor: string): Promise<CorrectionResult> {
-    const result = await this.dataSource.transaction(async (db) => {
+    const { periodEnd, ...result } = await this.dataSource.transaction(async (db) => {
       await db.query(LOCK_CORRECTION_KEY_SQL, [request.tenantId, request.correctionKey]);
       const [existing] = (await db.query(FIND_CORRECTION_SQL, [request.tenantId, request.correctionKey])) as Row[];
-      if (existing) return { correction: this.replayOf(toRecord(existing), request), replayed: true };
+      if (existing) return { correction: this.replayOf(toRecord(existing), request), replayed: true, periodEnd: null };
       const change = request.type === 'void' ? await this.voidChange(db, request) : await this.adjustmentChange(db, request);
-      return { correction: await this.write(db, request, change, actor), replayed: false };
+      return { ...(await this.write(db, request, change, actor)), replayed: false };
     });
+    if (periodEnd) await this.raiseAlerts(result.correction, periodEnd);
     if (!result.replayed) {
       correctionsTotal.inc({ kind: result.correction.kind });
       const c = result.correction;
@@ -112,6 +119,15 @@ export class UsageCorrectionsService {
       });
     }
     return result;
+  }
+
+  /** After the commit: a failure only delays the alert to the next commit that moves the counter. */
+  private async raiseAlerts(c: CorrectionRecord, periodEnd: Date): Promise<void> {
+    if (!this.options.alerts || c.counterAfter <= c.counterBefore) return;
+    const change = { tenantId: c.tenantId, agent: c.agent, periodStart: c.periodStart, periodEnd, previousCount: c.counterBefore, count: c.counterAfter };
+    await this.options.alerts.recordCrossings([change]).catch((error: unknown) => {
+      this.options.logger.warn('usage alert after a correction not recorded; the next commit of the counter records it', { error: String(error) });
+    });
   }
 
   /** A tenant's corrections, newest first (the CLI's list). */
@@ -193,9 +209,9 @@ export class UsageCorrectionsService {
   }
 
   /** Counter, rollups and the correction row, counter first (the lock order of the commit statement). */
-  private async write(db: EntityManager, request: CorrectionRequest, change: Change, actor: string): Promise<CorrectionRecord> {
+  private async write(db: EntityManager, request: CorrectionRequest, change: Change, actor: string): Promise<{ correction: CorrectionRecord; periodEnd: Date | null }> {
     const key = [request.tenantId, change.agent, change.periodStart];
-    const [locked] = (await db.query(LOCK_COUNTER_SQL, key)) as Array<{ count: string }>;
+    const [locked] = (await db.query(LOCK_COUNTER_SQL, key)) as Array<{ count: string; period_end: Date }>;
     const before = Number(locked?.count ?? 0);
     if (before + change.delta < 0) {
       throw new CorrectionRefusedError(
@@ -233,7 +249,7 @@ export class UsageCorrectionsService {
       Number(updated!.count),
       this.clock(),
     ])) as Row[];
-    return toRecord(row!);
+    return { correction: toRecord(row!), periodEnd: locked?.period_end ?? null };
   }
 }
 
