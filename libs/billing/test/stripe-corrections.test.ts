@@ -118,4 +118,16 @@ describe('corrections reach Stripe', () => {
     ]);
     expect(stripeTotal(customerId, PREVIOUS_PERIOD)).toBe(30);
   });
+
+  it('a dry run describes the correction and changes nothing, in Stripe or the ledger', async () => {
+    const { tenantId, eventKey } = await tenantWithEvent(30);
+    await kit.reporter().run();
+    await correct({ type: 'void', tenant_id: tenantId, correction_key: 'v-dry', idempotency_key: eventKey, reason: 'duplicate' });
+
+    const preview = await kit.reporter().run({ dryRun: true });
+
+    expect(preview.lines).toEqual([expect.objectContaining({ action: 'would_send', quantity: -30, detail: expect.stringContaining('cancelled') })]);
+    expect(kit.server.requests).toHaveLength(1);
+    expect((await kit.ledger(tenantId)).map((r) => r.status)).toEqual(['sent']);
+  });
 });

@@ -1,4 +1,4 @@
-import { isUuid } from '@metering/platform';
+import { isUuid, loadUsageRulesConfig } from '@metering/platform';
 import { correctionToWire, UsageCorrectionsService } from '@metering/usage';
 import { CliUsageError, requireString } from '../cli-command';
 import type { CliCommand } from '../cli-command';
@@ -11,8 +11,9 @@ export const correctionsCommand: CliCommand = {
   async run(options, context) {
     const tenantId = requireString(options, 'tenant');
     if (!isUuid(tenantId)) throw new CliUsageError('--tenant must be a tenant id (a UUID)');
-    // Listing needs no invoice window; the service only uses it when applying.
-    const list = await new UsageCorrectionsService(await context.dataSource(), { logger: context.logger, invoiceGraceSeconds: 0 }).list(tenantId);
+    const { usage } = loadUsageRulesConfig(context.env);
+    const service = new UsageCorrectionsService(await context.dataSource(), { logger: context.logger, invoiceGraceSeconds: usage.invoiceGraceSeconds });
+    const list = await service.list(tenantId);
     const text =
       list.length === 0
         ? `Tenant ${tenantId} has no corrections.`
