@@ -141,6 +141,14 @@ describe('POST /api/v1/admin/usage/corrections', () => {
     expect(twice.body.detail).toBe('the event e1 is already voided by correction once');
     expect(await corrections(tenantId)).toHaveLength(1);
     expect(await counterValue(db(), tenantId, 'inbox')).toBe(0);
+
+    // Concurrent voids of one event under different keys: one applies, the others are conflicts.
+    await recordUsage(tracker(), [email(tenantId, 'e2', 2, new Date('2026-11-15T09:00:00Z'))], NOW);
+    const racing = await Promise.all(
+      ['r1', 'r2', 'r3'].map((key) => correct({ type: 'void', tenant_id: tenantId, correction_key: key, idempotency_key: 'e2', reason: 'race' })),
+    );
+    expect(racing.map((r) => r.status).sort()).toEqual([201, 409, 409]);
+    expect(await counterValue(db(), tenantId, 'inbox')).toBe(0);
   });
 
   it('refuses bad input with every field named, other roles, and unknown events, changing nothing', async () => {

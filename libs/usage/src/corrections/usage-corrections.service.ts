@@ -163,10 +163,6 @@ export class UsageCorrectionsService {
   private async voidChange(db: EntityManager, request: VoidRequest): Promise<Change> {
     const event = await findStoredEvent(db, request.tenantId, request.idempotencyKey);
     if (!event) throw new EventNotFoundError(request.tenantId, request.idempotencyKey);
-    const [voiding] = (await db.query(FIND_VOIDING_CORRECTION_SQL, [request.tenantId, request.idempotencyKey])) as Array<{ correction_key: string }>;
-    if (voiding) {
-      throw new CorrectionConflictError('idempotency_key', `the event ${request.idempotencyKey} is already voided by correction ${voiding.correction_key}`);
-    }
     return {
       kind: 'void',
       agent: event.agent,
@@ -212,6 +208,14 @@ export class UsageCorrectionsService {
   private async write(db: EntityManager, request: CorrectionRequest, change: Change, actor: string): Promise<{ correction: CorrectionRecord; periodEnd: Date | null }> {
     const key = [request.tenantId, change.agent, change.periodStart];
     const [locked] = (await db.query(LOCK_COUNTER_SQL, key)) as Array<{ count: string; period_end: Date }>;
+    // After the counter lock: a concurrent void of the same event (another key) has committed by
+    // now, and this statement's snapshot sees it.
+    if (change.voidedKey !== null) {
+      const [voiding] = (await db.query(FIND_VOIDING_CORRECTION_SQL, [request.tenantId, change.voidedKey])) as Array<{ correction_key: string }>;
+      if (voiding) {
+        throw new CorrectionConflictError('idempotency_key', `the event ${change.voidedKey} is already voided by correction ${voiding.correction_key}`);
+      }
+    }
     const before = Number(locked?.count ?? 0);
     if (before + change.delta < 0) {
       throw new CorrectionRefusedError(
