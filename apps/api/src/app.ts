@@ -2,7 +2,16 @@ import express from 'express';
 import type { Express } from 'express';
 import { resolveJwtKeys } from '@metering/auth';
 import { StripeWebhookService, UsagePeriodsService } from '@metering/billing';
-import { IngestAdmission, OperatorAuditRepository, UsageAlertsService, UsageEventsService, UsageHistoryService, UsageQuotaService, UsageService } from '@metering/usage';
+import {
+  IngestAdmission,
+  OperatorAuditRepository,
+  UsageAlertsService,
+  UsageCorrectionsService,
+  UsageEventsService,
+  UsageHistoryService,
+  UsageQuotaService,
+  UsageService,
+} from '@metering/usage';
 import type { ApiDeps } from './app-deps';
 import { BasicAuthLockout } from './auth/basic-auth-lockout';
 import { createJwtAuthenticator } from './auth/jwt-auth';
@@ -24,6 +33,7 @@ import { healthRouter } from './routes/health.router';
 import { stripeWebhooksRouter } from './routes/stripe-webhooks.router';
 import { usageRouter } from './routes/usage.router';
 import { usageCheckRouter } from './routes/usage-check.router';
+import { usageCorrectionsRouter } from './routes/usage-corrections.router';
 import { usageEventsRouter } from './routes/usage-events.router';
 import { usageHistoryRouter } from './routes/usage-history.router';
 
@@ -58,14 +68,16 @@ export function createApp(deps: ApiDeps): Express {
 
   // Body parsers are per route (see each router), never global. The busiest routes (usage reads,
   // event ingest) are mounted first: every router before them is walked on each of their requests.
+  // Forecast alerts (usage read) and thresholds crossed by a correction are recorded once per
+  // period; the worker's outbox job notifies them.
+  const usageAlerts = new UsageAlertsService(dataSource, { trialLimits: config.usage.trialLimits, logger });
   app.use(
     usageRouter({
       usageService: new UsageService(dataSource, {
         trialLimits: config.usage.trialLimits,
         clock: deps.clock,
         cacheMs: config.api.usageReadCacheMs,
-        // Forecast alerts are recorded once per period; the worker's outbox job notifies them.
-        alerts: new UsageAlertsService(dataSource, { trialLimits: config.usage.trialLimits, logger }),
+        alerts: usageAlerts,
       }),
       authenticate: jwtAuth.authenticate,
       rateLimit: limiter('usage-read', config.api.usageRateLimitPerMinute),
@@ -105,6 +117,19 @@ export function createApp(deps: ApiDeps): Express {
       events: new UsageEventsService(dataSource),
       authenticate: jwtAuth.authenticate,
       rateLimit: limiter('usage-events-read', config.api.usageRateLimitPerMinute),
+    }),
+  );
+  // Issue 18: operator corrections (role admin), audited in usage_corrections itself.
+  app.use(
+    usageCorrectionsRouter({
+      corrections: new UsageCorrectionsService(dataSource, {
+        logger,
+        clock: deps.clock,
+        invoiceGraceSeconds: config.usage.invoiceGraceSeconds,
+        alerts: usageAlerts,
+      }),
+      authenticate: jwtAuth.authenticate,
+      rateLimit: limiter('usage-corrections', config.api.usageRateLimitPerMinute),
     }),
   );
   app.use(healthRouter({ dataSource, redis, isShuttingDown: deps.isShuttingDown }));

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
@@ -170,6 +171,28 @@ describe('real responses match the document', () => {
       .send({ agent: 'inbox', action_type: 'email_processed', resource_id: 'over' });
     expect(refused.status).toBe(409);
     expectDocumented(refused, '/api/v1/usage/events', 'post');
+  });
+
+  it('POST /api/v1/admin/usage/corrections: 201, 200, 400, 403, 404, 409, 422', async () => {
+    const { app, db } = api.current;
+    // A fresh admin tenant per call: the corrections limit is per token tenant and this file allows 2 a minute.
+    const admin = () => `Bearer ${tokenFor(randomUUID(), ['admin'])}`;
+    const path = '/api/v1/admin/usage/corrections';
+    const post = (body: object, auth = admin()) => request(app).post(path).set('Authorization', auth).send(body);
+    const seeded = await seedTenant(db.dataSource, { planId: (await seedPlan(db.dataSource)).id });
+    await seedCounter(db.dataSource, seeded.tenantId, 'inbox', seeded.period, 3);
+    const adjustment = { type: 'adjustment', tenant_id: seeded.tenantId, correction_key: 'doc-1', agent: 'inbox', period_start: seeded.period.start.toISOString(), quantity: -1, reason: 'docs' };
+    const responses = [
+      await post(adjustment),
+      await post(adjustment),
+      await post({ ...adjustment, reason: '' }),
+      await post(adjustment, `Bearer ${tokenFor(seeded.tenantId, ['user'])}`),
+      await post({ type: 'void', tenant_id: seeded.tenantId, correction_key: 'doc-2', idempotency_key: 'none', reason: 'docs' }),
+      await post({ ...adjustment, quantity: -2 }),
+      await post({ ...adjustment, correction_key: 'doc-3', quantity: -10 }),
+    ];
+    expect(responses.map((r) => r.status)).toEqual([201, 200, 400, 403, 404, 409, 422]);
+    for (const res of responses) expectDocumented(res, path, 'post');
   });
 
   it('health, dev token and Bull Board responses', async () => {

@@ -69,7 +69,7 @@ describe('GET /api/v1/usage/events', () => {
     const byAgent = await get('/api/v1/usage/events?agent=invoice', tenantId);
     expect(byAgent.body).toEqual({
       data: [
-        { agent: 'invoice', action_type: 'invoice_detected', resource_id: 'inv-9', quantity: 3, idempotency_key: 'inv-1', occurred_at: '2026-11-12T11:00:00.000Z', metadata: {} },
+        { agent: 'invoice', action_type: 'invoice_detected', resource_id: 'inv-9', quantity: 3, idempotency_key: 'inv-1', occurred_at: '2026-11-12T11:00:00.000Z', metadata: {}, kind: 'event', correction: null },
       ],
       next_cursor: null,
     });
@@ -95,12 +95,12 @@ describe('GET /api/v1/usage/events', () => {
     expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(csv.headers['content-disposition']).toContain('usage-events.csv');
     const lines = (csv.body as string).trimEnd().split('\r\n');
-    expect(lines[0]).toBe('occurred_at,agent,action_type,resource_id,quantity,idempotency_key');
+    expect(lines[0]).toBe('occurred_at,agent,action_type,resource_id,quantity,idempotency_key,kind,correction_reason');
     expect(lines).toHaveLength(1 + 2501);
     // Spreadsheet formulas are defused; commas and quotes are quoted.
-    expect(lines[1]).toBe(`${new Date(base + 9_000_000).toISOString()},inbox,email_processed,"has,comma ""quoted""",1,'=cmd`);
-    expect(lines[2]).toBe(`${new Date(base + 2499_000).toISOString()},inbox,email_processed,msg-c-2499,1,c-2499`);
-    expect(lines[2501]).toBe(`${new Date(base).toISOString()},inbox,email_processed,msg-c-0,1,c-0`);
+    expect(lines[1]).toBe(`${new Date(base + 9_000_000).toISOString()},inbox,email_processed,"has,comma ""quoted""",1,'=cmd,event,`);
+    expect(lines[2]).toBe(`${new Date(base + 2499_000).toISOString()},inbox,email_processed,msg-c-2499,1,c-2499,event,`);
+    expect(lines[2501]).toBe(`${new Date(base).toISOString()},inbox,email_processed,msg-c-0,1,c-0,event,`);
 
     const negotiated = await get('/api/v1/usage/events?agent=inbox&to=2026-11-01T00:00:02Z', tenantId).set('Accept', 'text/csv');
     expect(negotiated.headers['content-type']).toBe('text/csv; charset=utf-8');

@@ -47,3 +47,22 @@ describe('npm run usage -- report-overage', () => {
     expect(result.stdout).toContain('Stripe reporting is disabled: STRIPE_SECRET_KEY is not set');
   });
 });
+
+describe('npm run usage -- stripe-reconcile', () => {
+  it("compares Stripe's summaries with the ledger for one tenant and re-sends what Stripe lost", async () => {
+    const stripeEnv = { STRIPE_SECRET_KEY: 'sk_test_cli', STRIPE_API_BASE: stripe.url, STRIPE_RECONCILE_SETTLE_SECONDS: '0' };
+    stripe.reset();
+    const plan = await seedPlan(db.current.dataSource);
+    const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id, stripeCustomerId: 'cus_cli2' });
+    await seedCounter(db.current.dataSource, tenantId, 'invoice', calendarMonthOf(new Date()), 230);
+    stripe.meters.injectFault('lose');
+    await cli(stripeEnv, 'report-overage', '--tenant', tenantId);
+
+    const first = await cli(stripeEnv, 'stripe-reconcile', '--tenant', tenantId);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(new RegExp(`${tenantId} invoice .* \\(cus_cli2\\): RESENT \\(ledger 30, Stripe 0\\): re-sent 30`));
+    const second = await cli(stripeEnv, 'stripe-reconcile', '--tenant', tenantId, '--json');
+    expect(JSON.parse(second.stdout)).toMatchObject({ status: 'completed', totals: { matched: 1 } });
+    expect((await cli(stripeEnv, 'stripe-reconcile', '--tenant', 'nope')).code).toBe(2);
+  });
+});

@@ -210,7 +210,7 @@ it('shows live usage, the daily chart with limit and forecast, past periods and 
   expect(await events.getByRole('row').nth(1).innerText()).toMatch(/inbox-849\s+email processed/);
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: /Download CSV of emails processed/ }).click()]);
   const csv = readFileSync((await download.path())!, 'utf8').trimEnd().split('\r\n');
-  expect(csv[0]).toBe('occurred_at,agent,action_type,resource_id,quantity,idempotency_key');
+  expect(csv[0]).toBe('occurred_at,agent,action_type,resource_id,quantity,idempotency_key,kind,correction_reason');
   expect(csv).toHaveLength(851);
 
   expect(await accessibilityViolations(page)).toEqual([]);

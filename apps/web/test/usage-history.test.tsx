@@ -155,7 +155,7 @@ describe('Daily usage, past periods and the events drill-down', () => {
   });
 
   it('"View events" lists the latest events of the chosen agent, with more on request', async () => {
-    const event = (key: string) => ({ agent: 'invoice', action_type: 'invoice_detected', resource_id: `inv-${key}`, quantity: 1, idempotency_key: key, occurred_at: '2026-11-14T09:30:00.000Z', metadata: {} });
+    const event = (key: string) => ({ agent: 'invoice', action_type: 'invoice_detected', resource_id: `inv-${key}`, quantity: 1, idempotency_key: key, occurred_at: '2026-11-14T09:30:00.000Z', metadata: {}, kind: 'event', correction: null });
     const fetch = page({ events: [{ body: { data: [event('a'), event('b')], next_cursor: 'next' } }, { body: { data: [event('c')], next_cursor: null } }] });
     await screen.findByRole('table', { name: 'Emails processed per day' });
     await userEvent.click(screen.getByRole('button', { name: 'Invoices detected' }));
@@ -168,6 +168,26 @@ describe('Daily usage, past periods and the events drill-down', () => {
     const requests = fetch.requests.filter((r) => r.path.startsWith(EVENTS)).map((r) => r.path);
     expect(requests[0]).toContain('agent=invoice');
     expect(requests[1]).toContain('cursor=next');
+  });
+
+  it('marks corrections in the drill-down with their reason and signed quantity', async () => {
+    const events = [
+      { agent: 'invoice', action_type: 'correction', resource_id: 'inv-7', quantity: -3, idempotency_key: 'inv-7', occurred_at: '2026-11-14T10:00:00.000Z', metadata: {}, kind: 'correction', correction: { type: 'void', reason: 'sent twice by the invoice agent', voided_idempotency_key: 'inv-7' } },
+      { agent: 'invoice', action_type: 'invoice_detected', resource_id: 'inv-7', quantity: 3, idempotency_key: 'inv-7', occurred_at: '2026-11-14T10:00:00.000Z', metadata: {}, kind: 'event', correction: null },
+      { agent: 'invoice', action_type: 'correction', resource_id: '', quantity: 5, idempotency_key: 'ticket-1', occurred_at: '2026-11-13T08:00:00.000Z', metadata: {}, kind: 'correction', correction: { type: 'adjustment', reason: 'ticket 1: missed batch', voided_idempotency_key: null } },
+    ];
+    page({ events: [{ body: { data: events, next_cursor: null } }] });
+    await screen.findByRole('table', { name: 'Emails processed per day' });
+    await userEvent.click(screen.getByRole('button', { name: 'Invoices detected' }));
+    await userEvent.click(screen.getByRole('button', { name: 'View events of invoices detected' }));
+    const table = await screen.findByRole('table', { name: 'Latest invoices this period' });
+    const rows = within(table).getAllByRole('row');
+    expect(rows).toHaveLength(4);
+    expect(rows[1]).toHaveTextContent(/inv-7.*Voided sent twice by the invoice agent.*Nov 14, 10:00.*\u22123/);
+    expect(rows[1]).toHaveClass('events-table__correction');
+    expect(rows[2]).toHaveTextContent(/inv-7.*invoice detected.*3/);
+    expect(rows[2]).not.toHaveClass('events-table__correction');
+    expect(rows[3]).toHaveTextContent(/—.*Adjusted ticket 1: missed batch.*\+5/);
   });
 
   it('a period is as bad as its worst agent', () => {

@@ -23,9 +23,9 @@ afterAll(async () => {
   await stripe.close();
 });
 
-async function runReportJob(w: TestWorker): Promise<Record<string, unknown>> {
+async function runReportJob(w: TestWorker, name: string = JOBS.reportOverageToStripe): Promise<Record<string, unknown>> {
   const queue = w.runtime.queues.get(QUEUES.usageMaintenance)!;
-  const job = await queue.add(JOBS.reportOverageToStripe, { trigger: 'operator' });
+  const job = await queue.add(name, { trigger: 'operator' });
   // State first, then the job: a job read before it completed carries no return value yet.
   return eventually(async () => {
     if ((await queue.getJobState(job.id!)) !== 'completed') return undefined;
@@ -66,5 +66,28 @@ describe('report-overage-to-stripe job', () => {
 
     expect(result).toMatchObject({ status: 'disabled' });
     expect(stripe.requests).toHaveLength(0);
+  });
+
+  it('reconcile-stripe-totals compares the summaries from the queue and re-sends a lost meter event', async () => {
+    worker = await startTestWorker(
+      db.current.url,
+      { QUEUE_PREFIX: uniqueQueuePrefix(), STRIPE_SECRET_KEY: 'sk_test_worker', STRIPE_API_BASE: stripe.url, STRIPE_RECONCILE_SETTLE_SECONDS: '0' },
+      () => new Date(NOW),
+    );
+    stripe.meters.now = () => new Date(NOW).getTime();
+    const plan = await seedPlan(db.current.dataSource);
+    const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id, period: NOVEMBER, stripeCustomerId: 'cus_worker3' });
+    await seedCounter(db.current.dataSource, tenantId, 'invoice', NOVEMBER, 215);
+    stripe.meters.injectFault('lose');
+    await runReportJob(worker);
+
+    const result = await runReportJob(worker, JOBS.reconcileStripeTotals);
+
+    // The job checks every tenant: the earlier tests' ledgers too (their meter events went with stripe.reset()).
+    expect(result).toMatchObject({ status: 'completed', totals: { resent: expect.any(Number) } });
+    const sent = stripe.requestsTo('/v1/billing/meter_events').filter((r) => r.body['payload[stripe_customer_id]'] === 'cus_worker3');
+    expect(sent.map((r) => r.body['payload[value]'])).toEqual(['15', '15']);
+    const [check] = await db.current.dataSource.query(`SELECT outcome, ledger_quantity::int AS ledger, stripe_quantity AS stripe FROM stripe_reconciliation_checks WHERE tenant_id = $1`, [tenantId]);
+    expect(check).toEqual({ outcome: 'resent', ledger: 15, stripe: 0 });
   });
 });

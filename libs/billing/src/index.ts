@@ -29,3 +29,8 @@ export { toSubscriptionChange } from './webhooks/stripe-subscription.mapper';
 export type { StripeSubscriptionPayload, SubscriptionChange } from './webhooks/stripe-subscription.mapper';
 export { UsagePeriodsService, parsePeriodsQuery, stripeStatusOf } from './history/usage-periods.service';
 export type { PeriodsQuery } from './history/usage-periods.service';
+export { BillingCreditsRepository } from './credits/billing-credits.repository';
+export type { BillingCreditRecord, NewBillingCredit } from './credits/billing-credits.repository';
+export { StripeTotalsReconciler } from './reconciliation/stripe-totals.reconciler';
+export type { StripeCheckLine, StripeCheckResult, StripeReconcileResult } from './reconciliation/stripe-totals.reconciler';
+export { resendIdentifier } from './reporting/report-identifier';

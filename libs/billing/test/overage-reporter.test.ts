@@ -60,7 +60,7 @@ describe('overage reporting to Stripe Billing Meters', () => {
     const crashedAt = new Date(START.getTime() - 3_600_000);
     await new UsageLedgerRepository(kit.dataSource).insertPending([
       { tenantId, agent: 'inbox' as never, periodStart: PERIOD.start, periodEnd: PERIOD.end, cumulativeQuantity: 30, delta: 30,
-        identifier: crashedIdentifier, meterEventName: 'inbox_overage', stripeCustomerId: customerId, eventTimestamp: crashedAt },
+        identifier: crashedIdentifier, meterEventName: 'inbox_overage', stripeCustomerId: customerId, eventTimestamp: crashedAt, purpose: 'overage' },
     ]);
     await kit.setInboxCount(tenantId, 1040);
 
@@ -93,7 +93,7 @@ describe('overage reporting to Stripe Billing Meters', () => {
     const identifier = overageReportIdentifier(tenantId, 'inbox', PERIOD.start, 30);
     await new UsageLedgerRepository(kit.dataSource).insertPending([
       { tenantId, agent: 'inbox' as never, periodStart: PERIOD.start, periodEnd: PERIOD.end, cumulativeQuantity: 30, delta: 30,
-        identifier, meterEventName: 'inbox_overage', stripeCustomerId: customerId, eventTimestamp: START },
+        identifier, meterEventName: 'inbox_overage', stripeCustomerId: customerId, eventTimestamp: START, purpose: 'overage' },
     ]);
     await kit.dataSource.query(`UPDATE stripe_usage_reports SET created_at = $1 WHERE identifier = $2`, [
       new Date(START.getTime() - 21 * 3_600_000),
@@ -108,13 +108,14 @@ describe('overage reporting to Stripe Billing Meters', () => {
     expect((await kit.ledger(tenantId)).map((r) => r.status)).toEqual(['sent']);
   });
 
-  it('never sends a negative delta and raises an operator alert', async () => {
-    const { tenantId } = await kit.tenantWithInboxCount(1030);
-    await kit.reporter().run();
+  it('in usage_records mode never sends a negative delta and raises an operator alert', async () => {
+    // Meter events take a negative correction (stripe-corrections.test.ts); legacy usage records do not.
+    const { tenantId } = await kit.tenantWithInboxCount(1030, { stripeSubscriptionItemIds: { inbox: 'si_inbox123' } });
+    await kit.reporter({ STRIPE_USAGE_API: 'usage_records' }).run();
     await kit.setInboxCount(tenantId, 1010);
     const alertsBefore = await metricValue('billing_operator_alerts_total', { kind: 'negative_delta' });
 
-    const result = await kit.reporter().run();
+    const result = await kit.reporter({ STRIPE_USAGE_API: 'usage_records' }).run();
 
     expect(kit.server.requests).toHaveLength(1);
     expect(result.lines).toEqual([expect.objectContaining({ tenantId, action: 'negative_delta', quantity: -20 })]);

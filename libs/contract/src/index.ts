@@ -12,6 +12,7 @@ export type {
   PeriodAgentUsage,
   StripeReportStatus,
   UsageCheckResponse,
+  UsageCorrectionInfo,
   UsageEventRecord,
   UsageEventsPage,
   UsageHistoryPoint,

@@ -57,6 +57,21 @@ export interface UsageEventRecord {
   idempotency_key: string;
   occurred_at: string;
   metadata: Record<string, unknown>;
+  /** `event`: agent work as reported; `correction`: an operator's void or adjustment of the counter. */
+  kind: 'event' | 'correction';
+  /**
+   * Set on corrections (null on events). A correction's `quantity` is signed (negative takes usage
+   * back), its `idempotency_key` is the correction key and `action_type` is `correction`.
+   */
+  correction: UsageCorrectionInfo | null;
+}
+
+/** Why and how a correction changed a counter, as the drill-down shows it. */
+export interface UsageCorrectionInfo {
+  type: 'void' | 'adjustment';
+  reason: string;
+  /** The event a void takes back; null for an adjustment. */
+  voided_idempotency_key: string | null;
 }
 
 /** `GET /api/v1/usage/events`: newest first. */

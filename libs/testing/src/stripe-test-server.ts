@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { MeterRequestError, StripeMeterStore } from './stripe-meter-store';
 
 /** How the server answers a request: a success, a Stripe error of that status, or never. */
 export type StripeReplyMode = 'ok' | 400 | 429 | 500 | 'hang';
@@ -10,7 +11,7 @@ export type StripeReplyMode = 'ok' | 400 | 429 | 500 | 'hang';
 export interface RecordedStripeRequest {
   method: string;
   path: string;
-  /** The form body, flat keys as sent (`payload[value]`, `event_name`). */
+  /** The form body (the query string of a GET), flat keys as sent (`payload[value]`, `event_name`). */
   body: Record<string, string>;
   headers: IncomingHttpHeaders;
   /** HTTP status the server answered (unset while a request hangs). */
@@ -27,10 +28,13 @@ interface ScriptedReply {
  * A real local HTTP server standing in for api.stripe.com, for the real stripe-node client.
  * It records every request and answers as the test scripted it (`respond(...)`), with an optional
  * latency. It also tracks how many calls per (customer, meter) were in flight at once, the limit
- * Stripe enforces on Billing Meters.
+ * Stripe enforces on Billing Meters. Meter events, cancellations (`meter_event_adjustments`), the
+ * meter list and event summaries behave as Stripe's do (`meters`: what it actually received).
  */
 export class StripeTestServer {
   readonly requests: RecordedStripeRequest[] = [];
+  /** What Stripe holds: tests read it, inject faults (`meters.injectFault`) and move its clock. */
+  readonly meters = new StripeMeterStore();
   private readonly script: ScriptedReply[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly inFlight = new Map<string, number>();
@@ -88,6 +92,7 @@ export class StripeTestServer {
     this.latencyMs = 0;
     this.maxInFlight.clear();
     this.overallMax = 0;
+    this.meters.reset();
   }
 
   requestsTo(path: string): RecordedStripeRequest[] {
@@ -121,8 +126,8 @@ export class StripeTestServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const [path = '/', search = ''] = (req.url ?? '/').split('?');
+    const body = Object.fromEntries(new URLSearchParams(req.method === 'GET' ? search : Buffer.concat(chunks).toString('utf8')));
     const recorded: RecordedStripeRequest = { method: req.method ?? 'GET', path, body, headers: req.headers };
     this.requests.push(recorded);
     const reply = this.nextReply();
@@ -166,7 +171,21 @@ export class StripeTestServer {
         subscription_item: path.split('/')[3],
         timestamp: Number(body.timestamp),
       });
+    } else if (path !== '/v1/billing/meter_events') {
+      try {
+        send(200, this.meterAnswer(path, body));
+      } catch (error) {
+        if (!(error instanceof MeterRequestError)) throw error;
+        send(400, { error: { type: 'invalid_request_error', code: 'parameter_invalid', message: error.message } });
+      }
     } else {
+      try {
+        this.meters.record(body);
+      } catch (error) {
+        if (!(error instanceof MeterRequestError)) throw error;
+        send(400, { error: { type: 'invalid_request_error', code: 'parameter_invalid', message: error.message } });
+        return answered;
+      }
       send(200, {
         object: 'billing.meter_event',
         created: Math.floor(Date.now() / 1000),
@@ -178,6 +197,29 @@ export class StripeTestServer {
       });
     }
     return answered;
+  }
+
+  /** Meter event adjustments, the meter list and event summaries. */
+  private meterAnswer(path: string, body: Record<string, string>): unknown {
+    if (path === '/v1/billing/meter_event_adjustments') {
+      this.meters.cancel(body);
+      return { object: 'billing.meter_event_adjustment', livemode: false, status: 'complete', event_name: body.event_name, type: 'cancel', cancel: { identifier: body['cancel[identifier]'] } };
+    }
+    if (path === '/v1/billing/meters') {
+      return { object: 'list', data: this.meters.meterList(), has_more: false, url: '/v1/billing/meters' };
+    }
+    const summaries = /^\/v1\/billing\/meters\/([^/]+)\/event_summaries$/.exec(path);
+    if (summaries) {
+      const meter = decodeURIComponent(summaries[1]!);
+      const summary = this.meters.summary(meter, body);
+      return {
+        object: 'list',
+        data: [{ id: `mtrusg_test_${randomBytes(6).toString('hex')}`, object: 'billing.meter_event_summary', livemode: false, meter, ...summary }],
+        has_more: false,
+        url: path,
+      };
+    }
+    throw new MeterRequestError(`Unrecognized request URL (${path})`);
   }
 
   private enter(key: string): void {

@@ -52,3 +52,6 @@ export type {
   UsagePeriod,
   UsagePeriodsResponse,
 } from '@metering/contract';
+export * from './corrections/correction-input';
+export * from './corrections/usage-corrections.service';
+export type { StoredEvent } from './corrections/stored-event.query';

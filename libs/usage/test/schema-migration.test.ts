@@ -13,15 +13,18 @@ function migrationsDataSource(url: string): DataSource {
 }
 
 const TABLES = [
+  'billing_credits',
   'billing_period_terms',
   'operator_audit_log',
   'plans',
   'reconciliation_runs',
+  'stripe_reconciliation_checks',
   'stripe_usage_reports',
   'stripe_webhook_events',
   'subscriptions',
   'tenants',
   'usage_alerts',
+  'usage_corrections',
   'usage_counter_holds',
   'usage_counters',
   'usage_dead_letters',
@@ -29,8 +32,11 @@ const TABLES = [
   'usage_rollups',
 ];
 
-/** The tables of the migrations after BillingLifecycle: OperatorAuditLog, UsageRollupsAndLimitPolicies. */
-const LATER_TABLES = ['operator_audit_log', 'usage_rollups'];
+/** The tables of the migrations after BillingLifecycle: OperatorAuditLog, UsageRollupsAndLimitPolicies, UsageCorrectionsAndStripeProof. */
+const LATER_TABLES = ['operator_audit_log', 'usage_rollups', 'usage_corrections', 'billing_credits', 'stripe_reconciliation_checks'];
+
+/** The tables of UsageCorrectionsAndStripeProof1765100000000. */
+const PROOF_TABLES = ['usage_corrections', 'billing_credits', 'stripe_reconciliation_checks'];
 
 /** The tables of BillingLifecycle1764800000000. */
 const LIFECYCLE_TABLES = ['billing_period_terms', 'usage_dead_letters', 'usage_counter_holds'];
@@ -157,30 +163,49 @@ describe('schema migration', () => {
       [tenantId],
     );
 
+    // UsageCorrectionsAndStripeProof down, then up: its tables and the ledger's new columns go and come back.
+    await dataSource.undoLastMigration({ transaction: 'each' });
+    expect(await tables()).toEqual(TABLES.filter((t) => !PROOF_TABLES.includes(t)));
+    expect(await columnNames('stripe_usage_reports')).not.toContain('purpose');
+    expect((await constraints('stripe_usage_reports')).chk_stripe_usage_reports_delta).toBe('CHECK ((delta > 0))');
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-1));
+    expect(await tables()).toEqual(TABLES);
+    expect((await constraints('stripe_usage_reports')).chk_stripe_usage_reports_delta).toBe('CHECK ((delta <> 0))');
+    expect((await indexes('usage_corrections')).uq_usage_corrections_voided).toMatch(/UNIQUE INDEX .* WHERE \(voided_idempotency_key IS NOT NULL\)/);
+    // A ledger holding a negative delta is not reverted: dropping it would make Stripe bill it again.
+    await dataSource.query(
+      `INSERT INTO stripe_usage_reports (tenant_id, agent, period_start, period_end, cumulative_quantity, delta, identifier, event_timestamp, status)
+       VALUES ($1, 'inbox', '2026-11-01Z', '2026-12-01Z', 1, -1, 'mig-negative', now(), 'sent')`,
+      [tenantId],
+    );
+    await expect(dataSource.undoLastMigration({ transaction: 'each' })).rejects.toThrow(/reverting would make Stripe bill them again/);
+    await dataSource.query(`DELETE FROM stripe_usage_reports WHERE identifier = 'mig-negative'`);
+    await dataSource.undoLastMigration({ transaction: 'each' });
+
     // UsageRollupsAndLimitPolicies down, then up: the rollups come back backfilled from the stored events.
     await dataSource.undoLastMigration({ transaction: 'each' });
     expect(await tables()).not.toContain('usage_rollups');
     expect(await columnNames('plans')).not.toContain('limit_policies');
     expect((await constraints('usage_alerts')).chk_usage_alerts_level).not.toContain('forecast');
     expect(Object.keys(await indexes('usage_events'))).not.toContain('idx_usage_events_tenant_occurred');
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-1));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-2));
     const rollups: Array<{ agent: string; count: string; on_hour: boolean }> = await dataSource.query(
       `SELECT agent, count, bucket_start = date_trunc('hour', bucket_start, 'UTC') AS on_hour FROM usage_rollups WHERE tenant_id = $1`,
       [tenantId],
     );
     expect(rollups).toEqual([{ agent: 'inbox', count: '2', on_hour: true }]);
     expect(await columnNames('plans')).toContain('limit_policies');
-    await dataSource.undoLastMigration({ transaction: 'each' });
+    for (let i = 0; i < 2; i++) await dataSource.undoLastMigration({ transaction: 'each' });
 
     // OperatorAuditLog down, then up: the table goes and comes back (then stays down below).
     await dataSource.undoLastMigration({ transaction: 'each' });
     expect(await tables()).not.toContain('operator_audit_log');
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-2));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-3));
     expect((await indexes('operator_audit_log')).idx_operator_audit_log_created).toMatch(/\(created_at\)/);
     expect(await columnNames('operator_audit_log')).toEqual([
       'id', 'actor', 'actor_tenant_id', 'action', 'queue', 'job_id', 'method', 'path', 'request_id', 'status', 'created_at', 'completed_at',
     ]);
-    for (let i = 0; i < 2; i++) await dataSource.undoLastMigration({ transaction: 'each' });
+    for (let i = 0; i < 3; i++) await dataSource.undoLastMigration({ transaction: 'each' });
 
     // BillingLifecycle down, then up: its three tables go and come back, and a subscription's
     // current period gets its plan's terms as they stand.
@@ -194,21 +219,21 @@ describe('schema migration', () => {
     );
     await dataSource.undoLastMigration({ transaction: 'each' });
     expect(await tables()).toEqual(TABLES.filter((t) => !LIFECYCLE_TABLES.includes(t) && !LATER_TABLES.includes(t)));
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-3));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-4));
     const terms = await dataSource.query(`SELECT period_start, limits, overage_unit_cents FROM billing_period_terms WHERE tenant_id = $1`, [tenantId]);
     expect(terms).toEqual([{ period_start: new Date('2026-11-01Z'), limits: { emails_per_month: 7 }, overage_unit_cents: { inbox: 3 } }]);
     expect((await indexes('usage_counter_holds')).uq_usage_counter_holds_open).toMatch(/UNIQUE INDEX .* WHERE \(resolved_at IS NULL\)/);
-    for (let i = 0; i < 3; i++) await dataSource.undoLastMigration({ transaction: 'each' });
+    for (let i = 0; i < 4; i++) await dataSource.undoLastMigration({ transaction: 'each' });
 
     // UsageAlertsPublishedAt down, then up: the column and its partial index go and come back.
     await dataSource.undoLastMigration({ transaction: 'each' });
     expect(await columnNames('usage_alerts')).not.toContain('published_at');
     expect(Object.keys(await indexes('usage_alerts'))).not.toContain('idx_usage_alerts_unpublished');
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-4));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-5));
     expect((await indexes('usage_alerts')).idx_usage_alerts_unpublished).toMatch(/\(created_at\) WHERE \(published_at IS NULL\)/);
     const [{ waiting }] = await dataSource.query(`SELECT count(*)::int AS waiting FROM usage_alerts WHERE published_at IS NULL`);
     expect(waiting).toBe(0);
-    for (let i = 0; i < 4; i++) await dataSource.undoLastMigration({ transaction: 'each' });
+    for (let i = 0; i < 5; i++) await dataSource.undoLastMigration({ transaction: 'each' });
 
     // UsageEventsNaturalKey down: the uuid id is the primary key again, the key a unique index.
     await dataSource.undoLastMigration({ transaction: 'each' });
@@ -222,7 +247,7 @@ describe('schema migration', () => {
     expect(await stripeEventColumn()).toBe(false);
     expect(await tables()).toEqual(TABLES.filter((t) => !LIFECYCLE_TABLES.includes(t) && !LATER_TABLES.includes(t)));
 
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-6));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-7));
     expect(await stripeEventColumn()).toBe(true);
     expect((await constraints('usage_events')).idx_usage_events_idempotency).toBe('PRIMARY KEY (tenant_id, idempotency_key)');
     expect(await storedKeys()).toEqual(['k-1']);

@@ -14,10 +14,15 @@ const STATUS_BY_CODE: Record<UsageErrorCode, number> = {
   PERIOD_FINAL: 422,
   IDEMPOTENCY_CONFLICT: 409,
   QUOTA_EXCEEDED: 409,
+  EVENT_NOT_FOUND: 404,
+  CORRECTION_CONFLICT: 409,
+  CORRECTION_REFUSED: 422,
 };
 
 /** The detail of a per-event refusal; the events and reasons are in `errors`. */
-function detailOf(code: UsageErrorCode): string {
+function detailOf(code: UsageErrorCode, message: string): string {
+  // A correction is refused for one reason, which its message states in full.
+  if (code === 'EVENT_NOT_FOUND' || code === 'CORRECTION_CONFLICT' || code === 'CORRECTION_REFUSED') return message;
   if (code === 'PERIOD_FINAL') return 'Events fall in a billing period whose invoice is final; see errors';
   if (code === 'IDEMPOTENCY_CONFLICT') return 'Idempotency keys were already used for different events; see errors';
   return 'The request was refused; see errors';
@@ -72,7 +77,7 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
       const status = STATUS_BY_CODE[error.code] ?? 400;
       // Per-event refusals (422 period final, 409 key conflict) name each event in `errors` too.
       const errors = error.fieldErrors.length > 0 ? error.fieldErrors : undefined;
-      const detail = status === 400 ? 'The request has invalid fields; see errors' : errors ? detailOf(error.code) : error.message;
+      const detail = status === 400 ? 'The request has invalid fields; see errors' : errors ? detailOf(error.code, error.message) : error.message;
       sendProblem(res, status, detail, { errors });
       return;
     }

@@ -56,13 +56,28 @@ export const eventsPageExample = {
       idempotency_key: 'msg-123',
       occurred_at: '2026-11-29T10:00:00.000Z',
       metadata: { mailbox: 'support' },
+      kind: 'event',
+      correction: null,
+    },
+    {
+      agent: 'inbox',
+      action_type: 'correction',
+      resource_id: 'msg-122',
+      quantity: -1,
+      idempotency_key: 'fix-2026-11-29-1',
+      occurred_at: '2026-11-29T09:00:00.000Z',
+      metadata: {},
+      kind: 'correction',
+      correction: { type: 'void', reason: 'the inbox agent sent this email twice', voided_idempotency_key: 'msg-122' },
     },
   ],
   next_cursor: 'MTc2NDQxMDQwMDAwMDAwMHxtc2ctMTIz',
 };
 
 export const eventsCsvExample =
-  'occurred_at,agent,action_type,resource_id,quantity,idempotency_key\r\n2026-11-29T10:00:00.000Z,inbox,email_processed,msg-123,1,msg-123\r\n';
+  'occurred_at,agent,action_type,resource_id,quantity,idempotency_key,kind,correction_reason\r\n' +
+  '2026-11-29T10:00:00.000Z,inbox,email_processed,msg-123,1,msg-123,event,\r\n' +
+  '2026-11-29T09:00:00.000Z,inbox,correction,msg-122,-1,fix-2026-11-29-1,correction,the inbox agent sent this email twice\r\n';
 
 export const checkExample = {
   agent: 'inbox',

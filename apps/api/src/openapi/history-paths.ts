@@ -63,6 +63,7 @@ export const historyPaths = {
       summary: 'The raw events behind the counts, newest first (keyset pagination), or the whole selection as CSV',
       description:
         'Keyset pagination on (occurred_at, idempotency_key): events inserted while paging never make a row appear twice or go missing. ' +
+        'Operators\' corrections are listed among the events as `kind: correction`, with their reason (a void at the voided event\'s time). ' +
         '`format=csv` or `Accept: text/csv` streams every event of the selection (limit and pages do not apply; cursor does), ' +
         'page by page without holding it in memory.',
       security: bearer,

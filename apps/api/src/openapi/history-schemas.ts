@@ -88,16 +88,33 @@ export const historySchemas = {
   },
   UsageEventRecord: {
     type: 'object',
-    required: ['agent', 'action_type', 'resource_id', 'quantity', 'idempotency_key', 'occurred_at', 'metadata'],
+    description: 'An event, or (kind `correction`) an operator\'s void or adjustment: then quantity is signed, idempotency_key is the correction key and action_type is `correction`',
+    required: ['agent', 'action_type', 'resource_id', 'quantity', 'idempotency_key', 'occurred_at', 'metadata', 'kind', 'correction'],
     additionalProperties: false,
     properties: {
       agent: ref('AgentType'),
       action_type: { type: 'string' },
       resource_id: { type: 'string' },
-      quantity: { type: 'integer', minimum: 1 },
+      quantity: { type: 'integer', description: 'At least 1 for an event; non-zero, signed, for a correction' },
       idempotency_key: { type: 'string' },
       occurred_at: { type: 'string', format: 'date-time' },
       metadata: { type: 'object' },
+      kind: { type: 'string', enum: ['event', 'correction'] },
+      correction: {
+        oneOf: [
+          { type: 'null' },
+          {
+            type: 'object',
+            required: ['type', 'reason', 'voided_idempotency_key'],
+            additionalProperties: false,
+            properties: {
+              type: { type: 'string', enum: ['void', 'adjustment'] },
+              reason: { type: 'string' },
+              voided_idempotency_key: { type: ['string', 'null'] },
+            },
+          },
+        ],
+      },
     },
   },
   UsageEventsPage: {

@@ -1,3 +1,4 @@
+import { correctionPaths, correctionSchemas } from './corrections-paths';
 import { historyPaths, ingestQuotaBlocked } from './history-paths';
 import { historySchemas } from './history-schemas';
 import { paths } from './paths';
@@ -44,6 +45,7 @@ export const openApiDocument = {
   paths: {
     ...paths,
     ...historyPaths,
+    ...correctionPaths,
     '/api/v1/usage/events': {
       ...paths['/api/v1/usage/events'],
       post: { ...paths['/api/v1/usage/events'].post, responses: { ...paths['/api/v1/usage/events'].post.responses, '409': ingestConflict } },
@@ -51,7 +53,7 @@ export const openApiDocument = {
     },
   },
   components: {
-    schemas: { ...schemas, ...historySchemas },
+    schemas: { ...schemas, ...historySchemas, ...correctionSchemas },
     responses,
     securitySchemes: {
       bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },

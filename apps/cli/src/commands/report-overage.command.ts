@@ -12,13 +12,16 @@ const ACTION_LABEL: Record<OverageReportLine['action'], string> = {
   deferred: 'left pending',
   negative_delta: 'NOT SENT (below what was reported)',
   skipped: 'NOT SENT',
+  cancelled: 'cancelled in Stripe (a correction)',
+  credit_due: 'NOT SENT: invoice final, credit due (see credits)',
 };
 
 function lineText(line: OverageReportLine): string {
   const period = `${line.periodStart.slice(0, 10)} → ${line.periodEnd.slice(0, 10)}`;
   const target = line.meterEventName ? ` to ${line.meterEventName}` : '';
   const detail = line.detail ? `: ${line.detail}` : '';
-  return `    ${line.agent.padEnd(8)} ${period}  +${line.quantity} (total ${line.cumulativeQuantity})${target}  ${ACTION_LABEL[line.action]}${detail}`;
+  const sign = line.quantity > 0 ? '+' : '';
+  return `    ${line.agent.padEnd(8)} ${period}  ${sign}${line.quantity} (total ${line.cumulativeQuantity})${target}  ${ACTION_LABEL[line.action]}${detail}`;
 }
 
 function resultText(result: OverageRunResult): string {

@@ -52,6 +52,24 @@ ledgerGauge(
   `SELECT count(*)::int AS value FROM usage_counter_holds WHERE resolved_at IS NULL`,
 );
 
+ledgerGauge(
+  'billing_open_credits',
+  'Credits due on final invoices (a correction took back overage Stripe billed) not yet settled by an operator',
+  `SELECT count(*)::int AS value FROM billing_credits WHERE status = 'open'`,
+);
+
+// A period whose latest comparison with Stripe's summary was not `matched`: resent (Stripe lost a
+// meter event; the next run should find it matched), stripe_higher or unbilled (an operator's).
+ledgerGauge(
+  'stripe_reconciliation_mismatched_periods',
+  "Periods whose latest comparison of Stripe's meter event summary with the ledger found them different",
+  `SELECT count(*)::int AS value FROM (
+     SELECT DISTINCT ON (tenant_id, agent, period_start) outcome
+       FROM stripe_reconciliation_checks
+      ORDER BY tenant_id, agent, period_start, checked_at DESC, id DESC) latest
+    WHERE outcome <> 'matched'`,
+);
+
 // The close job sends a closed period's overage within minutes; the alert fires at 30 minutes.
 gauge({
   name: 'billing_closed_period_unsent_seconds',

@@ -7,7 +7,12 @@ export enum StripeReportStatus {
   Pending = 'pending',
   Sent = 'sent',
   Failed = 'failed',
+  /** Taken back with a meter event adjustment (within 24 h of Stripe receiving it). */
+  Cancelled = 'cancelled',
 }
+
+/** `overage`: part of what the ledger says is owed; `resend`: restores an event Stripe lost. */
+export type StripeReportPurpose = 'overage' | 'resend';
 
 /**
  * The ledger of overage told to Stripe. A row is written `pending` before the call and marked
@@ -15,8 +20,9 @@ export enum StripeReportStatus {
  */
 @Entity({ name: 'stripe_usage_reports' })
 @Check('chk_stripe_usage_reports_cumulative', `cumulative_quantity >= 0`)
-@Check('chk_stripe_usage_reports_delta', `delta > 0`)
-@Check('chk_stripe_usage_reports_status', `status IN ('pending', 'sent', 'failed')`)
+@Check('chk_stripe_usage_reports_delta', `delta <> 0`)
+@Check('chk_stripe_usage_reports_status', `status IN ('pending', 'sent', 'failed', 'cancelled')`)
+@Check('chk_stripe_usage_reports_purpose', `purpose IN ('overage', 'resend')`)
 @Unique('uq_stripe_usage_reports_identifier', ['identifier'])
 @Index('idx_stripe_usage_reports_tenant_period', ['tenantId', 'agent', 'periodStart'])
 @Index('idx_stripe_usage_reports_pending', ['status'], { where: `status = 'pending'` })
@@ -41,7 +47,7 @@ export class StripeUsageReport {
   @Column({ name: 'cumulative_quantity', type: 'bigint', transformer: bigintAsNumber })
   cumulativeQuantity!: number;
 
-  /** What this row adds to Stripe's total. */
+  /** What this row adds to Stripe's total; negative when a correction lowered the overage. */
   @Column({ type: 'bigint', transformer: bigintAsNumber })
   delta!: number;
 
@@ -70,6 +76,12 @@ export class StripeUsageReport {
 
   @Column({ name: 'sent_at', type: 'timestamptz', nullable: true })
   sentAt!: Date | null;
+
+  @Column({ name: 'cancelled_at', type: 'timestamptz', nullable: true })
+  cancelledAt!: Date | null;
+
+  @Column({ type: 'varchar', length: 16, default: 'overage' })
+  purpose!: StripeReportPurpose;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

@@ -23,7 +23,7 @@ SELECT p.period_start, p.period_end,
                        coalesce(sum(delta) FILTER (WHERE status = 'pending'), 0) AS pending,
                        coalesce(sum(delta) FILTER (WHERE status = 'failed'), 0) AS failed
                   FROM stripe_usage_reports
-                 WHERE tenant_id = $1 AND period_start = p.period_start
+                 WHERE tenant_id = $1 AND period_start = p.period_start AND purpose = 'overage'
                  GROUP BY agent) r) AS reports,
        CASE WHEN bt.tenant_id IS NOT NULL THEN bt.limits ELSE pl.limits END AS limits,
        CASE WHEN bt.tenant_id IS NOT NULL THEN bt.overage_unit_cents ELSE pl.overage_unit_cents END AS overage_unit_cents

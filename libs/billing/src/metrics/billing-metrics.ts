@@ -28,8 +28,10 @@ export const stripeCircuitState = gauge({
 });
 
 /**
- * Conditions an operator must look at (alerting rules fire on any increase): negative_delta,
- * rejected_by_stripe, meter_error_report, unreportable (no customer or meter for overage).
+ * Conditions an operator must look at (alerting rules fire on any increase): negative_delta
+ * (usage records mode), rejected_by_stripe, meter_error_report, unreportable (no customer or meter
+ * for overage), stale_pending, credit_due (a correction of a final invoice), stripe_higher and
+ * stripe_lower_final (Stripe reconciliation).
  */
 export const billingOperatorAlertsTotal = counter({
   name: 'billing_operator_alerts_total',

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
-import type { Clock, Logger, QueueConfig, StripeReportingConfig } from '@metering/platform';
+import type { Clock, Logger, QueueConfig, StripeReportingConfig, UsageRulesConfig } from '@metering/platform';
 import { createStripeClient } from '../stripe/stripe-client.factory';
 import { OverageReporter } from './overage-reporter.service';
 
@@ -18,11 +18,12 @@ export interface CreateOverageReporterDeps {
  * The reporter as every process builds it from config: the real Stripe client (none without
  * STRIPE_SECRET_KEY), breaker keys under the queue prefix so all processes of one deployment share them.
  */
-export function createOverageReporter(config: QueueConfig & StripeReportingConfig, deps: CreateOverageReporterDeps): OverageReporter {
+export function createOverageReporter(config: QueueConfig & StripeReportingConfig & UsageRulesConfig, deps: CreateOverageReporterDeps): OverageReporter {
   return new OverageReporter({
     ...deps,
     stripe: createStripeClient(config.stripe),
     config: config.stripe,
+    invoiceGraceSeconds: config.usage.invoiceGraceSeconds,
     keyPrefix: `${config.queuePrefix}:stripe`,
   });
 }

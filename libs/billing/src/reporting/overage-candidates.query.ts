@@ -11,8 +11,15 @@ export interface OverageCandidate {
   count: number;
   quota: number;
   overage: number;
-  /** Highest cumulative quantity in the ledger as sent or pending (failed rows never reached Stripe). */
+  /**
+   * What Stripe has (or will have) of it: the ledger's overage deltas sent or pending (failed rows
+   * never reached Stripe, cancelled ones were taken back), less what was recorded as credits.
+   */
   alreadyReported: number;
+  /** Cancelled or negative ledger rows of the period so far: new identifiers must not repeat old ones. */
+  correctionGeneration: number;
+  /** The period's overage unit price (its terms, else the plan's); 0 when none is set. */
+  unitCents: number;
   /** overage - alreadyReported; negative when the counter was corrected below what was reported. */
   delta: number;
   stripeCustomerId: string | null;
@@ -29,8 +36,12 @@ export interface OverageCandidate {
  * - The quota and meter event name come from the period's own terms (billing_period_terms),
  *   written when it opened, so a plan change never re-prices it; a period without terms (opened
  *   before the terms existed) falls back to the subscription's plan.
- * - A closed period (end <= now) is counted from usage_events, the source of truth, not from its
- *   counter: its final report must not carry a counter's drift (the index-only recount is cheap).
+ * - A closed period (end <= now) is counted from usage_events plus usage_corrections, the source
+ *   of truth, not from its counter: its final report must not carry a counter's drift (the
+ *   index-only recount is cheap).
+ * - What Stripe has is the sum of the ledger's overage deltas (negative ones and cancellations
+ *   included: corrections, issue 18) less the credits recorded for a final invoice; re-sends of
+ *   what Stripe lost (`purpose = 'resend'`) restore Stripe's total and are not counted here.
  * - A counter with an open hold (reconciliation found drift beyond the alert threshold) is not
  *   billed until an operator resolves the hold.
  * - $4 = true: closed periods only, ended after $6 (the every-minute close job: it recounts only
@@ -44,10 +55,13 @@ WITH limit_keys AS (
          CASE WHEN c.period_end <= $2
               THEN (SELECT coalesce(sum(e.quantity), 0) FROM usage_events e
                      WHERE e.tenant_id = c.tenant_id AND e.agent = c.agent AND e.period_start = c.period_start)
+                 + (SELECT coalesce(sum(k.quantity_delta), 0) FROM usage_corrections k
+                     WHERE k.tenant_id = c.tenant_id AND k.agent = c.agent AND k.period_start = c.period_start)
               ELSE c.count END AS count,
          CASE WHEN jsonb_typeof(coalesce(bt.limits, p.limits) -> k.limit_key) = 'number'
               THEN floor((coalesce(bt.limits, p.limits) ->> k.limit_key)::numeric)::bigint END AS quota,
          coalesce(bt.meter_event_names, p.meter_event_names) ->> c.agent AS meter_event_name,
+         coalesce(bt.overage_unit_cents, p.overage_unit_cents) ->> c.agent AS unit_cents,
          s.stripe_subscription_item_ids ->> c.agent AS subscription_item_id
     FROM subscriptions s
     JOIN plans p ON p.id = s.plan_id
@@ -65,16 +79,22 @@ WITH limit_keys AS (
        SELECT 1 FROM usage_counter_holds h
         WHERE h.tenant_id = c.tenant_id AND h.agent = c.agent AND h.period_start = c.period_start AND h.resolved_at IS NULL)
 )
-SELECT c.*, greatest(c.count - c.quota, 0) AS overage, coalesce(r.reported, 0) AS already_reported
+SELECT c.*, greatest(c.count - c.quota, 0) AS overage, r.reported - k.credited AS already_reported, r.generation
   FROM counters c
-  LEFT JOIN LATERAL (
-    SELECT max(cumulative_quantity) AS reported
+  CROSS JOIN LATERAL (
+    SELECT coalesce(sum(delta) FILTER (WHERE status IN ('pending', 'sent')), 0) AS reported,
+           count(*) FILTER (WHERE status = 'cancelled' OR delta < 0) AS generation
       FROM stripe_usage_reports r
      WHERE r.tenant_id = c.tenant_id AND r.agent = c.agent AND r.period_start = c.period_start
-       AND r.status IN ('pending', 'sent')
-  ) r ON true
+       AND r.purpose = 'overage'
+  ) r
+  CROSS JOIN LATERAL (
+    SELECT coalesce(sum(quantity), 0) AS credited
+      FROM billing_credits k
+     WHERE k.tenant_id = c.tenant_id AND k.agent = c.agent AND k.period_start = c.period_start
+  ) k
  WHERE c.quota >= 0
-   AND greatest(c.count - c.quota, 0) <> coalesce(r.reported, 0)
+   AND greatest(c.count - c.quota, 0) <> r.reported - k.credited
  ORDER BY c.tenant_id, c.agent, c.period_start`;
 
 /**
@@ -92,6 +112,8 @@ interface OverageRow {
   quota: string;
   overage: string;
   already_reported: string;
+  generation: string;
+  unit_cents: string | null;
   stripe_customer_id: string | null;
   meter_event_name: string | null;
   subscription_item_id: string | null;
@@ -135,6 +157,8 @@ export async function findOverageCandidates(db: DataSource, now: Date, filter: O
       overage,
       alreadyReported,
       delta: overage - alreadyReported,
+      correctionGeneration: Number(row.generation),
+      unitCents: Number(row.unit_cents ?? 0) || 0,
       stripeCustomerId: row.stripe_customer_id,
       meterEventName: row.meter_event_name,
       subscriptionItemId: row.subscription_item_id,

@@ -2,8 +2,12 @@ import type { OverageCandidate } from './overage-candidates.query';
 import type { NewReport, PendingReport } from './usage-ledger.repository';
 import type { UsageApi } from './usage-report.sender';
 
-/** What a run did (or, in a dry run, would do) with one (tenant, agent, period). */
-export type ReportAction = 'would_send' | 'sent' | 'failed' | 'deferred' | 'negative_delta' | 'skipped';
+/**
+ * What a run did (or, in a dry run, would do) with one (tenant, agent, period). `cancelled`: a
+ * meter event taken back after a correction; `credit_due`: a correction of a final invoice, left
+ * to an operator as a credit.
+ */
+export type ReportAction = 'would_send' | 'sent' | 'failed' | 'deferred' | 'negative_delta' | 'skipped' | 'cancelled' | 'credit_due';
 
 /** One line of a run's result, as the CLI prints it and the job logs it. */
 export interface OverageReportLine {

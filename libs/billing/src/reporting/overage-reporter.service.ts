@@ -2,6 +2,9 @@ import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { systemClock } from '@metering/platform';
 import type { Clock, Logger, StripeReportingConfig } from '@metering/platform';
+import { BillingCreditsRepository } from '../credits/billing-credits.repository';
+import { StripeTotalsReconciler } from '../reconciliation/stripe-totals.reconciler';
+import type { StripeReconcileResult } from '../reconciliation/stripe-totals.reconciler';
 import { billingOperatorAlertsTotal, stripeReportsTotal } from '../metrics/billing-metrics';
 import { RedisCircuitBreaker } from '../resilience/redis-circuit-breaker';
 import type { CircuitState } from '../resilience/redis-circuit-breaker';
@@ -9,6 +12,7 @@ import { RequestRateLimiter } from '../resilience/request-rate-limiter';
 import type { StripeClient } from '../stripe/stripe-client.factory';
 import { findOverageCandidates } from './overage-candidates.query';
 import type { OverageCandidate } from './overage-candidates.query';
+import { OverageCorrectionPlanner } from './overage-correction.planner';
 import { lineFor, unreportableReason } from './overage-report-line';
 import type { OverageReportLine, ReportAction } from './overage-report-line';
 import { PendingReportDispatcher } from './pending-report.dispatcher';
@@ -29,6 +33,8 @@ export interface OverageReporterDeps {
   /** Holds the circuit breaker's shared state; only needed when `stripe` is set. */
   redis: Redis | null;
   config: StripeReportingConfig['stripe'];
+  /** INVOICE_GRACE_SECONDS: after it, a period's invoice is final and a correction becomes a credit. */
+  invoiceGraceSeconds: number;
   /** Redis key prefix of the breaker, shared by all processes, e.g. `{metering}:stripe`. */
   keyPrefix: string;
   logger: Logger;
@@ -73,9 +79,12 @@ export class OverageReporter {
   private readonly clock: Clock;
   private readonly breaker: RedisCircuitBreaker | null;
   private readonly dispatcher: PendingReportDispatcher | null;
+  private readonly sender: UsageReportSender | null;
+  private readonly credits: BillingCreditsRepository;
 
   constructor(private readonly deps: OverageReporterDeps) {
     this.ledger = new UsageLedgerRepository(deps.dataSource);
+    this.credits = new BillingCreditsRepository(deps.dataSource);
     this.clock = deps.clock ?? systemClock;
     const { config, logger } = deps;
     if (deps.stripe && deps.redis) {
@@ -88,12 +97,12 @@ export class OverageReporter {
         logger,
         trialLeaseMs: config.timeoutMs * config.maxAttempts + 5000,
       });
-      const sender = new UsageReportSender(deps.stripe, this.breaker, new RequestRateLimiter(config.maxRequestsPerSecond), {
+      const sender = (this.sender = new UsageReportSender(deps.stripe, this.breaker, new RequestRateLimiter(config.maxRequestsPerSecond), {
         usageApi: config.usageApi,
         maxAttempts: config.maxAttempts,
         backoffInitialMs: deps.backoffInitialMs ?? 500,
         backoffMaxMs: deps.backoffMaxMs ?? 30_000,
-      }, logger);
+      }, logger));
       this.dispatcher = new PendingReportDispatcher(this.ledger, sender, this.breaker, {
         usageApi: config.usageApi,
         concurrency: config.concurrency,
@@ -103,6 +112,7 @@ export class OverageReporter {
     } else {
       this.breaker = null;
       this.dispatcher = null;
+      this.sender = null;
     }
   }
 
@@ -114,28 +124,57 @@ export class OverageReporter {
   async run(options: OverageRunOptions = {}): Promise<OverageRunResult> {
     const dryRun = options.dryRun ?? false;
     if (dryRun) return this.preview(options);
-    if (!this.dispatcher || !this.breaker) {
+    const { dispatcher, breaker } = this;
+    if (!dispatcher || !breaker) {
       this.deps.logger.warn('Stripe overage reporting is disabled: STRIPE_SECRET_KEY is not set; nothing was sent');
       return result('disabled', false, null, []);
     }
+    const outcome = await this.underReportLock(options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS, async () => {
+      const lines = await this.writeLedger(options);
+      const pending = await this.ledger.findPending(options.tenantId);
+      this.warnAboutStalePending(pending);
+      const dispatched = await dispatcher.dispatch(pending);
+      const { state } = await breaker.state();
+      const done = result(dispatched.circuitOpen ? 'circuit_open' : 'completed', false, state, [...lines, ...dispatched.lines]);
+      this.deps.logger.info(`Overage report finished: ${JSON.stringify(done.totals)} (circuit ${state})`);
+      return done;
+    });
+    if (outcome === 'busy') this.deps.logger.info('Overage report skipped: another run is in progress');
+    return outcome === 'busy' ? result('busy', false, null, []) : outcome;
+  }
+
+  /**
+   * Compares Stripe's meter event summaries with the ledger (StripeTotalsReconciler), under the
+   * reporting lock, so it never reads a period while a report is changing it.
+   */
+  async reconcileWithStripe(options: { tenantId?: string; lockWaitMs?: number } = {}): Promise<{ status: 'completed' | 'disabled' | 'busy' } & StripeReconcileResult> {
+    const { dispatcher, sender } = this;
+    if (!dispatcher || !sender) {
+      this.deps.logger.warn('Stripe reconciliation is disabled: STRIPE_SECRET_KEY is not set');
+      return { status: 'disabled', lines: [], totals: {} };
+    }
+    const reconciler = new StripeTotalsReconciler({
+      dataSource: this.deps.dataSource,
+      ledger: this.ledger,
+      sender,
+      dispatcher,
+      settleSeconds: this.deps.config.reconcileSettleSeconds,
+      invoiceGraceSeconds: this.deps.invoiceGraceSeconds,
+      clock: this.clock,
+      logger: this.deps.logger,
+    });
+    const outcome = await this.underReportLock(options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS, () => reconciler.run(options.tenantId));
+    return outcome === 'busy' ? { status: 'busy', lines: [], totals: {} } : { status: 'completed', ...outcome };
+  }
+
+  /** Runs `work` holding the reporting lock; `busy` when another run kept it past `waitMs`. */
+  private async underReportLock<T>(waitMs: number, work: () => Promise<T>): Promise<T | 'busy'> {
     const lockRunner = this.deps.dataSource.createQueryRunner();
     await lockRunner.connect();
     try {
-      const locked = await this.acquireLock(lockRunner, options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
-      if (!locked) {
-        this.deps.logger.info('Overage report skipped: another run is in progress');
-        return result('busy', false, null, []);
-      }
+      if (!(await this.acquireLock(lockRunner, waitMs))) return 'busy';
       try {
-        const lines = await this.writeLedger(options);
-        const pending = await this.ledger.findPending(options.tenantId);
-        this.warnAboutStalePending(pending);
-        const dispatched = await this.dispatcher.dispatch(pending);
-        const { state } = await this.breaker.state();
-        const all = [...lines, ...dispatched.lines];
-        const outcome = result(dispatched.circuitOpen ? 'circuit_open' : 'completed', false, state, all);
-        this.deps.logger.info(`Overage report finished: ${JSON.stringify(outcome.totals)} (circuit ${state})`);
-        return outcome;
+        return await work();
       } finally {
         await lockRunner.query('SELECT pg_advisory_unlock($1)', [REPORT_LOCK_KEY]);
       }
@@ -171,15 +210,23 @@ export class OverageReporter {
     );
   }
 
-  /** Writes pending rows for every positive delta; returns lines for what could not be written. */
+  /**
+   * Writes pending rows for every delta; a negative one (a correction) first cancels what it can
+   * (see OverageCorrectionPlanner). Returns lines for what was not written as a plain delta.
+   */
   private async writeLedger(filter: OverageRunOptions): Promise<OverageReportLine[]> {
     const now = this.clock();
     const lines: OverageReportLine[] = [];
     const reports: NewReport[] = [];
+    const corrections = this.correctionPlanner(this.sender);
     for (const candidate of await findOverageCandidates(this.deps.dataSource, now, filter)) {
       const blocked = this.blocked(candidate, true);
       if (blocked) lines.push(blocked);
-      else reports.push(toNewReport(candidate, now));
+      else if (candidate.delta < 0) {
+        const plan = await corrections.plan(candidate);
+        lines.push(...plan.lines);
+        reports.push(...plan.reports);
+      } else reports.push(toNewReport(candidate, now));
     }
     await this.ledger.insertPending(reports);
     for (const line of lines) stripeReportsTotal.inc({ outcome: line.action });
@@ -189,10 +236,27 @@ export class OverageReporter {
   private async preview(filter: OverageRunOptions): Promise<OverageRunResult> {
     const now = this.clock();
     const lines = (await this.ledger.findPending(filter.tenantId)).map((r) => lineFor(r, 'would_send', 'pending from an earlier run: re-sent with the same identifier'));
+    const corrections = this.correctionPlanner(null);
     for (const candidate of await findOverageCandidates(this.deps.dataSource, now, filter)) {
-      lines.push(this.blocked(candidate, false) ?? lineFor(toNewReport(candidate, now), 'would_send'));
+      const blocked = this.blocked(candidate, false);
+      if (blocked) lines.push(blocked);
+      else if (candidate.delta < 0) lines.push(...(await corrections.plan(candidate)).lines);
+      else lines.push(lineFor(toNewReport(candidate, now), 'would_send'));
     }
     return result('completed', true, this.breaker ? (await this.breaker.state()).state : null, lines);
+  }
+
+  /** With `sender` null the planner only describes (dry run). */
+  private correctionPlanner(sender: UsageReportSender | null): OverageCorrectionPlanner {
+    return new OverageCorrectionPlanner({
+      ledger: this.ledger,
+      credits: this.credits,
+      sender,
+      usageApi: this.deps.config.usageApi,
+      invoiceGraceSeconds: this.deps.invoiceGraceSeconds,
+      clock: this.clock,
+      logger: this.deps.logger,
+    });
   }
 
   /** See oldestUnsentClosedPeriodEnd; measured at this reporter's clock. */
@@ -200,17 +264,9 @@ export class OverageReporter {
     return oldestUnsentClosedPeriodEnd(this.deps.dataSource, this.clock());
   }
 
-  /** A line when the candidate must not be sent (and, for a real run, the alert); else null. */
+  /** A line when the candidate cannot be sent at all (and, for a real run, the alert); else null. */
   private blocked(candidate: OverageCandidate, alert: boolean): OverageReportLine | null {
     const where = `tenant ${candidate.tenantId}, ${candidate.agent}, period ${candidate.periodStart.toISOString()}`;
-    if (candidate.delta < 0) {
-      const detail = `overage ${candidate.overage} is below the ${candidate.alreadyReported} already reported to Stripe; not sent, needs an operator (credit note or correction)`;
-      if (alert) {
-        billingOperatorAlertsTotal.inc({ kind: 'negative_delta' });
-        this.deps.logger.error(`Negative overage delta (${where}): ${detail}`);
-      }
-      return lineFor(candidate, 'negative_delta', detail);
-    }
     const problem = unreportableReason(candidate, this.deps.config.usageApi);
     if (!problem) return null;
     if (alert) {
@@ -229,10 +285,11 @@ function toNewReport(candidate: OverageCandidate, now: Date): NewReport {
     periodEnd: candidate.periodEnd,
     cumulativeQuantity: candidate.overage,
     delta: candidate.delta,
-    identifier: overageReportIdentifier(candidate.tenantId, candidate.agent, candidate.periodStart, candidate.overage),
+    identifier: overageReportIdentifier(candidate.tenantId, candidate.agent, candidate.periodStart, candidate.overage, candidate.correctionGeneration),
     meterEventName: candidate.meterEventName,
     stripeCustomerId: candidate.stripeCustomerId,
     eventTimestamp: meterEventTimestamp(candidate.periodEnd, now),
+    purpose: 'overage',
   };
 }
 

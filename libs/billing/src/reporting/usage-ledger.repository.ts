@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { AgentType } from '@metering/usage';
+import type { StripeReportPurpose } from '../entities/stripe-usage-report.entity';
 
 /** A ledger row to send (or re-send) to Stripe, exactly as it was written. */
 export interface PendingReport {
@@ -19,6 +20,17 @@ export interface PendingReport {
   subscriptionItemId: string | null;
   /** When the row was written; Stripe deduplicates identifiers for about 24 hours after a send. */
   createdAt: Date;
+  /** `resend`: restores what Stripe's summary shows it lost (not new overage). */
+  purpose: StripeReportPurpose;
+}
+
+/** A sent overage row that a correction may cancel (Stripe: within 24 h of receiving it). */
+export interface SentReport {
+  id: string;
+  identifier: string;
+  delta: number;
+  meterEventName: string | null;
+  sentAt: Date;
 }
 
 /** A new pending row, before it exists. */
@@ -46,10 +58,10 @@ export class UsageLedgerRepository {
       const column = <K extends keyof NewReport>(key: K): Array<NewReport[K]> => batch.map((r) => r[key]);
       const rows = (await this.db.query(
         `INSERT INTO stripe_usage_reports (tenant_id, agent, period_start, period_end, cumulative_quantity, delta,
-                                           identifier, meter_event_name, stripe_customer_id, event_timestamp, status)
+                                           identifier, meter_event_name, stripe_customer_id, event_timestamp, purpose, status)
          SELECT u.*, 'pending'
            FROM unnest($1::uuid[], $2::varchar[], $3::timestamptz[], $4::timestamptz[], $5::bigint[], $6::bigint[],
-                       $7::varchar[], $8::varchar[], $9::varchar[], $10::timestamptz[]) AS u
+                       $7::varchar[], $8::varchar[], $9::varchar[], $10::timestamptz[], $11::varchar[]) AS u
          ON CONFLICT (identifier) DO UPDATE
             SET status = 'pending', delta = excluded.delta, meter_event_name = excluded.meter_event_name,
                 stripe_customer_id = excluded.stripe_customer_id, event_timestamp = excluded.event_timestamp,
@@ -67,6 +79,7 @@ export class UsageLedgerRepository {
           column('meterEventName'),
           column('stripeCustomerId'),
           column('eventTimestamp'),
+          column('purpose'),
         ],
       )) as unknown[];
       written += rows.length;
@@ -78,7 +91,7 @@ export class UsageLedgerRepository {
   async findPending(tenantId?: string): Promise<PendingReport[]> {
     const rows = (await this.db.query(
       `SELECT r.id, r.tenant_id, r.agent, r.period_start, r.period_end, r.cumulative_quantity, r.delta, r.identifier,
-              r.meter_event_name, r.stripe_customer_id, r.event_timestamp, r.attempts, r.created_at,
+              r.meter_event_name, r.stripe_customer_id, r.event_timestamp, r.attempts, r.created_at, r.purpose,
               s.stripe_subscription_item_ids ->> r.agent AS subscription_item_id
          FROM stripe_usage_reports r
          LEFT JOIN subscriptions s ON s.tenant_id = r.tenant_id
@@ -101,7 +114,25 @@ export class UsageLedgerRepository {
       attempts: Number(row.attempts),
       subscriptionItemId: (row.subscription_item_id as string | null) ?? null,
       createdAt: row.created_at as Date,
+      purpose: row.purpose as StripeReportPurpose,
     }));
+  }
+
+  /** The period's sent overage rows Stripe received since `since`, newest first (cancellable ones). */
+  async sentSince(tenantId: string, agent: AgentType, periodStart: Date, since: Date): Promise<SentReport[]> {
+    const rows = (await this.db.query(
+      `SELECT id, identifier, delta, meter_event_name, sent_at FROM stripe_usage_reports
+        WHERE tenant_id = $1 AND agent = $2 AND period_start = $3 AND purpose = 'overage'
+          AND status = 'sent' AND delta > 0 AND sent_at >= $4
+        ORDER BY sent_at DESC, cumulative_quantity DESC`,
+      [tenantId, agent, periodStart, since],
+    )) as Array<{ id: string; identifier: string; delta: string; meter_event_name: string | null; sent_at: Date }>;
+    return rows.map((r) => ({ id: r.id, identifier: r.identifier, delta: Number(r.delta), meterEventName: r.meter_event_name, sentAt: r.sent_at }));
+  }
+
+  /** Stripe cancelled the row's meter event: it no longer counts toward what Stripe has. */
+  async markCancelled(id: string, at: Date): Promise<void> {
+    await this.db.query(`UPDATE stripe_usage_reports SET status = 'cancelled', cancelled_at = $2, updated_at = now() WHERE id = $1 AND status = 'sent'`, [id, at]);
   }
 
   /** Marks rows sent in one statement; `attempts` are the HTTP attempts each one took. */

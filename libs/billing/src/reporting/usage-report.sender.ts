@@ -52,38 +52,81 @@ export class UsageReportSender {
   }
 
   async send(report: PendingReport): Promise<SendResult> {
+    return (await this.call(this.options.usageApi, report.identifier, () => this.request(report))).result;
+  }
+
+  /**
+   * Cancels a meter event by its identifier (`POST /v1/billing/meter_event_adjustments`, type
+   * cancel). Stripe only cancels events it received less than 24 hours ago.
+   */
+  async cancel(report: Pick<PendingReport, 'identifier' | 'meterEventName'>): Promise<SendResult> {
+    const request = () =>
+      this.stripe.billing.meterEventAdjustments.create(
+        { event_name: report.meterEventName ?? '', type: 'cancel', cancel: { identifier: report.identifier } },
+        { idempotencyKey: `cancel_${report.identifier}` },
+      );
+    return (await this.call('meter_event_adjustments', report.identifier, request)).result;
+  }
+
+  /** Stripe's summed value of one customer's meter over [start, end) (minute-aligned), or why not. */
+  async summarize(meterId: string, customer: string, start: Date, end: Date): Promise<{ result: SendResult; value?: number }> {
+    const request = async (): Promise<number> => {
+      let total = 0;
+      const summaries = this.stripe.billing.meters.listEventSummaries(meterId, {
+        customer,
+        start_time: Math.floor(start.getTime() / 1000),
+        end_time: Math.floor(end.getTime() / 1000),
+        limit: 100,
+      });
+      for await (const summary of summaries) total += summary.aggregated_value;
+      return total;
+    };
+    return this.call('event_summaries', `${meterId} ${customer}`, request);
+  }
+
+  /** Meter ids by event name (`GET /v1/billing/meters`), or why not. */
+  async meterIds(): Promise<{ result: SendResult; value?: Map<string, string> }> {
+    return this.call('meters', 'meter list', async () => {
+      const ids = new Map<string, string>();
+      for await (const meter of this.stripe.billing.meters.list({ limit: 100 })) ids.set(meter.event_name, meter.id);
+      return ids;
+    });
+  }
+
+  /** One Stripe call: rate-limited, under the breaker, transient failures retried with backoff. */
+  private async call<T>(endpoint: string, label: string, request: () => Promise<T>): Promise<{ result: SendResult; value?: T }> {
     let attempts = 0;
     try {
-      await this.retryPolicy.execute(() =>
+      const value = await this.retryPolicy.execute(() =>
         this.breaker.execute(
           async () => {
             await this.rateLimiter.acquire();
             attempts += 1;
-            await this.timedRequest(report);
+            return this.timedRequest(endpoint, label, request);
           },
           (error) => classifyStripeError(error) === 'transient',
         ),
       );
-      return { outcome: 'sent', attempts };
+      return { result: { outcome: 'sent', attempts }, value };
     } catch (error) {
-      if (error instanceof BrokenCircuitError) return { outcome: 'deferred', attempts, message: error.message, circuitOpen: true };
+      if (error instanceof BrokenCircuitError) return { result: { outcome: 'deferred', attempts, message: error.message, circuitOpen: true } };
       const message = stripeErrorMessage(error);
-      if (classifyStripeError(error) === 'permanent') return { outcome: 'failed', attempts, message };
-      return { outcome: 'deferred', attempts, message, circuitOpen: false };
+      if (classifyStripeError(error) === 'permanent') return { result: { outcome: 'failed', attempts, message } };
+      return { result: { outcome: 'deferred', attempts, message, circuitOpen: false } };
     }
   }
 
-  private async timedRequest(report: PendingReport): Promise<void> {
-    const endpoint = this.options.usageApi;
+  private async timedRequest<T>(endpoint: string, label: string, request: () => Promise<T>): Promise<T> {
     const stopTimer = stripeRequestDuration.startTimer({ endpoint });
     try {
-      await this.request(report);
+      const value = await request();
       stopTimer({ outcome: 'ok' });
+      return value;
     } catch (error) {
       const kind = classifyStripeError(error);
       stopTimer({ outcome: kind });
       stripeReportFailuresTotal.inc({ kind });
-      this.logger.warn(`Stripe ${endpoint} request for ${report.identifier} failed (${kind}): ${stripeErrorMessage(error)}`);
+      this.logger.warn(`Stripe ${endpoint} request for ${label} failed (${kind}): ${stripeErrorMessage(error)}`);
       throw error;
     }
   }

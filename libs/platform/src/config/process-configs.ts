@@ -57,7 +57,7 @@ export const DEMO_AGENT_CONFIG_SECTIONS = [runtimeSection, databaseSection, redi
 export const TOKEN_CONFIG_SECTIONS = [runtimeSection, jwtSection] as const;
 
 /** `npm run usage -- report-overage`: the CLI finds Postgres and Redis itself. */
-export const OVERAGE_REPORT_CONFIG_SECTIONS = [queueSection, stripeReportingSection] as const;
+export const OVERAGE_REPORT_CONFIG_SECTIONS = [queueSection, stripeReportingSection, usageSection] as const;
 
 /** The API process (`apps/api/src/main.ts`). */
 export type ApiConfig = ConfigOf<typeof API_CONFIG_SECTIONS>;

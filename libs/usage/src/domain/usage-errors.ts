@@ -7,7 +7,10 @@ export type UsageErrorCode =
   | 'PLAN_NOT_FOUND'
   | 'PERIOD_FINAL'
   | 'IDEMPOTENCY_CONFLICT'
-  | 'QUOTA_EXCEEDED';
+  | 'QUOTA_EXCEEDED'
+  | 'EVENT_NOT_FOUND'
+  | 'CORRECTION_CONFLICT'
+  | 'CORRECTION_REFUSED';
 
 export interface FieldError {
   field: string;
@@ -87,6 +90,29 @@ export class QuotaExceededError extends UsageError {
       `The ${agent} limit of ${limit.toLocaleString('en-US')} per period is reached and the plan blocks usage above it ` +
         `(count ${count.toLocaleString('en-US')}, this request ${quantity.toLocaleString('en-US')})`,
     );
+  }
+}
+
+/** A correction names an event that is not stored for the tenant. */
+export class EventNotFoundError extends UsageError {
+  constructor(readonly tenantId: string, readonly idempotencyKey: string) {
+    super('EVENT_NOT_FOUND', `Tenant ${tenantId} has no stored event with idempotency_key ${idempotencyKey}`, [
+      { field: 'idempotency_key', message: `no stored event has idempotency_key ${idempotencyKey}` },
+    ]);
+  }
+}
+
+/** The correction key was used for another correction, or the event is already voided. */
+export class CorrectionConflictError extends UsageError {
+  constructor(field: string, message: string) {
+    super('CORRECTION_CONFLICT', message, [{ field, message }]);
+  }
+}
+
+/** The correction is well formed but cannot apply (a counter would go negative, an invoice is final). */
+export class CorrectionRefusedError extends UsageError {
+  constructor(field: string, message: string) {
+    super('CORRECTION_REFUSED', message, [{ field, message }]);
   }
 }
 

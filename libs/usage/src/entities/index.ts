@@ -10,6 +10,7 @@ import { UsageRollup } from './usage-rollup.entity';
 import { UsageThresholdAlert } from './usage-threshold-alert.entity';
 import { UsageCounterHold } from './usage-counter-hold.entity';
 import { UsageDeadLetter } from './usage-dead-letter.entity';
+import { UsageCorrection } from './usage-correction.entity';
 
 export * from './billing-period-terms.entity';
 export * from './operator-audit-entry.entity';
@@ -23,6 +24,7 @@ export * from './usage-rollup.entity';
 export * from './usage-threshold-alert.entity';
 export * from './usage-counter-hold.entity';
 export * from './usage-dead-letter.entity';
+export * from './usage-correction.entity';
 
 /** The entities of the tables libs/usage owns (docs/architecture.md); a DataSource needs them all. */
 export const USAGE_ENTITIES = [
@@ -38,4 +40,5 @@ export const USAGE_ENTITIES = [
   UsageCounterHold,
   OperatorAuditEntry,
   UsageRollup,
+  UsageCorrection,
 ];

@@ -17,10 +17,14 @@ export interface EventsSelection {
   resourceId?: string;
 }
 
-/** Where the previous page ended: occurred_at in epoch microseconds and the idempotency key. */
+/**
+ * Where the previous page ended: occurred_at in epoch microseconds, the key (an event's
+ * idempotency key or a correction's key) and whether that row was a correction.
+ */
 export interface EventsCursor {
   occurredUs: string;
   idempotencyKey: string;
+  correction: boolean;
 }
 
 export interface EventsQuery {
@@ -30,18 +34,19 @@ export interface EventsQuery {
   format: 'json' | 'csv' | undefined;
 }
 
+/** `<us>|<key>` after an event, `<us>c|<key>` after a correction (cursors from before stay valid). */
 export function encodeEventsCursor(cursor: EventsCursor): string {
-  return Buffer.from(`${cursor.occurredUs}|${cursor.idempotencyKey}`, 'utf8').toString('base64url');
+  return Buffer.from(`${cursor.occurredUs}${cursor.correction ? 'c' : ''}|${cursor.idempotencyKey}`, 'utf8').toString('base64url');
 }
 
 function decodeEventsCursor(value: string): EventsCursor {
   const text = Buffer.from(value, 'base64url').toString('utf8');
   const bar = text.indexOf('|');
-  const occurredUs = text.slice(0, bar);
-  if (bar < 1 || !/^-?\d{1,19}$/.test(occurredUs) || text.length - bar - 1 < 1) {
+  const position = /^(-?\d{1,19})(c?)$/.exec(text.slice(0, bar));
+  if (bar < 1 || !position || text.length - bar - 1 < 1) {
     invalidParam('cursor', 'cursor is not one this endpoint returned; pass next_cursor unchanged');
   }
-  return { occurredUs, idempotencyKey: text.slice(bar + 1) };
+  return { occurredUs: position[1]!, idempotencyKey: text.slice(bar + 1), correction: position[2] === 'c' };
 }
 
 export function parseEventsQuery(query: QueryParams): EventsQuery {
@@ -65,6 +70,7 @@ export function parseEventsQuery(query: QueryParams): EventsQuery {
 }
 
 interface EventRow {
+  rank: number;
   agent: AgentType;
   action_type: string;
   resource_id: string;
@@ -72,6 +78,13 @@ interface EventRow {
   idempotency_key: string;
   metadata: Record<string, unknown>;
   occurred_us: string;
+  correction_type: 'void' | 'adjustment' | null;
+  reason: string | null;
+  voided_idempotency_key: string | null;
+}
+
+function cursorAfter(row: EventRow): EventsCursor {
+  return { occurredUs: row.occurred_us, idempotencyKey: row.idempotency_key, correction: Number(row.rank) === 1 };
 }
 
 /** A tenant's raw events (the drill-down behind an overage): pages, or every page as a stream. */
@@ -85,7 +98,7 @@ export class UsageEventsService {
     const last = rows.length > limit ? data[data.length - 1]! : null;
     return {
       data: data.map(toRecord),
-      next_cursor: last ? encodeEventsCursor({ occurredUs: last.occurred_us, idempotencyKey: last.idempotency_key }) : null,
+      next_cursor: last ? encodeEventsCursor(cursorAfter(last)) : null,
     };
   }
 
@@ -97,7 +110,7 @@ export class UsageEventsService {
       if (rows.length > 0) yield rows.map(toRecord);
       if (rows.length < CSV_PAGE_SIZE) return;
       const last = rows[rows.length - 1]!;
-      after = { occurredUs: last.occurred_us, idempotencyKey: last.idempotency_key };
+      after = cursorAfter(last);
     }
   }
 
@@ -111,6 +124,7 @@ export class UsageEventsService {
       cursor?.occurredUs ?? null,
       cursor?.idempotencyKey ?? null,
       limit,
+      cursor?.correction ? 1 : 0,
     ]);
   }
 }
@@ -124,19 +138,29 @@ function toRecord(row: EventRow): UsageEventRecord {
     idempotency_key: row.idempotency_key,
     occurred_at: new Date(Math.floor(Number(row.occurred_us) / 1000)).toISOString(),
     metadata: row.metadata,
+    kind: row.correction_type ? 'correction' : 'event',
+    correction: row.correction_type
+      ? { type: row.correction_type, reason: row.reason ?? '', voided_idempotency_key: row.voided_idempotency_key }
+      : null,
   };
 }
 
-export const CSV_HEADER = 'occurred_at,agent,action_type,resource_id,quantity,idempotency_key\r\n';
+export const CSV_HEADER = 'occurred_at,agent,action_type,resource_id,quantity,idempotency_key,kind,correction_reason\r\n';
 
-/** RFC 4180 lines; a cell starting with = + - @ is prefixed with ' so a spreadsheet never runs it. */
+/** RFC 4180 lines; a text cell starting with = + - @ is prefixed with ' so a spreadsheet never runs it. */
 export function csvLines(records: readonly UsageEventRecord[]): string {
   const cell = (value: string | number): string => {
     let text = String(value);
-    if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+    // A number (a correction's negative quantity) is data, never a formula.
+    if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
     return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   };
   return records
-    .map((r) => [r.occurred_at, r.agent, r.action_type, r.resource_id, r.quantity, r.idempotency_key].map(cell).join(',') + '\r\n')
+    .map(
+      (r) =>
+        [r.occurred_at, r.agent, r.action_type, r.resource_id, r.quantity, r.idempotency_key, r.kind, r.correction?.reason ?? '']
+          .map(cell)
+          .join(',') + '\r\n',
+    )
     .join('');
 }

@@ -78,7 +78,7 @@ export class CounterHoldsRepository {
 
   /**
    * Resolves an open hold with the operator's note; with `correct`, the counter is first set to
-   * the sum of its events (the source of truth). Null when no open hold has this id.
+   * the sum of its events and corrections (the source of truth). Null when no open hold has this id.
    */
   async resolve(id: string, resolution: string, correct: boolean, at: Date): Promise<HoldResolution | null> {
     const [row] = (await this.db.query(
@@ -87,7 +87,9 @@ export class CounterHoldsRepository {
        ), corrected AS (
          UPDATE usage_counters c
             SET count = (SELECT coalesce(sum(e.quantity), 0) FROM usage_events e
-                          WHERE e.tenant_id = c.tenant_id AND e.agent = c.agent AND e.period_start = c.period_start),
+                          WHERE e.tenant_id = c.tenant_id AND e.agent = c.agent AND e.period_start = c.period_start)
+                      + (SELECT coalesce(sum(k.quantity_delta), 0) FROM usage_corrections k
+                          WHERE k.tenant_id = c.tenant_id AND k.agent = c.agent AND k.period_start = c.period_start),
                 updated_at = now()
            FROM hold h
           WHERE $4::boolean AND c.tenant_id = h.tenant_id AND c.agent = h.agent AND c.period_start = h.period_start

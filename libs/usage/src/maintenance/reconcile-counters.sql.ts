@@ -7,6 +7,9 @@
  *   scan of idx_usage_events_tenant_agent (tenant_id, agent, period_start) INCLUDE (quantity)
  *   already yields each tenant's rows in group order, so they are summed as they stream by
  *   (GroupAggregate) instead of hashing every event of the chunk (half the time at 1M events);
+ * - corrections (usage_corrections, issue 18) are added to the events of their counter: a void or
+ *   an adjustment moved the counter in the same transaction as it was written, so the source of
+ *   truth is events plus corrections;
  * - FULL JOIN, so counters without events and events without a counter both show up;
  * - drift ratio = |counted - recounted| / max(recounted, 1);
  * - counters within `$2` tolerance are corrected by the DELTA seen in this snapshot
@@ -23,13 +26,24 @@ WITH scope AS (
   SELECT c.id, c.tenant_id, c.agent, c.period_start, c.count
     FROM usage_counters c JOIN scope ON scope.tenant_id = c.tenant_id
    WHERE c.period_start >= scope.since
-), recount AS (
+), event_sums AS (
   SELECT scope.tenant_id, r.agent, r.period_start, r.recounted
     FROM scope CROSS JOIN LATERAL (
       SELECT e.agent, e.period_start, sum(e.quantity)::bigint AS recounted
         FROM usage_events e
        WHERE e.tenant_id = scope.tenant_id AND e.period_start >= scope.since
        GROUP BY e.agent, e.period_start) r
+), correction_sums AS (
+  SELECT k.tenant_id, k.agent, k.period_start, sum(k.quantity_delta)::bigint AS delta
+    FROM usage_corrections k JOIN scope ON scope.tenant_id = k.tenant_id
+   WHERE k.period_start >= scope.since
+   GROUP BY k.tenant_id, k.agent, k.period_start
+), recount AS (
+  SELECT coalesce(r.tenant_id, k.tenant_id) AS tenant_id, coalesce(r.agent, k.agent) AS agent,
+         coalesce(r.period_start, k.period_start) AS period_start,
+         coalesce(r.recounted, 0) + coalesce(k.delta, 0) AS recounted
+    FROM event_sums r
+    FULL JOIN correction_sums k ON k.tenant_id = r.tenant_id AND k.agent = r.agent AND k.period_start = r.period_start
 ), compared AS (
   SELECT coalesce(c.tenant_id, r.tenant_id) AS tenant_id,
          coalesce(c.agent, r.agent) AS agent,

@@ -10,7 +10,7 @@ export const MAINTENANCE_TRIGGERS: readonly MaintenanceTrigger[] = ['schedule', 
 /** Data of jobs on `usage-maintenance`; every field is optional so a scheduler template is `{}`. */
 export interface MaintenanceJobData {
   trigger?: MaintenanceTrigger;
-  /** reconcile-usage-counters, report-overage-to-stripe: only this tenant. */
+  /** reconcile-usage-counters, report-overage-to-stripe, reconcile-stripe-totals: only this tenant. */
   tenant_id?: string;
   /** reconcile-usage-counters, report-overage-to-stripe: detect and record, change nothing. */
   dry_run?: boolean;

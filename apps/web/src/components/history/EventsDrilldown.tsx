@@ -1,6 +1,6 @@
 import { useId, useState } from 'react';
 import { useInfiniteQuery } from '@tanstack/react-query';
-import type { AgentType, UsageEventsPage } from '@metering/contract';
+import type { AgentType, UsageEventRecord, UsageEventsPage } from '@metering/contract';
 import { downloadEventsCsv, fetchEvents } from '../../api/usage-history-api.client';
 import { useAuthToken } from '../../auth/auth-token.store';
 import { AGENT_UNIT_LABELS, formatCount } from '../usage/formatters';
@@ -8,7 +8,37 @@ import { QueryLoading, QueryProblem } from './QueryProblem';
 
 const timeFormat = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'UTC' });
 
-/** "View events": the latest events of one agent this period (what the bill is made of), and the CSV. */
+/** A correction's quantity is signed: "−5" takes usage back, "+3" adds it. */
+function quantityText(event: UsageEventRecord): string {
+  if (event.kind !== 'correction') return formatCount(event.quantity);
+  return `${event.quantity < 0 ? '\u2212' : '+'}${formatCount(Math.abs(event.quantity))}`;
+}
+
+/** One row: an event as reported, or an operator's correction with its reason. */
+function EventRow({ event }: { event: UsageEventRecord }) {
+  const correction = event.correction;
+  return (
+    <tr className={correction ? 'events-table__correction' : undefined}>
+      <td className="events-table__resource">{event.resource_id || '—'}</td>
+      <td>
+        {correction ? (
+          <>
+            <span className="events-table__badge">{correction.type === 'void' ? 'Voided' : 'Adjusted'}</span> {correction.reason}
+          </>
+        ) : (
+          event.action_type.replace(/_/g, ' ')
+        )}
+      </td>
+      <td>{timeFormat.format(new Date(event.occurred_at))}</td>
+      <td>{quantityText(event)}</td>
+    </tr>
+  );
+}
+
+/**
+ * "View events": the latest events of one agent this period (what the bill is made of), with the
+ * operators' corrections among them (marked, with their reason), and the CSV.
+ */
 export function EventsDrilldown({ agent, periodStart, periodEnd }: { agent: AgentType; periodStart: string; periodEnd: string }) {
   const token = useAuthToken();
   const panelId = useId();
@@ -46,12 +76,8 @@ export function EventsDrilldown({ agent, periodStart, periodEnd }: { agent: Agen
               </thead>
               <tbody>
                 {rows.map((event) => (
-                  <tr key={event.idempotency_key}>
-                    <td className="events-table__resource">{event.resource_id}</td>
-                    <td>{event.action_type.replace(/_/g, ' ')}</td>
-                    <td>{timeFormat.format(new Date(event.occurred_at))}</td>
-                    <td>{formatCount(event.quantity)}</td>
-                  </tr>
+                  // An event's key and a correction's key may be equal: the kind keeps React keys apart.
+                  <EventRow key={`${event.kind}:${event.idempotency_key}`} event={event} />
                 ))}
               </tbody>
             </table>

@@ -18,6 +18,9 @@ class SchedulesEnvDto {
 
   @Matches(CRON, { message: 'CRON_CLOSE_PERIODS must be a cron pattern' })
   CRON_CLOSE_PERIODS!: string;
+
+  @Matches(CRON, { message: 'CRON_RECONCILE_STRIPE must be a cron pattern' })
+  CRON_RECONCILE_STRIPE!: string;
 }
 
 /** Cron patterns (UTC) of the maintenance jobs the workers register on every boot. */
@@ -29,6 +32,8 @@ export interface SchedulesConfig {
     publishAlerts: string;
     /** close-billing-periods: roll over ended periods and send their final overage (every minute). */
     closePeriods: string;
+    /** reconcile-stripe-totals: compare Stripe's meter event summaries with the ledger. */
+    reconcileStripe: string;
   };
 }
 
@@ -41,6 +46,8 @@ export const schedulesSection = configSection({
     CRON_RECONCILE_USAGE: '0 3 * * *',
     CRON_PUBLISH_ALERTS: '* * * * *',
     CRON_CLOSE_PERIODS: '* * * * *',
+    // After the daily report (01:00) has settled in Stripe's eventually consistent summaries.
+    CRON_RECONCILE_STRIPE: '0 4 * * *',
   },
   toConfig: (env): SchedulesConfig => ({
     schedules: {
@@ -49,6 +56,7 @@ export const schedulesSection = configSection({
       reconcileUsage: env.CRON_RECONCILE_USAGE,
       publishAlerts: env.CRON_PUBLISH_ALERTS,
       closePeriods: env.CRON_CLOSE_PERIODS,
+      reconcileStripe: env.CRON_RECONCILE_STRIPE,
     },
   }),
 });

@@ -31,6 +31,13 @@ class StripeReportingEnvDto {
 
   @IsInt() @Min(100) @Max(120000)
   STRIPE_TIMEOUT_MS!: number;
+
+  /**
+   * Stripe's meter event summaries are eventually consistent: a (customer, meter, period) is
+   * compared with the ledger only when nothing was sent or cancelled for it this long ago.
+   */
+  @IsInt() @Min(0) @Max(86_400)
+  STRIPE_RECONCILE_SETTLE_SECONDS!: number;
 }
 
 /** Overage reporting to Stripe (the daily worker job and `npm run usage -- report-overage`). */
@@ -46,6 +53,8 @@ export interface StripeReportingConfig {
     maxAttempts: number;
     concurrency: number;
     timeoutMs: number;
+    /** Stripe reconciliation skips periods with a send or cancel younger than this. */
+    reconcileSettleSeconds: number;
   };
 }
 
@@ -60,6 +69,7 @@ export const stripeReportingSection = configSection({
     STRIPE_MAX_ATTEMPTS: '4',
     STRIPE_CONCURRENCY: '20',
     STRIPE_TIMEOUT_MS: '20000',
+    STRIPE_RECONCILE_SETTLE_SECONDS: '3600',
   },
   toConfig: (env): StripeReportingConfig => ({
     stripe: {
@@ -72,6 +82,7 @@ export const stripeReportingSection = configSection({
       maxAttempts: env.STRIPE_MAX_ATTEMPTS,
       concurrency: env.STRIPE_CONCURRENCY,
       timeoutMs: env.STRIPE_TIMEOUT_MS,
+      reconcileSettleSeconds: env.STRIPE_RECONCILE_SETTLE_SECONDS,
     },
   }),
 });
