@@ -33,6 +33,7 @@ import { usageHistoryRouter } from './routes/usage-history.router';
  */
 export function createApp(deps: ApiDeps): Express {
   const { config, dataSource, redis, logger } = deps;
+  const reads = deps.readDataSource ?? dataSource;
   const keys = resolveJwtKeys(config);
   if (keys.usingDevSecret) logger.warn('JWT_SECRET is not set: using the development secret (never in production)');
   const rateLimitPrefix = deps.rateLimitPrefix ?? `rl:${config.queuePrefix}:`;
@@ -60,7 +61,7 @@ export function createApp(deps: ApiDeps): Express {
   // event ingest) are mounted first: every router before them is walked on each of their requests.
   app.use(
     usageRouter({
-      usageService: new UsageService(dataSource, {
+      usageService: new UsageService(reads, {
         trialLimits: config.usage.trialLimits,
         clock: deps.clock,
         // Forecast alerts are recorded once per period; the worker's outbox job notifies them.
@@ -91,8 +92,8 @@ export function createApp(deps: ApiDeps): Express {
   );
   app.use(
     usageHistoryRouter({
-      history: new UsageHistoryService(dataSource),
-      periods: new UsagePeriodsService(dataSource),
+      history: new UsageHistoryService(reads),
+      periods: new UsagePeriodsService(reads),
       clock: deps.clock,
       authenticate: jwtAuth.authenticate,
       historyRateLimit: limiter('usage-history', config.api.usageRateLimitPerMinute),
@@ -101,7 +102,7 @@ export function createApp(deps: ApiDeps): Express {
   );
   app.use(
     usageEventsRouter({
-      events: new UsageEventsService(dataSource),
+      events: new UsageEventsService(reads),
       authenticate: jwtAuth.authenticate,
       rateLimit: limiter('usage-events-read', config.api.usageRateLimitPerMinute),
     }),

@@ -1,0 +1,171 @@
+/**
+ * DATABASE_READ_URL against a real streaming standby: the test starts its own primary and a
+ * `pg_basebackup -R` standby on free loopback ports, migrates the primary, and runs the API as
+ * production does (`npm run start:api`) with DATABASE_URL = primary, DATABASE_READ_URL = standby.
+ *
+ * The proof that reads come from the standby: with replay paused there, a write on the primary is
+ * invisible to the API's reads (the primary has it) until the lag passes the bound; then the
+ * primary answers. Stopping the standby moves reads to the primary without a failed request.
+ */
+import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+import { createMeteringDataSource } from '@metering/billing';
+import { runMigrationsWithLock } from '@metering/platform';
+import type { BillingPeriod } from '@metering/usage';
+import { AppProcess, ReplicatedPostgres, eventually, freePort, seedCountedUsage, seedPlan, seedTenant, uniqueQueuePrefix } from '@metering/testing';
+import { tokenFor } from './support/api-harness';
+
+const MAX_LAG_MS = 4000;
+const CHECK_MS = 200;
+/** Longer than any per-process usage cache may be stale (1 s): a read after it comes from Postgres. */
+const PAST_ANY_CACHE_MS = 1100;
+
+let cluster: ReplicatedPostgres | undefined;
+let primary: DataSource | undefined;
+let api: AppProcess | undefined;
+let apiUrl = '';
+let metricsUrl = '';
+let tenantId = '';
+let period: BillingPeriod;
+let written = 0;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+beforeAll(async () => {
+  cluster = await ReplicatedPostgres.start();
+  const admin = new Client({ connectionString: cluster.primaryUrl() });
+  await admin.connect();
+  await admin.query('CREATE DATABASE metering');
+  await admin.end();
+  primary = createMeteringDataSource(cluster.primaryUrl('metering'), 2, 'usage-test');
+  await primary.initialize();
+  await runMigrationsWithLock(primary);
+  const plan = await seedPlan(primary);
+  ({ tenantId, period } = await seedTenant(primary, { planId: plan.id }));
+  await write();
+
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  apiUrl = `http://127.0.0.1:${port}`;
+  metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  api = await new AppProcess('api', {
+    env: {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      DATABASE_URL: cluster.primaryUrl('metering'),
+      DATABASE_READ_URL: cluster.standbyUrl('metering'),
+      DATABASE_READ_MAX_LAG_MS: String(MAX_LAG_MS),
+      DATABASE_READ_CHECK_MS: String(CHECK_MS),
+      DATABASE_POOL_SIZE: '4',
+      QUEUE_PREFIX: uniqueQueuePrefix(),
+      USAGE_RATE_LIMIT_PER_MINUTE: '100000',
+      API_PORT: String(port),
+      API_METRICS_PORT: String(metricsPort),
+    },
+    readyUrl: `${apiUrl}/health/ready`,
+    readyTimeoutMs: 60_000,
+  }).start();
+}, 90_000);
+
+afterAll(async () => {
+  await api?.stop().catch(() => api?.kill());
+  await primary?.destroy().catch(() => undefined);
+  await cluster?.stop();
+}, 60_000);
+
+/** One more event and counted unit on the primary (both reads below see it once replicated). */
+async function write(): Promise<void> {
+  await seedCountedUsage(primary!, tenantId, 'inbox', period, 1);
+  written += 1;
+}
+
+/** What the API reads: the usage count and the number of listed events, with their statuses. */
+async function read(): Promise<{ count: number; events: number; statuses: number[] }> {
+  const headers = { Authorization: `Bearer ${tokenFor(tenantId)}` };
+  const [usage, events] = await Promise.all([
+    fetch(`${apiUrl}/api/v1/usage`, { headers }),
+    fetch(`${apiUrl}/api/v1/usage/events?limit=500`, { headers }),
+  ]);
+  const usageBody = usage.ok ? ((await usage.json()) as { usage: { inbox: { count: number } } }) : null;
+  const eventsBody = events.ok ? ((await events.json()) as { data: unknown[] }) : null;
+  return { count: usageBody?.usage.inbox.count ?? -1, events: eventsBody?.data.length ?? -1, statuses: [usage.status, events.status] };
+}
+
+/** The replica's series on the API's metrics port (a missing series is undefined). */
+async function replicaMetrics(): Promise<{ lag?: number; up?: number; serving?: number }> {
+  const text = await (await fetch(metricsUrl)).text();
+  const value = (name: string): number | undefined => {
+    const match = new RegExp(`^${name}\\{replica="127\\.0\\.0\\.1:${cluster!.standbyPort}/metering"\\} (\\S+)$`, 'm').exec(text);
+    return match ? Number(match[1]) : undefined;
+  };
+  return { lag: value('usage_db_replica_lag_seconds'), up: value('usage_db_replica_up'), serving: value('usage_db_replica_serving_reads') };
+}
+
+/**
+ * Pauses replay on the standby and writes on the primary: the API's reads stay at the old numbers
+ * (the standby answers) until the lag passes the bound, then show the write (the primary answers).
+ * Replay resumes and reads go back to the standby.
+ */
+async function expectReadsFromStandbyUntilTheBound(): Promise<void> {
+  await eventually(async () => (await replicaMetrics()).serving === 1, 20_000, 'reads on the standby');
+  const before = written;
+  await cluster!.pauseReplay();
+  const writtenAt = Date.now();
+  await write();
+  await sleep(PAST_ANY_CACHE_MS);
+  const stale = await read();
+  expect(Date.now() - writtenAt).toBeLessThan(MAX_LAG_MS);
+  expect(stale).toEqual({ count: before, events: before, statuses: [200, 200] });
+  expect(await counted(primary!)).toBe(before + 1);
+
+  const fresh = await eventually(async () => {
+    const now = await read();
+    return now.count === before + 1 ? now : undefined;
+  }, 20_000, 'reads from the primary once the lag passes the bound');
+  expect(fresh).toEqual({ count: before + 1, events: before + 1, statuses: [200, 200] });
+  expect(Date.now() - writtenAt).toBeGreaterThanOrEqual(MAX_LAG_MS - 2 * CHECK_MS);
+  const lagging = await replicaMetrics();
+  expect(lagging).toMatchObject({ up: 1, serving: 0 });
+  expect(lagging.lag).toBeGreaterThan(MAX_LAG_MS / 1000);
+
+  await cluster!.resumeReplay();
+  await eventually(async () => (await replicaMetrics()).serving === 1, 20_000, 'reads back on the standby');
+  expect((await replicaMetrics()).lag).toBeLessThan(1);
+}
+
+async function counted(dataSource: DataSource): Promise<number> {
+  const [row] = await dataSource.query(`SELECT count FROM usage_counters WHERE tenant_id = $1 AND agent = 'inbox'`, [tenantId]);
+  return Number(row.count);
+}
+
+it('serves usage reads and the events list from the standby, and from the primary once the standby lags past the bound', async () => {
+  await expectReadsFromStandbyUntilTheBound();
+  // The API's read pool is connected to the standby under its own name.
+  const standby = new Client({ connectionString: cluster!.standbyUrl('metering') });
+  await standby.connect();
+  const { rows } = await standby.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'usage-api-read'`);
+  await standby.end();
+  expect(rows[0].n).toBeGreaterThan(0);
+  expect(api!.logs).toMatch(/reads go to the primary: the read replica is not fit for them.*"reason":"lagging"/);
+  expect(api!.logs).toMatch(/reads go to the read replica/);
+}, 60_000);
+
+it('answers every read from the primary while the standby is down, and goes back to the standby when it returns', async () => {
+  await cluster!.stopStandby();
+  await write();
+  const statuses: number[] = [];
+  await eventually(async () => {
+    const now = await read();
+    statuses.push(...now.statuses);
+    return now.count === written && now.events === written;
+  }, 20_000, 'reads from the primary while the standby is down');
+  expect(statuses.every((status) => status === 200)).toBe(true);
+  const down = await eventually(async () => {
+    const metrics = await replicaMetrics();
+    return metrics.up === 0 ? metrics : undefined;
+  }, 20_000, 'the replica reported down');
+  expect(down).toEqual({ lag: undefined, up: 0, serving: 0 });
+  expect(api!.logs).toMatch(/reads go to the primary: the read replica is not fit for them.*"reason":"(unavailable|query_error)"/);
+
+  await cluster!.startStandby();
+  await expectReadsFromStandbyUntilTheBound();
+}, 90_000);
