@@ -7,7 +7,6 @@
  * invisible to the API's reads (the primary has it) until the lag passes the bound; then the
  * primary answers. Stopping the standby moves reads to the primary without a failed request.
  */
-import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { createMeteringDataSource } from '@metering/billing';
 import { ReadReplicaRouter, runMigrationsWithLock } from '@metering/platform';
@@ -33,10 +32,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   cluster = await ReplicatedPostgres.start();
-  const admin = new Client({ connectionString: cluster.primaryUrl() });
-  await admin.connect();
-  await admin.query('CREATE DATABASE metering');
-  await admin.end();
+  await cluster.createDatabase('metering');
   primary = createMeteringDataSource(cluster.primaryUrl('metering'), 2, 'usage-test');
   await primary.initialize();
   await runMigrationsWithLock(primary);
@@ -142,11 +138,8 @@ async function counted(dataSource: DataSource): Promise<number> {
 it('serves usage reads and the events list from the standby, and from the primary once the standby lags past the bound', async () => {
   await expectReadsFromStandbyUntilTheBound();
   // The API's read pool is connected to the standby under its own name.
-  const standby = new Client({ connectionString: cluster!.standbyUrl('metering') });
-  await standby.connect();
-  const { rows } = await standby.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'usage-api-read'`);
-  await standby.end();
-  expect(rows[0].n).toBeGreaterThan(0);
+  const [reader] = await cluster!.queryStandby<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'usage-api-read'`);
+  expect(reader!.n).toBeGreaterThan(0);
   expect(api!.logs).toMatch(/reads go to the primary: the read replica is not fit for them.*"reason":"lagging"/);
   expect(api!.logs).toMatch(/reads go to the read replica/);
 }, 60_000);
@@ -203,12 +196,9 @@ describe('the router in-process', () => {
     expect(reads.servingFromReplica).toBe(true);
     expect(await onStandby(reads.dataSource)).toBe(true);
     expect((await replicaMetrics()).lag).toBeLessThan(1);
-    const standby = new Client({ connectionString: cluster!.standbyUrl('metering') });
-    await standby.connect();
-    const { rows } = await standby.query(`SELECT extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float AS seconds`);
-    await standby.end();
+    const [replay] = await cluster!.queryStandby<{ seconds: number }>(`SELECT extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float AS seconds`);
     // The naive measure would have called this standby 1.5 s behind, beyond its 0.6 s bound.
-    expect(rows[0].seconds).toBeGreaterThan(1.5);
+    expect(replay!.seconds).toBeGreaterThan(1.5);
   });
 
   it('starts on the primary when the standby is down, and moves to the standby once it answers', async () => {

@@ -144,11 +144,25 @@ export class ReplicatedPostgres {
     await run(command[0]!, command.slice(1), { cwd: this.dir, timeout: 60_000 });
   }
 
+  /** Creates `database` on the primary (the standby gets it by replication). */
+  async createDatabase(database: string): Promise<void> {
+    await this.query(this.primaryUrl(), `CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+  }
+
+  /** Runs `sql` on the standby on a connection of its own and returns its rows. */
+  queryStandby<T>(sql: string, database = 'postgres'): Promise<T[]> {
+    return this.query<T>(this.standbyUrl(database), sql);
+  }
+
   private async onStandby(sql: string): Promise<void> {
-    const client = new Client({ connectionString: this.standbyUrl() });
+    await this.queryStandby(sql);
+  }
+
+  private async query<T>(url: string, sql: string): Promise<T[]> {
+    const client = new Client({ connectionString: url });
     await client.connect();
     try {
-      await client.query(sql);
+      return (await client.query(sql)).rows as T[];
     } finally {
       await client.end();
     }
