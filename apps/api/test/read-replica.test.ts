@@ -11,7 +11,7 @@ import type { DataSource } from 'typeorm';
 import { createMeteringDataSource } from '@metering/billing';
 import { ReadReplicaRouter, runMigrationsWithLock } from '@metering/platform';
 import type { BillingPeriod } from '@metering/usage';
-import { AppProcess, ReplicatedPostgres, eventually, freePort, seedCountedUsage, seedPlan, seedTenant, uniqueQueuePrefix } from '@metering/testing';
+import { AppProcess, FaultProxy, ReplicatedPostgres, eventually, freePort, seedCountedUsage, seedPlan, seedTenant, uniqueQueuePrefix } from '@metering/testing';
 import { capturingLogger, tokenFor } from './support/api-harness';
 
 const MAX_LAG_MS = 4000;
@@ -171,12 +171,12 @@ describe('the router in-process', () => {
     for (const router of routers) await router.stop();
   });
 
-  function router(): { router: ReadReplicaRouter; lines: Array<Record<string, unknown>> } {
+  function router(replicaUrl = cluster!.standbyUrl('metering')): { router: ReadReplicaRouter; lines: Array<Record<string, unknown>> } {
     const { logger, lines } = capturingLogger();
     const created = new ReadReplicaRouter({
       primary: primary!,
-      replica: createMeteringDataSource(cluster!.standbyUrl('metering'), 2, 'usage-test-read'),
-      replicaUrl: cluster!.standbyUrl('metering'),
+      replica: createMeteringDataSource(replicaUrl, 2, 'usage-test-read'),
+      replicaUrl,
       maxLagMs: 600,
       checkMs: 100,
       logger,
@@ -214,4 +214,25 @@ describe('the router in-process', () => {
     expect(await onStandby(reads.dataSource)).toBe(true);
     expect(lines).toContainEqual(expect.objectContaining({ level: 'info', message: 'reads go to the read replica', reason: 'healthy' }));
   }, 30_000);
+
+  it('moves reads to the primary when the standby stops answering in time, and back when it answers again', async () => {
+    const proxy = await new FaultProxy({ target: { host: '127.0.0.1', port: cluster!.standbyPort } }).start();
+    try {
+      const { router: reads, lines } = router(proxy.url(cluster!.standbyUrl('metering')));
+      await reads.start();
+      expect(reads.servingFromReplica).toBe(true);
+
+      // Every byte 3 s late: the check (which must answer within the 0.6 s bound) times out.
+      proxy.delay(3000);
+      await eventually(async () => !reads.servingFromReplica, 10_000, 'reads on the primary while the standby is slow');
+      expect(await onStandby(reads.dataSource)).toBe(false);
+      expect(lines).toContainEqual(expect.objectContaining({ level: 'warn', reason: 'unavailable', detail: expect.stringMatching(/did not answer within 600 ms|timeout/) }));
+
+      proxy.delay(0);
+      await eventually(async () => reads.servingFromReplica, 20_000, 'reads back on the standby once it answers in time');
+      expect(await onStandby(reads.dataSource)).toBe(true);
+    } finally {
+      await proxy.close();
+    }
+  }, 40_000);
 });

@@ -204,7 +204,8 @@ export class ReadReplicaRouter {
   private async closeProbe(): Promise<void> {
     const probe = this.probe;
     this.probe = null;
-    await probe?.end().catch(() => undefined);
+    // A replica that stopped answering may never acknowledge the goodbye either.
+    if (probe) await withTimeout(probe.end(), 1000, 'the replica').catch(() => undefined);
   }
 
   private route(reason: ReadRouteReason, context: { lag?: ReplicaLag; detail?: string } = {}): void {
