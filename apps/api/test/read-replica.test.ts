@@ -109,8 +109,8 @@ async function expectReadsFromStandbyUntilTheBound(): Promise<void> {
   const writtenAt = Date.now();
   await write();
   await sleep(PAST_ANY_CACHE_MS);
+  // Old numbers while the primary has the new ones: only the paused standby can have answered.
   const stale = await read();
-  expect(Date.now() - writtenAt).toBeLessThan(MAX_LAG_MS);
   expect(stale).toEqual({ count: before, events: before, statuses: [200, 200] });
   expect(await counted(primary!)).toBe(before + 1);
 
