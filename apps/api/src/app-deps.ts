@@ -10,6 +10,13 @@ export interface ApiDeps {
   config: ApiConfig;
   /** Initialized DataSource over the usage schema. */
   dataSource: DataSource;
+  /**
+   * Where reads that may lag a little go (usage, history, periods, the events list and export):
+   * main.ts passes the read replica router's DataSource when DATABASE_READ_URL is set. Writes and
+   * reads that decide something (ingest admission, the quota check, webhooks) use `dataSource`.
+   * Default: `dataSource`.
+   */
+  readDataSource?: DataSource;
   /** Producer connection (`createRedisConnection(url, 'producer')`): fails fast while Redis is away. */
   redis: Redis;
   usageClient: UsageClient;

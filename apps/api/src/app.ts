@@ -43,6 +43,7 @@ import { usageHistoryRouter } from './routes/usage-history.router';
  */
 export function createApp(deps: ApiDeps): Express {
   const { config, dataSource, redis, logger } = deps;
+  const reads = deps.readDataSource ?? dataSource;
   const keys = resolveJwtKeys(config);
   if (keys.usingDevSecret) logger.warn('JWT_SECRET is not set: using the development secret (never in production)');
   const rateLimitPrefix = deps.rateLimitPrefix ?? `rl:${config.queuePrefix}:`;
@@ -73,7 +74,7 @@ export function createApp(deps: ApiDeps): Express {
   const usageAlerts = new UsageAlertsService(dataSource, { trialLimits: config.usage.trialLimits, logger });
   app.use(
     usageRouter({
-      usageService: new UsageService(dataSource, {
+      usageService: new UsageService(reads, {
         trialLimits: config.usage.trialLimits,
         clock: deps.clock,
         cacheMs: config.api.usageReadCacheMs,
@@ -104,8 +105,8 @@ export function createApp(deps: ApiDeps): Express {
   );
   app.use(
     usageHistoryRouter({
-      history: new UsageHistoryService(dataSource),
-      periods: new UsagePeriodsService(dataSource),
+      history: new UsageHistoryService(reads),
+      periods: new UsagePeriodsService(reads),
       clock: deps.clock,
       authenticate: jwtAuth.authenticate,
       historyRateLimit: limiter('usage-history', config.api.usageRateLimitPerMinute),
@@ -114,7 +115,7 @@ export function createApp(deps: ApiDeps): Express {
   );
   app.use(
     usageEventsRouter({
-      events: new UsageEventsService(dataSource),
+      events: new UsageEventsService(reads),
       authenticate: jwtAuth.authenticate,
       rateLimit: limiter('usage-events-read', config.api.usageRateLimitPerMinute),
     }),

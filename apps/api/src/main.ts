@@ -6,7 +6,9 @@
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Queue } from 'bullmq';
-import { ShutdownManager, createLogger, createRedisConnection, loadApiConfig, systemClock, waitForRedis } from '@metering/platform';
+import type { DataSource } from 'typeorm';
+import { ReadReplicaRouter, ShutdownManager, createLogger, createRedisConnection, loadApiConfig, systemClock, waitForRedis } from '@metering/platform';
+import type { ApiConfig, Logger } from '@metering/platform';
 import { createMeteringDataSource } from '@metering/billing';
 import { ALL_QUEUES, UsageQuotaService, createUsageClient, occurredAtWindow } from '@metering/usage';
 import { createApp } from './app';
@@ -28,6 +30,25 @@ function throttled(log: (message: string) => void, intervalMs = 10_000): (messag
   };
 }
 
+/**
+ * DATABASE_READ_URL: the replica the lag-tolerant reads go to while it is fit for them. The API
+ * starts whether or not it answers (reads stay on the primary until it does).
+ */
+async function startReadReplica(config: ApiConfig, primary: DataSource, logger: Logger): Promise<ReadReplicaRouter | null> {
+  const { url, maxLagMs, checkMs } = config.databaseRead;
+  if (!url) return null;
+  const router = new ReadReplicaRouter({
+    primary,
+    replica: createMeteringDataSource(url, config.database.poolSize, 'usage-api-read'),
+    replicaUrl: url,
+    maxLagMs,
+    checkMs,
+    logger,
+  });
+  await router.start();
+  return router;
+}
+
 async function main(): Promise<void> {
   const config = loadApiConfig();
   const logger = createLogger({ level: config.logLevel, json: config.env === 'production', service: 'api' });
@@ -38,6 +59,8 @@ async function main(): Promise<void> {
   const dataSource = createMeteringDataSource(config.database.url, config.database.poolSize, 'usage-api');
   await dataSource.initialize();
   shutdown.register('postgres', 'connections', () => dataSource.destroy());
+  const readReplica = await startReadReplica(config, dataSource, logger);
+  if (readReplica) shutdown.register('postgres-read-replica', 'connections', () => readReplica.stop());
 
   // Auto-pipelining sends the commands of concurrent requests (rate-limit scripts, enqueues) in one
   // write per event-loop turn: a round trip per request each was half the API's CPU under load.
@@ -66,6 +89,7 @@ async function main(): Promise<void> {
   const app = createApp({
     config,
     dataSource,
+    readDataSource: readReplica?.dataSource,
     redis,
     usageClient,
     quota,

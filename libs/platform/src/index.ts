@@ -13,3 +13,8 @@ export type { ShutdownPhase } from './lifecycle/shutdown-manager';
 export { isUuid } from './uuid';
 export { systemClock } from './clock';
 export type { Clock } from './clock';
+export { ReadReplicaRouter, isReplicaUnavailable } from './database/read-replica';
+export { postgresServerName } from './database/postgres-url';
+export type { ReadReplicaOptions, ReadRouteReason } from './database/read-replica';
+export { PrimaryWalHistory } from './database/replica-lag';
+export type { ReplicaLag } from './database/replica-lag';

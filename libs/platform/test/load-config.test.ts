@@ -159,3 +159,35 @@ describe('process config loaders', () => {
     ]);
   });
 });
+
+describe('the read replica (DATABASE_READ_URL)', () => {
+  it('is off by default, with a lag bound of 2 s checked every 500 ms', () => {
+    expect(loadApiConfig({ ...BASE }).databaseRead).toEqual({ url: null, maxLagMs: 2000, checkMs: 500 });
+    expect(loadApiConfig({ ...BASE, DATABASE_READ_URL: 'postgres://reader@10.0.0.6:5432/x', DATABASE_READ_MAX_LAG_MS: '5000' }).databaseRead).toEqual({
+      url: 'postgres://reader@10.0.0.6:5432/x',
+      maxLagMs: 5000,
+      checkMs: 500,
+    });
+  });
+
+  it('names a bad replica URL, bound or check interval', () => {
+    expect(problemsOf(() => loadApiConfig({ ...BASE, DATABASE_READ_URL: 'mysql://10.0.0.6/x', DATABASE_READ_MAX_LAG_MS: '50', DATABASE_READ_CHECK_MS: '10' }))).toEqual([
+      'DATABASE_READ_URL must be a postgres:// URL (a streaming replica of DATABASE_URL)',
+      'DATABASE_READ_MAX_LAG_MS must not be less than 100',
+      'DATABASE_READ_CHECK_MS must not be less than 50',
+    ]);
+    expect(problemsOf(() => loadApiConfig({ ...BASE, DATABASE_READ_MAX_LAG_MS: '1000', DATABASE_READ_CHECK_MS: '800' }))).toEqual([
+      'DATABASE_READ_CHECK_MS must be at most half of DATABASE_READ_MAX_LAG_MS (the lag is measured once per check)',
+    ]);
+  });
+
+  it('refuses a replica URL that names the primary itself', () => {
+    expect(problemsOf(() => loadApiConfig({ ...BASE, DATABASE_READ_URL: 'postgresql://other-user:secret@127.0.0.1/x' }))).toEqual([
+      'DATABASE_READ_URL names the same server and database as DATABASE_URL: leave it unset to read from the primary',
+    ]);
+  });
+
+  it('is read by the API only', () => {
+    expect(() => loadWorkerConfig({ ...BASE, DATABASE_READ_URL: 'not-a-url' })).not.toThrow();
+  });
+});

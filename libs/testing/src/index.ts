@@ -9,3 +9,4 @@ export * from './stripe-events';
 export * from './track-events';
 export * from './pg-trigger';
 export * from './stripe-meter-store';
+export * from './replicated-postgres';

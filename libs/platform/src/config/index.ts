@@ -8,6 +8,8 @@ export { apiSection } from './sections/api.section';
 export type { ApiHttpConfig } from './sections/api.section';
 export { databaseSection } from './sections/database.section';
 export type { DatabaseConfig } from './sections/database.section';
+export { databaseReadSection } from './sections/database-read.section';
+export type { DatabaseReadConfig } from './sections/database-read.section';
 export { demoSection } from './sections/demo.section';
 export type { DemoConfig } from './sections/demo.section';
 export { jwtSection } from './sections/jwt.section';

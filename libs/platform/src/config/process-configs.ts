@@ -3,6 +3,7 @@ import { loadConfigSections } from './load-config-sections';
 import { apiListenSection } from './sections/api-listen.section';
 import { apiSection } from './sections/api.section';
 import { databaseSection } from './sections/database.section';
+import { databaseReadSection } from './sections/database-read.section';
 import { demoSection } from './sections/demo.section';
 import { devLoginSection } from './sections/dev-login.section';
 import { ingestBudgetSection } from './sections/ingest-budget.section';
@@ -26,6 +27,7 @@ import { workerSection } from './sections/worker.section';
 export const API_CONFIG_SECTIONS = [
   runtimeSection,
   databaseSection,
+  databaseReadSection,
   redisSection,
   queueSection,
   jwtSection,
