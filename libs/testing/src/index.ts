@@ -8,3 +8,4 @@ export * from './eventually';
 export * from './stripe-events';
 export * from './track-events';
 export * from './pg-trigger';
+export * from './redis-cluster';

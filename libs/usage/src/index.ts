@@ -24,6 +24,7 @@ export * from './admin/period-terms.repository';
 export * from './queue/queue-names';
 export * from './queue/track-job';
 export * from './queue/usage-client';
+export * from './queue/track-queue-shards';
 export type { JobDataResult } from './queue/job-data';
 export * from './queue/maintenance-job';
 export * from './queue/usage-alert-job';

@@ -1,7 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
-import type { Redis } from 'ioredis';
 import { counter } from '@metering/platform';
-import type { Logger } from '@metering/platform';
+import type { Logger, RedisClient } from '@metering/platform';
 import { currentUser } from '../auth/jwt-auth';
 import { sendProblem } from '../errors/problem';
 
@@ -29,10 +28,10 @@ redis.call('HINCRBY', KEYS[1], 'b', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1`;
 
-type BudgetRedis = Redis & { spendIngestBudget(key: string, ...args: Array<string | number>): Promise<number> };
+type BudgetRedis = RedisClient & { spendIngestBudget(key: string, ...args: Array<string | number>): Promise<number> };
 
 export interface IngestBudgetOptions {
-  redis: Redis;
+  redis: RedisClient;
   keyPrefix: string;
   eventsPerMinute: number;
   bytesPerMinute: number;

@@ -1,7 +1,6 @@
 import type { RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import type { Redis } from 'ioredis';
-import type { Logger } from '@metering/platform';
+import type { Logger, RedisClient } from '@metering/platform';
 import { currentUser } from '../auth/jwt-auth';
 import { sendProblem } from '../errors/problem';
 import { RecoveringRedisStore } from './recovering-redis.store';
@@ -10,7 +9,7 @@ export interface TenantRateLimitOptions {
   /** Names the limit in keys, headers and logs, e.g. `usage-read`. */
   name: string;
   perMinute: number;
-  redis: Redis;
+  redis: RedisClient;
   /** Redis key prefix; tests give each app their own so counts never leak between files. */
   keyPrefix: string;
   logger: Logger;

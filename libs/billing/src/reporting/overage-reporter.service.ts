@@ -1,7 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { systemClock } from '@metering/platform';
-import type { Clock, Logger, StripeReportingConfig } from '@metering/platform';
+import type { Clock, Logger, StripeReportingConfig, RedisClient } from '@metering/platform';
 import { billingOperatorAlertsTotal, stripeReportsTotal } from '../metrics/billing-metrics';
 import { RedisCircuitBreaker } from '../resilience/redis-circuit-breaker';
 import type { CircuitState } from '../resilience/redis-circuit-breaker';
@@ -27,7 +26,7 @@ export interface OverageReporterDeps {
   /** Null when STRIPE_SECRET_KEY is not set: runs are then disabled (a dry run still works). */
   stripe: StripeClient | null;
   /** Holds the circuit breaker's shared state; only needed when `stripe` is set. */
-  redis: Redis | null;
+  redis: RedisClient | null;
   config: StripeReportingConfig['stripe'];
   /** Redis key prefix of the breaker, shared by all processes, e.g. `{metering}:stripe`. */
   keyPrefix: string;

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { counter, histogram, waitForReplicas } from '@metering/platform';
+import type { RedisClient } from '@metering/platform';
 import { MAX_EVENTS_PER_BATCH } from '../domain/event-rules';
 import type { OccurredAtWindow } from '../domain/event-rules';
 import { ValidationFailedError } from '../domain/usage-errors';
@@ -13,7 +14,9 @@ import type { UsageCheckResponse } from '@metering/contract';
 import type { AgentType } from '../domain/agent-type';
 import type { UsageQuotaService } from '../quota/usage-quota.service';
 import { isoStrings } from '../support/iso-strings';
-import { JOBS, QUEUES } from './queue-names';
+import { JOBS } from './queue-names';
+import { queueKey, trackQueueShards, trackShardOf } from './track-queue-shards';
+import type { QueueAddress } from './track-queue-shards';
 import { jobEventContentKey, trackEventJobId, trackEventsJobId } from './track-job';
 import type { TrackEventJobData, TrackEventsJobData } from './track-job';
 
@@ -33,11 +36,56 @@ export const TRACK_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 14 * 24 * 3600 },
 };
 
+/**
+ * An enqueue that Redis took but no replica confirmed in time (Redis Cluster with
+ * REDIS_CLUSTER_WAIT_REPLICAS): a failover now could lose it, so it is not acknowledged. The
+ * caller retries with the same idempotency keys (the same job ids: nothing is queued twice).
+ */
+export class EnqueueNotReplicatedError extends Error {
+  constructor(
+    readonly queue: string,
+    readonly acknowledged: number,
+    readonly required: number,
+  ) {
+    super(`queue ${queue}: ${acknowledged} of ${required} replicas confirmed the enqueue in time`);
+    this.name = 'EnqueueNotReplicatedError';
+  }
+}
+
+const replicaWaitSeconds = histogram({
+  name: 'usage_enqueue_replica_wait_seconds',
+  help: 'Time an enqueue waited for replicas to confirm it (WAIT on the queue\'s master, Redis Cluster only)',
+  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+});
+const notReplicated = counter({
+  name: 'usage_enqueue_not_replicated_total',
+  help: 'Enqueues refused (503) because no replica confirmed them within REDIS_CLUSTER_WAIT_TIMEOUT_MS',
+});
+
+/** How many replicas must confirm an enqueue, and for how long to wait (WAIT numreplicas timeout). */
+export interface ReplicaAcknowledgement {
+  replicas: number;
+  timeoutMs: number;
+}
+
+/** The replica acknowledgement a deployment's Redis config asks for: only on a cluster, and only when > 0. */
+export function replicaAcknowledgement(redis: { cluster: { waitReplicas: number; waitTimeoutMs: number } | null }): ReplicaAcknowledgement | undefined {
+  if (!redis.cluster || redis.cluster.waitReplicas === 0) return undefined;
+  return { replicas: redis.cluster.waitReplicas, timeoutMs: redis.cluster.waitTimeoutMs };
+}
+
 export interface UsageClientOptions {
-  /** A producer connection (fail fast while Redis is away): `createRedisConnection(url, 'producer')`. */
-  redis: Redis;
+  /** A producer connection (fail fast while Redis is away): `createRedisClient(config.redis, 'producer')`. */
+  redis: RedisClient;
   /** BullMQ prefix; must match the workers' QUEUE_PREFIX. */
   prefix?: string;
+  /** Track queues events are spread over by tenant (USAGE_QUEUE_SHARDS); must match the workers'. Default 1. */
+  shards?: number;
+  /**
+   * Wait for replicas after each enqueue (`replicaAcknowledgement(config.redis)`): an enqueue no
+   * replica confirmed rejects with EnqueueNotReplicatedError. Unset: resolve once the master took it.
+   */
+  replicaAck?: ReplicaAcknowledgement;
   /**
    * How far from the producer's clock occurred_at may lie: `occurredAtWindow(config.usage)`, or
    * DEFAULT_OCCURRED_AT_WINDOW (the documented one) in a service without the metering config.
@@ -77,11 +125,26 @@ export interface UsageClient {
  * event rejects the call with a ValidationFailedError naming it, and nothing is enqueued.
  */
 export function createUsageClient(options: UsageClientOptions): UsageClient {
-  const queue = new Queue(QUEUES.usageEvents, {
-    connection: options.redis,
-    prefix: options.prefix ?? '{metering}',
-    defaultJobOptions: TRACK_JOB_OPTIONS,
-  });
+  const shardCount = options.shards ?? 1;
+  const shards = trackQueueShards(options.prefix ?? '{metering}', shardCount).map((address) => ({
+    address,
+    key: queueKey(address),
+    queue: new Queue(address.name, { connection: options.redis, prefix: address.prefix, defaultJobOptions: TRACK_JOB_OPTIONS }),
+  }));
+  const shardOf = (tenantId: string) => shards[trackShardOf(tenantId, shardCount)]!;
+  const replicaAck = options.replicaAck;
+
+  /** Resolves once `replicaAck.replicas` replicas hold everything this connection wrote to the shard's master. */
+  async function replicated(shard: { address: QueueAddress; key: string }): Promise<void> {
+    if (!replicaAck) return;
+    const started = performance.now();
+    const acknowledged = await waitForReplicas(options.redis, shard.key, replicaAck.replicas, replicaAck.timeoutMs);
+    replicaWaitSeconds.observe((performance.now() - started) / 1000);
+    if (acknowledged < replicaAck.replicas) {
+      notReplicated.inc();
+      throw new EnqueueNotReplicatedError(shard.address.name, acknowledged, replicaAck.replicas);
+    }
+  }
   const window = options.window;
   const clock = options.clock ?? (() => new Date());
 
@@ -120,14 +183,29 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
     if (jobs.length === 1) {
       const job = jobs[0]!;
       const jobId = trackEventJobId(job.tenant_id, job.event.idempotency_key, jobEventContentKey(job));
-      await queue.add(JOBS.trackEvent, job, { jobId });
+      const shard = shardOf(job.tenant_id);
+      await shard.queue.add(JOBS.trackEvent, job, { jobId });
+      if (replicaAck) await replicated(shard);
       return { accepted: 1, jobIds: [jobId] };
     }
-    const events = jobs.map(({ tenant_id, event }) => ({ tenant_id, event }));
-    const data: TrackEventsJobData = { events, enqueued_at: jobs[0]!.enqueued_at };
-    const jobId = trackEventsJobId(events);
-    await queue.add(JOBS.trackEvents, data, { jobId });
-    return { accepted: jobs.length, jobIds: [jobId] };
+    // One job per shard, so each tenant's events stay in its own queue (one job for one shard).
+    const byShard = new Map<(typeof shards)[number], TrackEventsJobData['events']>();
+    for (const { tenant_id, event } of jobs) {
+      const shard = shardOf(tenant_id);
+      const list = byShard.get(shard);
+      if (list) list.push({ tenant_id, event });
+      else byShard.set(shard, [{ tenant_id, event }]);
+    }
+    const jobIds = await Promise.all(
+      [...byShard].map(async ([shard, events]) => {
+        const data: TrackEventsJobData = { events, enqueued_at: jobs[0]!.enqueued_at };
+        const jobId = trackEventsJobId(events);
+        await shard.queue.add(JOBS.trackEvents, data, { jobId });
+        if (replicaAck) await replicated(shard);
+        return jobId;
+      }),
+    );
+    return { accepted: jobs.length, jobIds };
   }
 
   const toItem = (event: TrackEventInput): WireEventItem => ({ tenant_id: event.tenantId, event: toWireEvent(event) });
@@ -150,6 +228,8 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
       if (!options.quota) throw new Error('usageClient.check() needs the `quota` option (a UsageQuotaService)');
       return options.quota.check(tenantId, agent, quantity);
     },
-    close: () => queue.close(),
+    close: async () => {
+      await Promise.all(shards.map(({ queue }) => queue.close()));
+    },
   };
 }
