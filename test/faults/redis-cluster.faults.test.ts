@@ -4,7 +4,9 @@
  * duplicates stream in through both APIs; mid-stream the master of a shard is SIGKILLed, its
  * replica takes over, and the killed node comes back as a replica. Producers retry whatever was
  * not acknowledged (503: not in Redis, or not confirmed by a replica). Then every distinct event
- * is stored and counted exactly once.
+ * is stored and counted exactly once. Then the other Redis users on the same cluster: the
+ * per-tenant rate limit shared by both APIs, Bull Board listing every shard, and the memory guard
+ * shedding ingest when one master nears its maxmemory.
  */
 import { Queue } from 'bullmq';
 import { createRedisClient, parseClusterNodes, waitForRedis } from '@metering/platform';
@@ -14,10 +16,10 @@ import { queueKey, trackQueueShards, trackShardOf } from '@metering/usage';
 import { recordScenario } from './support/fault-report';
 import { FaultStack } from './support/fault-stack';
 import type { ApiProcess } from './support/fault-stack';
-import { sendOverHttp } from './support/http-ingest';
+import { bearerFor, sendOverHttp } from './support/http-ingest';
 import type { StatusTally } from './support/http-ingest';
 import { AckLog, checkLedger, failedReasons, waitForDrain } from './support/ledger-check';
-import { seedScenarioTenants } from './support/scenario-tenants';
+import { eventually, seedScenarioTenants } from './support/scenario-tenants';
 import { usageWorkload } from './support/workload';
 
 const SHARDS = 4;
@@ -91,3 +93,45 @@ it('counts every acknowledged event exactly once when a master dies mid-stream a
   const completed = await Promise.all(shardQueues.map((queue) => queue.getJobCountByTypes('completed')));
   for (const [shard, count] of completed.entries()) if (tenantsPerShard[shard]! > 0) expect(count).toBeGreaterThan(0);
 }, 150_000);
+
+it('shares the per-tenant rate limit across both APIs on the cluster: exactly 10 of 50 usage reads pass', async () => {
+  const [tenantId] = await seedScenarioTenants(db.current.dataSource, 1);
+  const token = bearerFor(tenantId!, ['user']);
+  const statuses = await Promise.all(
+    Array.from({ length: 50 }, async (_, i) => (await fetch(`${apis[i % 2]!.url}/api/v1/usage`, { headers: { authorization: `Bearer ${token}` } })).status),
+  );
+  expect({ ok: statuses.filter((s) => s === 200).length, limited: statuses.filter((s) => s === 429).length }).toEqual({ ok: 10, limited: 40 });
+});
+
+it('shows every track shard in Bull Board', async () => {
+  const [tenantId] = await seedScenarioTenants(db.current.dataSource, 1);
+  const response = await fetch(`${apis[0]!.url}/admin/queues/api/queues`, { headers: { authorization: `Bearer ${bearerFor(tenantId!, ['operator'])}` } });
+  expect(response.status).toBe(200);
+  const { queues } = (await response.json()) as { queues: Array<{ name: string }> };
+  expect(queues.map((queue) => queue.name).sort()).toEqual(['usage-alerts', 'usage-events-0', 'usage-events-1', 'usage-events-2', 'usage-events-3', 'usage-maintenance']);
+});
+
+it('sheds ingest with 503 while any one master is near its maxmemory, and resumes after', async () => {
+  const [tenantId] = await seedScenarioTenants(db.current.dataSource, 1);
+  const masters = (await cluster.topology()).filter((node) => node.role === 'master' && !node.failed);
+  const target = masters[masters.length - 1]!.port;
+  const used = Number(/used_memory:(\d+)/.exec(String(await cluster.command(target, 'INFO', 'memory')))![1]);
+  const ingest = (key: string) =>
+    fetch(`${apis[1]!.url}/api/v1/usage/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bearerFor(tenantId!)}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ agent: 'inbox', action_type: 'email_processed', resource_id: key, idempotency_key: key }),
+    });
+  // 90% full on one master only: above the 85% shed line, still below the point where it refuses writes.
+  await cluster.command(target, 'CONFIG', 'SET', 'maxmemory', String(Math.ceil(used / 0.9)));
+  try {
+    const shed = await eventually(async () => {
+      const response = await ingest('shed-probe');
+      return response.status === 503 ? ((await response.json()) as { detail: string }) : undefined;
+    }, 15_000);
+    expect(shed.detail).toContain('near its memory limit');
+  } finally {
+    await cluster.command(target, 'CONFIG', 'SET', 'maxmemory', '0');
+  }
+  expect((await eventually(async () => ((await ingest('after-shed')).status === 202 ? true : undefined), 15_000))).toBe(true);
+});
