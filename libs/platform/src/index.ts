@@ -16,7 +16,7 @@ export {
   waitForRedis,
   waitForReplicas,
 } from './redis/redis-connection';
-export type { RedisClient, RedisRole } from './redis/redis-connection';
+export type { RedisClient, RedisNodeConnection, RedisRole } from './redis/redis-connection';
 export { keySlot } from './redis/key-slot';
 export { ShutdownManager, SHUTDOWN_PHASES } from './lifecycle/shutdown-manager';
 export type { ShutdownPhase } from './lifecycle/shutdown-manager';

@@ -13,6 +13,9 @@ export type RedisRole = 'worker' | 'producer';
 /** A connection to the deployment's Redis: one server, or a Redis Cluster (REDIS_CLUSTER_NODES). */
 export type RedisClient = Redis | Cluster;
 
+/** The connection to one server: the single Redis, or one node of a cluster. */
+export type RedisNodeConnection = Redis;
+
 function roleOptions(role: RedisRole): RedisOptions {
   return role === 'worker'
     ? { maxRetriesPerRequest: null, enableReadyCheck: true }
@@ -81,13 +84,32 @@ export function connectionForKey(redis: RedisClient, key: string): Redis {
   return node;
 }
 
+/** Per connection, the WAIT not sent yet that callers whose writes are done may still join. */
+const unsentWaits = new WeakMap<Redis, { replicas: number; timeoutMs: number; acknowledged: Promise<number> }>();
+
 /**
  * `WAIT replicas timeoutMs` on the connection that wrote `key`: resolves with how many replicas
  * acknowledged every write that connection made so far (WAIT counts per connection, which is why
  * it goes to the very connection the cluster client used for the key, never to a new one).
+ * Callers whose writes finished in the same event-loop turn share one WAIT: it is sent after all
+ * of their writes, so it covers each of them, and a busy master gets one WAIT per turn, not one
+ * per enqueue (a blocked WAIT holds back the commands behind it on its connection).
+ *
+ * `wroteVia` is `connectionForKey` taken just before the write: when the slot moved to another
+ * master meanwhile (a failover redirected the write), the write may not have gone through the
+ * connection asked now, so nothing is confirmed (0) and the caller retries.
  */
-export async function waitForReplicas(redis: RedisClient, key: string, replicas: number, timeoutMs: number): Promise<number> {
-  return Number(await connectionForKey(redis, key).call('WAIT', replicas, timeoutMs));
+export async function waitForReplicas(redis: RedisClient, key: string, replicas: number, timeoutMs: number, wroteVia?: Redis): Promise<number> {
+  const connection = connectionForKey(redis, key);
+  if (wroteVia && wroteVia !== connection) return 0;
+  const unsent = unsentWaits.get(connection);
+  if (unsent && unsent.replicas === replicas && unsent.timeoutMs === timeoutMs) return unsent.acknowledged;
+  const acknowledged = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+    if (unsentWaits.get(connection)?.acknowledged === acknowledged) unsentWaits.delete(connection);
+    return Number(await connection.call('WAIT', replicas, timeoutMs));
+  });
+  unsentWaits.set(connection, { replicas, timeoutMs, acknowledged });
+  return acknowledged;
 }
 
 /** Resolves once the connection is ready, or rejects after `timeoutMs`. */

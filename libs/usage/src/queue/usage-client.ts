@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { JobsOptions } from 'bullmq';
-import { counter, histogram, waitForReplicas } from '@metering/platform';
+import { connectionForKey } from '@metering/platform';
 import type { RedisClient } from '@metering/platform';
 import { MAX_EVENTS_PER_BATCH } from '../domain/event-rules';
 import type { OccurredAtWindow } from '../domain/event-rules';
@@ -15,8 +15,9 @@ import type { AgentType } from '../domain/agent-type';
 import type { UsageQuotaService } from '../quota/usage-quota.service';
 import { isoStrings } from '../support/iso-strings';
 import { JOBS } from './queue-names';
+import { confirmReplicated } from './replica-ack';
+import type { ReplicaAcknowledgement } from './replica-ack';
 import { queueKey, trackQueueShards, trackShardOf } from './track-queue-shards';
-import type { QueueAddress } from './track-queue-shards';
 import { jobEventContentKey, trackEventJobId, trackEventsJobId } from './track-job';
 import type { TrackEventJobData, TrackEventsJobData } from './track-job';
 
@@ -35,44 +36,6 @@ export const TRACK_JOB_OPTIONS: JobsOptions = {
   removeOnComplete: COMPLETED_TRACK_JOBS_KEPT,
   removeOnFail: { age: 14 * 24 * 3600 },
 };
-
-/**
- * An enqueue that Redis took but no replica confirmed in time (Redis Cluster with
- * REDIS_CLUSTER_WAIT_REPLICAS): a failover now could lose it, so it is not acknowledged. The
- * caller retries with the same idempotency keys (the same job ids: nothing is queued twice).
- */
-export class EnqueueNotReplicatedError extends Error {
-  constructor(
-    readonly queue: string,
-    readonly acknowledged: number,
-    readonly required: number,
-  ) {
-    super(`queue ${queue}: ${acknowledged} of ${required} replicas confirmed the enqueue in time`);
-    this.name = 'EnqueueNotReplicatedError';
-  }
-}
-
-const replicaWaitSeconds = histogram({
-  name: 'usage_enqueue_replica_wait_seconds',
-  help: 'Time an enqueue waited for replicas to confirm it (WAIT on the queue\'s master, Redis Cluster only)',
-  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-});
-const notReplicated = counter({
-  name: 'usage_enqueue_not_replicated_total',
-  help: 'Enqueues refused (503) because no replica confirmed them within REDIS_CLUSTER_WAIT_TIMEOUT_MS',
-});
-
-/** How many replicas must confirm an enqueue, and for how long to wait (WAIT numreplicas timeout). */
-export interface ReplicaAcknowledgement {
-  replicas: number;
-  timeoutMs: number;
-}
-
-/** The replica acknowledgement a deployment's Redis config asks for: only on a cluster, and only when > 0. */
-export function replicaAcknowledgement(redis: { cluster: { waitReplicas: number; waitTimeoutMs: number } | null }): ReplicaAcknowledgement | undefined {
-  if (!redis.cluster || redis.cluster.waitReplicas === 0) return undefined;
-  return { replicas: redis.cluster.waitReplicas, timeoutMs: redis.cluster.waitTimeoutMs };
-}
 
 export interface UsageClientOptions {
   /** A producer connection (fail fast while Redis is away): `createRedisClient(config.redis, 'producer')`. */
@@ -134,17 +97,23 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
   const shardOf = (tenantId: string) => shards[trackShardOf(tenantId, shardCount)]!;
   const replicaAck = options.replicaAck;
 
-  /** Resolves once `replicaAck.replicas` replicas hold everything this connection wrote to the shard's master. */
-  async function replicated(shard: { address: QueueAddress; key: string }): Promise<void> {
-    if (!replicaAck) return;
-    const started = performance.now();
-    const acknowledged = await waitForReplicas(options.redis, shard.key, replicaAck.replicas, replicaAck.timeoutMs);
-    replicaWaitSeconds.observe((performance.now() - started) / 1000);
-    if (acknowledged < replicaAck.replicas) {
-      notReplicated.inc();
-      throw new EnqueueNotReplicatedError(shard.address.name, acknowledged, replicaAck.replicas);
+  type Shard = (typeof shards)[number];
+
+  /**
+   * Adds a job to the shard; with `replicaAck`, resolves only once that many replicas hold it (and
+   * everything else this connection wrote to the shard's master), else rejects with
+   * EnqueueNotReplicatedError. Without it, the add alone: the single-Redis path stays as it was.
+   */
+  async function addToShard(shard: Shard, name: string, data: TrackEventJobData | TrackEventsJobData, jobId: string): Promise<void> {
+    if (!replicaAck) {
+      await shard.queue.add(name, data, { jobId });
+      return;
     }
+    const wroteVia = connectionForKey(options.redis, shard.key);
+    await shard.queue.add(name, data, { jobId });
+    await confirmReplicated(options.redis, shard.address.name, shard.key, replicaAck, wroteVia);
   }
+
   const window = options.window;
   const clock = options.clock ?? (() => new Date());
 
@@ -183,13 +152,11 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
     if (jobs.length === 1) {
       const job = jobs[0]!;
       const jobId = trackEventJobId(job.tenant_id, job.event.idempotency_key, jobEventContentKey(job));
-      const shard = shardOf(job.tenant_id);
-      await shard.queue.add(JOBS.trackEvent, job, { jobId });
-      if (replicaAck) await replicated(shard);
+      await addToShard(shardOf(job.tenant_id), JOBS.trackEvent, job, jobId);
       return { accepted: 1, jobIds: [jobId] };
     }
     // One job per shard, so each tenant's events stay in its own queue (one job for one shard).
-    const byShard = new Map<(typeof shards)[number], TrackEventsJobData['events']>();
+    const byShard = new Map<Shard, TrackEventsJobData['events']>();
     for (const { tenant_id, event } of jobs) {
       const shard = shardOf(tenant_id);
       const list = byShard.get(shard);
@@ -200,8 +167,7 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
       [...byShard].map(async ([shard, events]) => {
         const data: TrackEventsJobData = { events, enqueued_at: jobs[0]!.enqueued_at };
         const jobId = trackEventsJobId(events);
-        await shard.queue.add(JOBS.trackEvents, data, { jobId });
-        if (replicaAck) await replicated(shard);
+        await addToShard(shard, JOBS.trackEvents, data, jobId);
         return jobId;
       }),
     );
