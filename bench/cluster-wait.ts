@@ -16,7 +16,7 @@ import type { ReplicaAcknowledgement } from '@metering/usage';
 // Queue prefixes of this run only, so the single Redis is cleaned of exactly what this run wrote.
 process.env.TEST_RUN_ID = `cluster-wait-${randomBytes(4).toString('hex')}`;
 const EVENTS = 3_000;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const TENANTS = Array.from({ length: 64 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
 
 interface Setting {

@@ -1,9 +1,9 @@
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { DataSource } from 'typeorm';
-import { ShutdownManager, closeRedis, collectProcessMetrics, createLogger, createRedisClient, systemClock } from '@metering/platform';
+import { ShutdownManager, closeRedis, collectProcessMetrics, connectionForKey, createLogger, createRedisClient, isRedisCluster, systemClock } from '@metering/platform';
 import type { Clock, Logger, RedisClient, WorkerConfig } from '@metering/platform';
 import { createMeteringDataSource } from '@metering/billing';
-import { QUEUES, deploymentQueues } from '@metering/usage';
+import { QUEUES, deploymentQueues, queueKey } from '@metering/usage';
 import type { QueueName } from '@metering/usage';
 import { assertJobRegistry, handlersFor } from './jobs/job-registry';
 import { collectQueueDepth, measured } from './runtime/job-metrics';
@@ -110,6 +110,21 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       if (!queues.has(kind)) queues.set(kind, queue);
       allQueues.push(queue);
       shutdown.register(`queue:${name}`, 'queues', () => queue.close());
+    }
+    if (isRedisCluster(connection)) {
+      // Shards are hashed to slots, not placed: say where they landed, so a lopsided spread shows.
+      const perMaster: Record<string, string[]> = {};
+      for (const address of addresses.filter((a) => a.kind === QUEUES.usageEvents)) {
+        let master = 'unknown (slots not loaded)';
+        try {
+          const { host, port } = connectionForKey(connection, queueKey(address)).options;
+          master = `${host}:${port}`;
+        } catch {
+          // only a log line: never a reason not to start
+        }
+        (perMaster[master] ??= []).push(address.name);
+      }
+      logger.info('track shards per master', { shards: perMaster });
     }
     if (served.includes(QUEUES.usageMaintenance)) {
       await registerSchedules(queues.get(QUEUES.usageMaintenance)!, config.schedules);
