@@ -4,10 +4,10 @@
  * the producer client -- exactly as a real agent service would -- so the billing page's bars move.
  * Stops cleanly on SIGTERM/SIGINT.
  */
-import { ShutdownManager, createLogger, createRedisConnection, loadDemoAgentConfig, waitForRedis } from '@metering/platform';
+import { ShutdownManager, createLogger, createRedisClient, loadDemoAgentConfig, waitForRedis } from '@metering/platform';
 import { createMeteringDataSource } from '@metering/billing';
 import { DemoTraffic, seedDemoTenant } from '@metering/dev';
-import { UsageService, createUsageClient, occurredAtWindow } from '@metering/usage';
+import { UsageService, createUsageClient, occurredAtWindow, replicaAcknowledgement } from '@metering/usage';
 
 const TICK_MS = Number(process.env.DEMO_TICK_MS ?? 3000);
 
@@ -25,11 +25,17 @@ async function main(): Promise<void> {
   const dataSource = createMeteringDataSource(config.database.url, 2, 'usage-demo-agent');
   await dataSource.initialize();
   shutdown.register('postgres', 'connections', () => dataSource.destroy());
-  const redis = createRedisConnection(config.redis.url, 'producer');
+  const redis = createRedisClient(config.redis, 'producer');
   redis.on('error', () => undefined); // the tick logs failures; reconnects are automatic
   shutdown.register('redis', 'connections', () => redis.quit().catch(() => redis.disconnect()));
   await waitForRedis(redis, 10_000);
-  const client = createUsageClient({ redis, prefix: config.queuePrefix, window: occurredAtWindow(config.usage) });
+  const client = createUsageClient({
+    redis,
+    prefix: config.queuePrefix,
+    shards: config.usageQueueShards,
+    replicaAck: replicaAcknowledgement(config.redis),
+    window: occurredAtWindow(config.usage),
+  });
   shutdown.register('usage-client', 'queues', () => client.close());
 
   const { tenantId, created } = await seedDemoTenant(dataSource);

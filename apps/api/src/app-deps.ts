@@ -1,8 +1,7 @@
 import type { Router } from 'express';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
-import type { ApiConfig, Clock, Logger } from '@metering/platform';
+import type { ApiConfig, Clock, Logger, RedisClient } from '@metering/platform';
 import type { UsageClient, UsageQuotaService } from '@metering/usage';
 
 /** Everything the HTTP app uses, built by the composition root (main.ts) or by a test. */
@@ -18,7 +17,7 @@ export interface ApiDeps {
    */
   readDataSource?: DataSource;
   /** Producer connection (`createRedisConnection(url, 'producer')`): fails fast while Redis is away. */
-  redis: Redis;
+  redis: RedisClient;
   usageClient: UsageClient;
   /** The quota cache behind `GET /api/v1/usage/check`; main.ts shares the usage client's. Default: a new one. */
   quota?: UsageQuotaService;

@@ -7,10 +7,10 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import type { DataSource } from 'typeorm';
-import { ReadReplicaRouter, ShutdownManager, createLogger, createRedisConnection, loadApiConfig, systemClock, waitForRedis } from '@metering/platform';
+import { ReadReplicaRouter, ShutdownManager, createLogger, createRedisClient, loadApiConfig, systemClock, waitForRedis } from '@metering/platform';
 import type { ApiConfig, Logger } from '@metering/platform';
 import { createMeteringDataSource } from '@metering/billing';
-import { ALL_QUEUES, UsageQuotaService, createUsageClient, occurredAtWindow } from '@metering/usage';
+import { UsageQuotaService, createUsageClient, deploymentQueues, occurredAtWindow, replicaAcknowledgement } from '@metering/usage';
 import { createApp } from './app';
 import { closeServer } from './http/close-server';
 import type { RedisMemoryGuard } from './rate-limit/redis-memory-guard';
@@ -64,7 +64,8 @@ async function main(): Promise<void> {
 
   // Auto-pipelining sends the commands of concurrent requests (rate-limit scripts, enqueues) in one
   // write per event-loop turn: a round trip per request each was half the API's CPU under load.
-  const redis = createRedisConnection(config.redis.url, 'producer', { enableAutoPipelining: true });
+  // On a Redis Cluster (REDIS_CLUSTER_NODES) the same, per master.
+  const redis = createRedisClient(config.redis, 'producer', { enableAutoPipelining: true });
   const redisWarning = throttled((message) => logger.warn('redis connection error', { error: message }));
   redis.on('error', (error: Error) => redisWarning(error.message));
   shutdown.register('redis', 'connections', () => redis.quit().catch(() => redis.disconnect()));
@@ -74,13 +75,17 @@ async function main(): Promise<void> {
   const usageClient = createUsageClient({
     redis,
     prefix: config.queuePrefix,
+    shards: config.usageQueueShards,
+    // Redis Cluster: 202 only once a replica holds the job too (REDIS_CLUSTER_WAIT_REPLICAS).
+    replicaAck: replicaAcknowledgement(config.redis),
     window: occurredAtWindow(config.usage),
     // The `block` policy's refusal at ingest (409), from a per-process cache at most 1 s old.
     quota,
   });
   shutdown.register('usage-client', 'queues', () => usageClient.close());
-  const queues = ALL_QUEUES.map((name) => {
-    const queue = new Queue(name, { connection: redis, prefix: config.queuePrefix });
+  // Every queue for Bull Board: each track shard, then maintenance and alerts.
+  const queues = deploymentQueues(config.queuePrefix, config.usageQueueShards).map(({ name, prefix }) => {
+    const queue = new Queue(name, { connection: redis, prefix });
     queue.on('error', (error: Error) => redisWarning(error.message));
     shutdown.register(`queue:${name}`, 'queues', () => queue.close());
     return queue;

@@ -151,4 +151,28 @@ describe('POST /api/v1/usage/events', () => {
       quiet.mockRestore();
     }
   });
+
+  it('answers 503 without acknowledging when no replica confirms the enqueue, and a retry is absorbed by the job id', async () => {
+    // The test Redis has no replica, so WAIT 1 confirms nothing: as a cluster master just failed over.
+    const usageClient = createUsageClient({
+      redis: api.current.redis,
+      prefix: api.current.prefix,
+      window: occurredAtWindow(api.current.config.usage),
+      replicaAck: { replicas: 1, timeoutMs: 20 },
+    });
+    try {
+      const app = api.current.buildApp({ usageClient });
+      const body = event({ resource_id: 'unreplicated-1', idempotency_key: 'unreplicated-1' });
+      const send = () => request(app).post('/api/v1/usage/events').set('Authorization', `Bearer ${agentToken}`).send(body);
+      const first = await send();
+      expect(first.status).toBe(503);
+      expect(first.headers['retry-after']).toBe('1');
+      expect(first.body.detail).toBe('The event queue did not confirm a replicated copy in time; retry the request with the same idempotency keys');
+      expect((await send()).status).toBe(503);
+      // The master holds the job once: the retries reused its id.
+      expect((await enqueuedJobs()).map((job) => (job.data as TrackEventJobData).event.idempotency_key)).toEqual(['unreplicated-1']);
+    } finally {
+      await usageClient.close();
+    }
+  });
 });

@@ -1,10 +1,9 @@
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
-import { ShutdownManager, closeRedis, collectProcessMetrics, createLogger, createRedisConnection, systemClock } from '@metering/platform';
-import type { Clock, Logger, WorkerConfig } from '@metering/platform';
+import { ShutdownManager, closeRedis, collectProcessMetrics, connectionForKey, createLogger, createRedisClient, isRedisCluster, systemClock } from '@metering/platform';
+import type { Clock, Logger, RedisClient, WorkerConfig } from '@metering/platform';
 import { createMeteringDataSource } from '@metering/billing';
-import { ALL_QUEUES, QUEUES } from '@metering/usage';
+import { QUEUES, deploymentQueues, queueKey } from '@metering/usage';
 import type { QueueName } from '@metering/usage';
 import { assertJobRegistry, handlersFor } from './jobs/job-registry';
 import { collectQueueDepth, measured } from './runtime/job-metrics';
@@ -35,11 +34,15 @@ export interface WorkerRuntime {
   stop(reason?: string): Promise<number>;
   /** Port of /metrics and /health (after start). */
   readonly metricsPort: number;
+  /** One Queue per kind (the first track shard for `usage-events`), after start. */
   readonly queues: ReadonlyMap<QueueName, Queue>;
+  /** Every queue of the deployment, each track shard included (USAGE_QUEUE_SHARDS), after start. */
+  readonly allQueues: readonly Queue[];
 }
 
 const CONCURRENCY: Record<QueueName, (config: WorkerConfig) => number> = {
-  [QUEUES.usageEvents]: (config) => config.worker.concurrency,
+  // WORKER_CONCURRENCY is the whole process's: the track shards share it (one batcher behind them all).
+  [QUEUES.usageEvents]: (config) => Math.ceil(config.worker.concurrency / config.usageQueueShards),
   // Maintenance jobs are set-based and take a lock where they must not overlap; one at a time.
   [QUEUES.usageMaintenance]: () => 1,
   [QUEUES.usageAlerts]: () => 16,
@@ -52,10 +55,11 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
   const clock = options.clock ?? systemClock;
   const shutdown = new ShutdownManager(logger, config.shutdownTimeoutMs, options.exit);
   const queues = new Map<QueueName, Queue>();
+  const allQueues: Queue[] = [];
   const workers: Worker[] = [];
   let metricsPort = 0;
   let dataSource: DataSource | undefined;
-  let redis: Redis | undefined;
+  let redis: RedisClient | undefined;
   let ready = false;
 
   async function health(): Promise<HealthReport> {
@@ -78,13 +82,13 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       port: config.worker.metricsPort,
       host: config.worker.metricsHost,
       logger,
-      collect: () => collectQueueDepth([...queues.values()]),
+      collect: () => collectQueueDepth(allQueues),
       health,
     });
     metricsPort = metrics.port;
     shutdown.register('metrics-server', 'http', () => metrics.close());
 
-    const connection = createRedisConnection(config.redis.url, 'worker');
+    const connection = createRedisClient(config.redis, 'worker');
     redis = connection;
     connection.on('error', (error) => logger.warn('redis connection error', { error: String(error) }));
     shutdown.register('redis', 'connections', () => closeRedis(connection));
@@ -100,10 +104,27 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       throw new StartCancelledError();
     }
 
-    for (const name of ALL_QUEUES) {
-      const queue = new Queue(name, { connection, prefix: config.queuePrefix });
-      queues.set(name, queue);
+    const addresses = deploymentQueues(config.queuePrefix, config.usageQueueShards);
+    for (const { kind, name, prefix } of addresses) {
+      const queue = new Queue(name, { connection, prefix });
+      if (!queues.has(kind)) queues.set(kind, queue);
+      allQueues.push(queue);
       shutdown.register(`queue:${name}`, 'queues', () => queue.close());
+    }
+    if (isRedisCluster(connection)) {
+      // Shards are hashed to slots, not placed: say where they landed, so a lopsided spread shows.
+      const perMaster: Record<string, string[]> = {};
+      for (const address of addresses.filter((a) => a.kind === QUEUES.usageEvents)) {
+        let master = 'unknown (slots not loaded)';
+        try {
+          const { host, port } = connectionForKey(connection, queueKey(address)).options;
+          master = `${host}:${port}`;
+        } catch {
+          // only a log line: never a reason not to start
+        }
+        (perMaster[master] ??= []).push(address.name);
+      }
+      logger.info('track shards per master', { shards: perMaster });
     }
     if (served.includes(QUEUES.usageMaintenance)) {
       await registerSchedules(queues.get(QUEUES.usageMaintenance)!, config.schedules);
@@ -112,8 +133,9 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
     }
 
     const dependencies = buildJobDependencies({ config, logger, clock, dataSource: db, redis: connection, queues });
-    for (const queueName of served) {
-      const handlers = new Map([...handlersFor(queueName, dependencies)].map(([name, handler]) => [name, measured(queueName, handler)]));
+    // Every shard of a served kind: the track shards all run the same handlers.
+    for (const { kind, name: queueName, prefix } of addresses.filter((address) => served.includes(address.kind))) {
+      const handlers = new Map([...handlersFor(kind, dependencies)].map(([name, handler]) => [name, measured(queueName, handler)]));
       const worker = new Worker(
         queueName,
         async (job) => {
@@ -123,8 +145,8 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
         },
         {
           connection,
-          prefix: config.queuePrefix,
-          concurrency: CONCURRENCY[queueName](config),
+          prefix,
+          concurrency: CONCURRENCY[kind](config),
           autorun: false,
           lockDuration: config.worker.lockDurationMs,
           stalledInterval: config.worker.stalledIntervalMs,
@@ -157,5 +179,6 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       return metricsPort;
     },
     queues,
+    allQueues,
   };
 }

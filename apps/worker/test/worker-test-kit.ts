@@ -25,7 +25,7 @@ export async function startTestWorker(
   const runtime = createWorkerRuntime({ config, clock, dependencyRetryMs: 100, exit: () => undefined });
   await runtime.start();
   const producer: Redis = createRedisConnection(config.redis.url, 'producer');
-  const client = createUsageClient({ redis: producer, prefix: config.queuePrefix, window: occurredAtWindow(config.usage), clock });
+  const client = createUsageClient({ redis: producer, prefix: config.queuePrefix, shards: config.usageQueueShards, window: occurredAtWindow(config.usage), clock });
   let closing: Promise<void> | undefined;
   return {
     runtime,

@@ -6,8 +6,18 @@ export { createDataSource, preparedQuery } from './database/data-source';
 export type { DataSourceOptions } from './database/data-source';
 export { bigintAsNumber } from './database/bigint-transformer';
 export { runMigrationsWithLock } from './database/run-migrations';
-export { closeRedis, createRedisConnection, waitForRedis } from './redis/redis-connection';
-export type { RedisRole } from './redis/redis-connection';
+export {
+  closeRedis,
+  connectionForKey,
+  createRedisClient,
+  createRedisConnection,
+  isRedisCluster,
+  redisMasters,
+  waitForRedis,
+  waitForReplicas,
+} from './redis/redis-connection';
+export type { RedisClient, RedisNodeConnection, RedisRole } from './redis/redis-connection';
+export { keySlot } from './redis/key-slot';
 export { ShutdownManager, SHUTDOWN_PHASES } from './lifecycle/shutdown-manager';
 export type { ShutdownPhase } from './lifecycle/shutdown-manager';
 export { isUuid } from './uuid';

@@ -191,3 +191,52 @@ describe('the read replica (DATABASE_READ_URL)', () => {
     expect(() => loadWorkerConfig({ ...BASE, DATABASE_READ_URL: 'not-a-url' })).not.toThrow();
   });
 });
+
+describe('Redis Cluster and track queue shards', () => {
+  it('keep a single Redis and one track queue by default', () => {
+    const api = loadApiConfig({ ...BASE });
+    expect(api.redis).toEqual({ url: BASE.REDIS_URL, cluster: null });
+    expect(api.usageQueueShards).toBe(1);
+  });
+
+  it('select a cluster from REDIS_CLUSTER_NODES, with the replica wait on by default and REDIS_URL optional', () => {
+    const worker = loadWorkerConfig({ DATABASE_URL: BASE.DATABASE_URL, REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-b:7001,[::1]:7002', USAGE_QUEUE_SHARDS: '12' });
+    expect(worker.redis).toEqual({
+      url: '',
+      cluster: {
+        nodes: [
+          { host: '10.0.0.1', port: 7000 },
+          { host: 'redis-b', port: 7001 },
+          { host: '::1', port: 7002 },
+        ],
+        waitReplicas: 1,
+        waitTimeoutMs: 250,
+      },
+    });
+    expect(worker.usageQueueShards).toBe(12);
+  });
+
+  it('name every bad cluster and shard variable', () => {
+    expect(
+      problemsOf(() =>
+        loadApiConfig({
+          ...BASE,
+          REDIS_CLUSTER_NODES: '10.0.0.1:7000,redis-b,10.0.0.3:99999',
+          REDIS_CLUSTER_WAIT_REPLICAS: '-1',
+          REDIS_CLUSTER_WAIT_TIMEOUT_MS: '0',
+          QUEUE_PREFIX: 'metering',
+          USAGE_QUEUE_SHARDS: '65',
+        }),
+      ),
+    ).toEqual([
+      'REDIS_CLUSTER_WAIT_REPLICAS must not be less than 0',
+      'REDIS_CLUSTER_WAIT_TIMEOUT_MS must not be less than 1',
+      'REDIS_CLUSTER_NODES: "redis-b" is not host:port (a comma-separated list of seed nodes, e.g. 10.0.0.1:7000,10.0.0.2:7000)',
+      'REDIS_CLUSTER_NODES: "10.0.0.3:99999" is not host:port (a comma-separated list of seed nodes, e.g. 10.0.0.1:7000,10.0.0.2:7000)',
+      'USAGE_QUEUE_SHARDS must not be greater than 64',
+      'QUEUE_PREFIX must contain a hash tag such as {metering} when REDIS_CLUSTER_NODES is set (got "metering")',
+    ]);
+    expect(problemsOf(() => loadWorkerConfig({ DATABASE_URL: BASE.DATABASE_URL }))).toContain('REDIS_URL must be set (or REDIS_CLUSTER_NODES for a Redis Cluster)');
+    expect(problemsOf(() => loadWorkerConfig({ ...BASE, USAGE_QUEUE_SHARDS: 'two' }))).toContain('USAGE_QUEUE_SHARDS must be an integer number');
+  });
+});

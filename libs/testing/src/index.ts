@@ -10,3 +10,4 @@ export * from './track-events';
 export * from './pg-trigger';
 export * from './stripe-meter-store';
 export * from './replicated-postgres';
+export * from './redis-cluster';

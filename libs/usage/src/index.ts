@@ -24,6 +24,8 @@ export * from './admin/period-terms.repository';
 export * from './queue/queue-names';
 export * from './queue/track-job';
 export * from './queue/usage-client';
+export * from './queue/track-queue-shards';
+export * from './queue/replica-ack';
 export type { JobDataResult } from './queue/job-data';
 export * from './queue/maintenance-job';
 export * from './queue/usage-alert-job';

@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@metering/platform';
 
 export interface BasicAuthLockoutOptions {
-  redis: Redis;
+  redis: RedisClient;
   keyPrefix: string;
   /** Failed logins from one IP before it is locked out. */
   maxFailures: number;

@@ -53,7 +53,7 @@ export const paths = {
         '`tenant_id` must not be sent: the tenant comes from the token. ' +
         'Rate limited per tenant (INGEST_RATE_LIMIT_PER_MINUTE requests, and a budget of INGEST_EVENTS_PER_MINUTE ' +
         'events and INGEST_BYTES_PER_MINUTE bytes: 429 with Retry-After). 503 with Retry-After while Redis is ' +
-        'near its memory limit. Body limit 5 MB.',
+        'near its memory limit, and on a Redis Cluster when no replica confirmed the enqueue in time. Body limit 5 MB.',
       security: bearer,
       requestBody: {
         required: true,
@@ -85,7 +85,10 @@ export const paths = {
         '429': ref('RateLimited'),
         '500': ref('InternalError'),
         '503': {
-          ...problemResponse('Redis (the event queue) is unreachable; retry later', 'queueUnavailable'),
+          ...problemResponse(
+            'Redis (the event queue) is unreachable, near its memory limit, or (Redis Cluster) no replica confirmed the enqueue in time; retry later with the same idempotency keys',
+            'queueUnavailable',
+          ),
           headers: { ...requestIdHeader, 'Retry-After': { schema: { type: 'integer' } } },
         },
       },

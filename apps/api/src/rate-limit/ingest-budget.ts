@@ -1,7 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
-import type { Redis } from 'ioredis';
 import { counter } from '@metering/platform';
-import type { Logger } from '@metering/platform';
+import type { Logger, RedisClient } from '@metering/platform';
 import { currentUser } from '../auth/jwt-auth';
 import { sendProblem } from '../errors/problem';
 import { LeasedWindowBudget } from './leased-window-budget';
@@ -18,7 +17,7 @@ ingestShed.labels('tenant_budget').inc(0);
 ingestShed.labels('redis_memory').inc(0);
 
 export interface IngestBudgetOptions {
-  redis: Redis;
+  redis: RedisClient;
   keyPrefix: string;
   eventsPerMinute: number;
   bytesPerMinute: number;

@@ -1,6 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import type { Redis } from 'ioredis';
-import type { Logger } from '@metering/platform';
+import type { Logger, RedisClient } from '@metering/platform';
 import { counter } from '@metering/platform';
 import { sendProblem } from '../errors/problem';
 
@@ -14,7 +13,7 @@ const ipRefusals = counter({
 });
 
 export interface IpGuardOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** Redis key prefix shared by every API process of the deployment. */
   keyPrefix: string;
   /** Requests per minute and IP that no valid credential vouches for. */

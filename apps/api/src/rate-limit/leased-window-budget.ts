@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import type { Logger } from '@metering/platform';
+import type { Logger, RedisClient } from '@metering/platform';
 
 /** What a `take` decided, with what the caller's headers need. */
 export interface BudgetDecision {
@@ -11,7 +10,7 @@ export interface BudgetDecision {
 }
 
 export interface LeasedWindowBudgetOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** Names the budget in logs. */
   name: string;
   /** Redis key prefix (including the budget's name); the key ends with the caller's key and the window. */
@@ -57,7 +56,7 @@ for i = 1, n do out[#out + 1] = granted[i] end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return out`;
 
-type LeaseRedis = Redis & { leaseWindowBudget(key: string, ...args: Array<string | number>): Promise<number[]> };
+type LeaseRedis = RedisClient & { leaseWindowBudget(key: string, ...args: Array<string | number>): Promise<number[]> };
 
 interface Entry {
   window: number;

@@ -1,18 +1,17 @@
 import type { RequestHandler } from 'express';
-import type { Redis } from 'ioredis';
-import { gauge } from '@metering/platform';
-import type { Logger } from '@metering/platform';
+import { gauge, redisMasters } from '@metering/platform';
+import type { Logger, RedisClient } from '@metering/platform';
 import { sendProblem } from '../errors/problem';
 import { ingestShed } from './ingest-budget';
 
 const usedRatio = gauge({
   name: 'redis_memory_used_ratio',
-  help: "Redis used_memory / maxmemory as this API process last sampled it (0 when maxmemory is unlimited)",
+  help: "Redis used_memory / maxmemory as this API process last sampled it, of the fullest master on a cluster (0 when maxmemory is unlimited)",
 });
 usedRatio.set(0);
 
 export interface RedisMemoryGuardOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** Shed ingest from this percentage of maxmemory on. */
   shedPercent: number;
   sampleMs: number;
@@ -37,7 +36,8 @@ export interface RedisMemoryGuard {
 /**
  * Redis runs with `noeviction`: at maxmemory it refuses every write, for every tenant, including
  * the workers' job completions. This guard samples `INFO memory` every `sampleMs` (never per
- * request) and, from `shedPercent` of maxmemory on, answers ingest 503 with Retry-After so agents
+ * request; on a Redis Cluster on every master, judging by the fullest, since any master that
+ * refuses writes stops its shards) and, from `shedPercent` of maxmemory on, answers ingest 503 with Retry-After so agents
  * back off while the workers drain the queue; the headroom left keeps the workers, the limits
  * and the breaker working. With maxmemory 0 (unlimited) it never sheds.
  */
@@ -48,8 +48,11 @@ export function createRedisMemoryGuard(options: RedisMemoryGuardOptions): RedisM
     if (sampling) return;
     sampling = true;
     try {
-      const { used, max } = memoryOf(await options.redis.info('memory'));
-      const ratio = max > 0 ? used / max : 0;
+      const samples = await Promise.all(redisMasters(options.redis).map(async (master) => memoryOf(await master.info('memory'))));
+      if (samples.length === 0) return;
+      const ratioOf = ({ used, max }: { used: number; max: number }): number => (max > 0 ? used / max : 0);
+      const { used, max } = samples.reduce((fullest, next) => (ratioOf(next) > ratioOf(fullest) ? next : fullest));
+      const ratio = ratioOf({ used, max });
       usedRatio.set(ratio);
       const shed = ratio * 100 >= options.shedPercent;
       if (shed !== shedding) {

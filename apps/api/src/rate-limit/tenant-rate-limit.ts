@@ -1,6 +1,5 @@
 import type { RequestHandler, Response } from 'express';
-import type { Redis } from 'ioredis';
-import type { Logger } from '@metering/platform';
+import type { Logger, RedisClient } from '@metering/platform';
 import { currentUser } from '../auth/jwt-auth';
 import { sendProblem } from '../errors/problem';
 import { LeasedWindowBudget } from './leased-window-budget';
@@ -12,7 +11,7 @@ export interface TenantRateLimitOptions {
   /** Names the limit in keys, headers and logs, e.g. `usage-read`. */
   name: string;
   perMinute: number;
-  redis: Redis;
+  redis: RedisClient;
   /** Redis key prefix; tests give each app their own so counts never leak between files. */
   keyPrefix: string;
   logger: Logger;

@@ -1,7 +1,7 @@
 import express, { Router } from 'express';
 import type { RequestHandler } from 'express';
-import type { Redis } from 'ioredis';
-import { MAX_EVENTS_PER_BATCH, isUsageError } from '@metering/usage';
+import type { RedisClient } from '@metering/platform';
+import { EnqueueNotReplicatedError, MAX_EVENTS_PER_BATCH, isUsageError } from '@metering/usage';
 import type { IngestAdmission, UsageClient, ValidEvent } from '@metering/usage';
 import { currentUser, requireRole } from '../auth/jwt-auth';
 import { HttpProblem } from '../errors/problem';
@@ -20,7 +20,7 @@ export interface EventsRouterDeps {
   /** Tenant, subscription, period and key checks against the database, before the 202. */
   admission: IngestAdmission;
   /** The producer connection the client enqueues on; checked first so an outage answers 503 at once. */
-  redis: Redis;
+  redis: RedisClient;
   authenticate: RequestHandler;
   rateLimit: RequestHandler;
   /** Answers 503 while Redis is near maxmemory; runs before the body is read (rate-limit/redis-memory-guard.ts). */
@@ -92,6 +92,12 @@ export function eventsRouter({ usageClient, admission, redis, authenticate, rate
       } catch (error) {
         // Validation (400) and the `block` policy's refusal (409 naming the limit) are answers, not outages.
         if (error instanceof HttpProblem || isUsageError(error)) throw error;
+        // Queued, but no replica confirmed it: a failover could still lose it, so it is not acknowledged.
+        if (error instanceof EnqueueNotReplicatedError) {
+          throw new HttpProblem(503, 'The event queue did not confirm a replicated copy in time; retry the request with the same idempotency keys', {
+            headers: { 'Retry-After': '1' },
+          });
+        }
         // Only Redis failing mid-request is worth a retry; any other error is a bug, and a 503
         // would send the caller into retries that can never succeed. It goes to the 500 handler.
         if (redis.status !== 'ready' || isRedisUnavailable(error)) {
@@ -107,9 +113,10 @@ export function eventsRouter({ usageClient, admission, redis, authenticate, rate
   return router;
 }
 
-const REDIS_UNAVAILABLE = /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Command timed out|Reached the max retries|READONLY|LOADING|MISCONF|OOM /;
+const REDIS_UNAVAILABLE =
+  /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Command timed out|Reached the max retries|READONLY|LOADING|MISCONF|OOM |CLUSTERDOWN|TRYAGAIN|MASTERDOWN|Too many Cluster redirections|Cluster isn't ready|Failed to refresh slots cache|no known master/;
 
-/** ioredis's ways of saying the server is away, busy or refusing writes. */
+/** ioredis's ways of saying the server (or, on a cluster, the master of the queue's slot) is away, busy or refusing writes. */
 function isRedisUnavailable(error: unknown): boolean {
   const { name, message, code } = (error ?? {}) as { name?: string; message?: string; code?: string };
   return name === 'MaxRetriesPerRequestError' || REDIS_UNAVAILABLE.test(`${code ?? ''} ${message ?? ''}`);

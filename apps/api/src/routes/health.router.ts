@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@metering/platform';
 import type { DataSource } from 'typeorm';
 import { sendProblem } from '../errors/problem';
 
@@ -22,7 +22,7 @@ async function check(probe: () => Promise<unknown>): Promise<CheckStatus> {
 
 export interface HealthRouterDeps {
   dataSource: DataSource;
-  redis: Redis;
+  redis: RedisClient;
   /** True while the process drains; readiness then fails so load balancers stop sending traffic. */
   isShuttingDown?: () => boolean;
 }

@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import { createOverageReporter } from '@metering/billing';
 import type { OverageReportLine, OverageRunResult } from '@metering/billing';
-import { createRedisConnection, isUuid, loadOverageReportConfig } from '@metering/platform';
+import { createRedisClient, createRedisConnection, isUuid, loadConfigSections, loadOverageReportConfig, redisSection } from '@metering/platform';
+import type { RedisClient } from '@metering/platform';
 import { CliUsageError } from '../cli-command';
 import type { CliCommand } from '../cli-command';
 
@@ -56,9 +56,14 @@ export const reportOverageCommand: CliCommand = {
     // Stripe settings and the queue prefix (breaker keys shared with the workers) come from the env.
     const config = loadOverageReportConfig(context.env);
     const dataSource = await context.dataSource();
-    let redis: Redis | null = null;
+    let redis: RedisClient | null = null;
     try {
-      if (config.stripe.secretKey) redis = createRedisConnection(await context.redisUrl(), 'worker');
+      // The breaker's keys live where the workers keep them: on the cluster when there is one.
+      if (config.stripe.secretKey) {
+        redis = context.env.REDIS_CLUSTER_NODES
+          ? createRedisClient(loadConfigSections([redisSection], context.env).redis, 'worker')
+          : createRedisConnection(await context.redisUrl(), 'worker');
+      }
       const reporter = createOverageReporter(config, { dataSource, redis, logger: context.logger, clock: context.clock });
       const result = await reporter.run({ dryRun, tenantId });
       return { text: resultText(result), json: result };

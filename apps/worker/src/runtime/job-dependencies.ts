@@ -1,8 +1,7 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { createOverageReporter } from '@metering/billing';
-import type { Clock, Logger, WorkerConfig } from '@metering/platform';
+import type { Clock, Logger, WorkerConfig, RedisClient } from '@metering/platform';
 import { JOBS, QUEUES, UsageAlertOutbox, UsageAlertsService, UsageReconciliationService, UsageRolloverService, UsageTracker, occurredAtWindow } from '@metering/usage';
 import type { QueueName } from '@metering/usage';
 import type { JobDependencies } from '../jobs/job-registry';
@@ -15,7 +14,7 @@ export interface JobDependencySources {
   clock: Clock;
   dataSource: DataSource;
   /** The worker's Redis connection (state shared by all workers, e.g. the Stripe circuit breaker). */
-  redis: Redis;
+  redis: RedisClient;
   /** One Queue per queue name, on the worker's connection and prefix. */
   queues: ReadonlyMap<QueueName, Queue>;
 }

@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
-import type { Logger } from '@metering/platform';
+import type { Logger, RedisClient } from '@metering/platform';
 
 export interface WaitOptions {
   logger: Logger;
@@ -57,7 +56,7 @@ export function waitForPostgres(create: () => DataSource, options: WaitOptions):
 }
 
 /** Resolves once Redis answers PING (the worker connection reconnects on its own meanwhile). */
-export async function waitForRedisPing(redis: Redis, options: WaitOptions & { timeoutMs?: number }): Promise<void> {
+export async function waitForRedisPing(redis: RedisClient, options: WaitOptions & { timeoutMs?: number }): Promise<void> {
   await retry(
     'Redis',
     async () => {

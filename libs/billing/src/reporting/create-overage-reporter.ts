@@ -1,13 +1,12 @@
-import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
-import type { Clock, Logger, QueueConfig, StripeReportingConfig, UsageRulesConfig } from '@metering/platform';
+import type { Clock, Logger, QueueConfig, RedisClient, StripeReportingConfig, UsageRulesConfig } from '@metering/platform';
 import { createStripeClient } from '../stripe/stripe-client.factory';
 import { OverageReporter } from './overage-reporter.service';
 
 export interface CreateOverageReporterDeps {
   dataSource: DataSource;
   /** Shared breaker state; may be null for dry runs only. */
-  redis: Redis | null;
+  redis: RedisClient | null;
   logger: Logger;
   clock?: Clock;
   backoffInitialMs?: number;

@@ -1,7 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { systemClock } from '@metering/platform';
-import type { Clock, Logger, StripeReportingConfig } from '@metering/platform';
+import type { Clock, Logger, RedisClient, StripeReportingConfig } from '@metering/platform';
 import { BillingCreditsRepository } from '../credits/billing-credits.repository';
 import { StripeTotalsReconciler } from '../reconciliation/stripe-totals.reconciler';
 import type { StripeReconcileResult } from '../reconciliation/stripe-totals.reconciler';
@@ -31,7 +30,7 @@ export interface OverageReporterDeps {
   /** Null when STRIPE_SECRET_KEY is not set: runs are then disabled (a dry run still works). */
   stripe: StripeClient | null;
   /** Holds the circuit breaker's shared state; only needed when `stripe` is set. */
-  redis: Redis | null;
+  redis: RedisClient | null;
   config: StripeReportingConfig['stripe'];
   /** INVOICE_GRACE_SECONDS: after it, a period's invoice is final and a correction becomes a credit. */
   invoiceGraceSeconds: number;

@@ -1,6 +1,5 @@
 import { BrokenCircuitError } from 'cockatiel';
-import type { Redis } from 'ioredis';
-import type { Clock, Logger } from '@metering/platform';
+import type { Clock, Logger, RedisClient } from '@metering/platform';
 import { stripeCircuitState } from '../metrics/billing-metrics';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
@@ -8,7 +7,7 @@ export type CircuitState = 'closed' | 'open' | 'half-open';
 const GAUGE_VALUE: Record<CircuitState, number> = { closed: 0, open: 1, 'half-open': 2 };
 
 export interface RedisCircuitBreakerOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** Key prefix shared by every process that must see the same state, e.g. `{metering}:stripe`. */
   keyPrefix: string;
   /** Consecutive failures that open the circuit. */

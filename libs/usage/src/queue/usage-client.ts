@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { connectionForKey } from '@metering/platform';
+import type { RedisClient } from '@metering/platform';
 import { MAX_EVENTS_PER_BATCH } from '../domain/event-rules';
 import type { OccurredAtWindow } from '../domain/event-rules';
 import { ValidationFailedError } from '../domain/usage-errors';
@@ -13,7 +14,10 @@ import type { UsageCheckResponse } from '@metering/contract';
 import type { AgentType } from '../domain/agent-type';
 import type { UsageQuotaService } from '../quota/usage-quota.service';
 import { isoStrings } from '../support/iso-strings';
-import { JOBS, QUEUES } from './queue-names';
+import { JOBS } from './queue-names';
+import { confirmReplicated } from './replica-ack';
+import type { ReplicaAcknowledgement } from './replica-ack';
+import { queueKey, trackQueueShards, trackShardOf } from './track-queue-shards';
 import { jobEventContentKey, trackEventJobId, trackEventsJobId } from './track-job';
 import type { TrackEventJobData, TrackEventsJobData } from './track-job';
 
@@ -34,10 +38,17 @@ export const TRACK_JOB_OPTIONS: JobsOptions = {
 };
 
 export interface UsageClientOptions {
-  /** A producer connection (fail fast while Redis is away): `createRedisConnection(url, 'producer')`. */
-  redis: Redis;
+  /** A producer connection (fail fast while Redis is away): `createRedisClient(config.redis, 'producer')`. */
+  redis: RedisClient;
   /** BullMQ prefix; must match the workers' QUEUE_PREFIX. */
   prefix?: string;
+  /** Track queues events are spread over by tenant (USAGE_QUEUE_SHARDS); must match the workers'. Default 1. */
+  shards?: number;
+  /**
+   * Wait for replicas after each enqueue (`replicaAcknowledgement(config.redis)`): an enqueue no
+   * replica confirmed rejects with EnqueueNotReplicatedError. Unset: resolve once the master took it.
+   */
+  replicaAck?: ReplicaAcknowledgement;
   /**
    * How far from the producer's clock occurred_at may lie: `occurredAtWindow(config.usage)`, or
    * DEFAULT_OCCURRED_AT_WINDOW (the documented one) in a service without the metering config.
@@ -77,11 +88,32 @@ export interface UsageClient {
  * event rejects the call with a ValidationFailedError naming it, and nothing is enqueued.
  */
 export function createUsageClient(options: UsageClientOptions): UsageClient {
-  const queue = new Queue(QUEUES.usageEvents, {
-    connection: options.redis,
-    prefix: options.prefix ?? '{metering}',
-    defaultJobOptions: TRACK_JOB_OPTIONS,
-  });
+  const shardCount = options.shards ?? 1;
+  const shards = trackQueueShards(options.prefix ?? '{metering}', shardCount).map((address) => ({
+    address,
+    key: queueKey(address),
+    queue: new Queue(address.name, { connection: options.redis, prefix: address.prefix, defaultJobOptions: TRACK_JOB_OPTIONS }),
+  }));
+  const shardOf = (tenantId: string) => shards[trackShardOf(tenantId, shardCount)]!;
+  const replicaAck = options.replicaAck;
+
+  type Shard = (typeof shards)[number];
+
+  /**
+   * Adds a job to the shard; with `replicaAck`, resolves only once that many replicas hold it (and
+   * everything else this connection wrote to the shard's master), else rejects with
+   * EnqueueNotReplicatedError. Without it, the add alone: the single-Redis path stays as it was.
+   */
+  async function addToShard(shard: Shard, name: string, data: TrackEventJobData | TrackEventsJobData, jobId: string): Promise<void> {
+    if (!replicaAck) {
+      await shard.queue.add(name, data, { jobId });
+      return;
+    }
+    const wroteVia = connectionForKey(options.redis, shard.key);
+    await shard.queue.add(name, data, { jobId });
+    await confirmReplicated(options.redis, shard.address.name, shard.key, replicaAck, wroteVia);
+  }
+
   const window = options.window;
   const clock = options.clock ?? (() => new Date());
 
@@ -120,14 +152,26 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
     if (jobs.length === 1) {
       const job = jobs[0]!;
       const jobId = trackEventJobId(job.tenant_id, job.event.idempotency_key, jobEventContentKey(job));
-      await queue.add(JOBS.trackEvent, job, { jobId });
+      await addToShard(shardOf(job.tenant_id), JOBS.trackEvent, job, jobId);
       return { accepted: 1, jobIds: [jobId] };
     }
-    const events = jobs.map(({ tenant_id, event }) => ({ tenant_id, event }));
-    const data: TrackEventsJobData = { events, enqueued_at: jobs[0]!.enqueued_at };
-    const jobId = trackEventsJobId(events);
-    await queue.add(JOBS.trackEvents, data, { jobId });
-    return { accepted: jobs.length, jobIds: [jobId] };
+    // One job per shard, so each tenant's events stay in its own queue (one job for one shard).
+    const byShard = new Map<Shard, TrackEventsJobData['events']>();
+    for (const { tenant_id, event } of jobs) {
+      const shard = shardOf(tenant_id);
+      const list = byShard.get(shard);
+      if (list) list.push({ tenant_id, event });
+      else byShard.set(shard, [{ tenant_id, event }]);
+    }
+    const jobIds = await Promise.all(
+      [...byShard].map(async ([shard, events]) => {
+        const data: TrackEventsJobData = { events, enqueued_at: jobs[0]!.enqueued_at };
+        const jobId = trackEventsJobId(events);
+        await addToShard(shard, JOBS.trackEvents, data, jobId);
+        return jobId;
+      }),
+    );
+    return { accepted: jobs.length, jobIds };
   }
 
   const toItem = (event: TrackEventInput): WireEventItem => ({ tenant_id: event.tenantId, event: toWireEvent(event) });
@@ -150,6 +194,8 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
       if (!options.quota) throw new Error('usageClient.check() needs the `quota` option (a UsageQuotaService)');
       return options.quota.check(tenantId, agent, quantity);
     },
-    close: () => queue.close(),
+    close: async () => {
+      await Promise.all(shards.map(({ queue }) => queue.close()));
+    },
   };
 }
