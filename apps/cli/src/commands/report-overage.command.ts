@@ -1,7 +1,8 @@
 import { createOverageReporter } from '@metering/billing';
 import type { OverageReportLine, OverageRunResult } from '@metering/billing';
-import { createRedisClient, createRedisConnection, isUuid, loadConfigSections, loadOverageReportConfig, redisSection } from '@metering/platform';
+import { isUuid, loadOverageReportConfig } from '@metering/platform';
 import type { RedisClient } from '@metering/platform';
+import { openBreakerRedis } from './breaker-redis';
 import { CliUsageError } from '../cli-command';
 import type { CliCommand } from '../cli-command';
 
@@ -59,11 +60,7 @@ export const reportOverageCommand: CliCommand = {
     let redis: RedisClient | null = null;
     try {
       // The breaker's keys live where the workers keep them: on the cluster when there is one.
-      if (config.stripe.secretKey) {
-        redis = context.env.REDIS_CLUSTER_NODES
-          ? createRedisClient(loadConfigSections([redisSection], context.env).redis, 'worker')
-          : createRedisConnection(await context.redisUrl(), 'worker');
-      }
+      if (config.stripe.secretKey) redis = await openBreakerRedis(context);
       const reporter = createOverageReporter(config, { dataSource, redis, logger: context.logger, clock: context.clock });
       const result = await reporter.run({ dryRun, tenantId });
       return { text: resultText(result), json: result };

@@ -1,7 +1,8 @@
-import type { Redis } from 'ioredis';
 import { createOverageReporter } from '@metering/billing';
 import type { StripeCheckLine } from '@metering/billing';
-import { createRedisConnection, isUuid, loadOverageReportConfig } from '@metering/platform';
+import { isUuid, loadOverageReportConfig } from '@metering/platform';
+import type { RedisClient } from '@metering/platform';
+import { openBreakerRedis } from './breaker-redis';
 import { CliUsageError } from '../cli-command';
 import type { CliCommand } from '../cli-command';
 
@@ -21,9 +22,9 @@ export const stripeReconcileCommand: CliCommand = {
     if (tenantId !== undefined && !isUuid(tenantId)) throw new CliUsageError('--tenant must be a tenant id (a UUID)');
     const config = loadOverageReportConfig(context.env);
     const dataSource = await context.dataSource();
-    let redis: Redis | null = null;
+    let redis: RedisClient | null = null;
     try {
-      if (config.stripe.secretKey) redis = createRedisConnection(await context.redisUrl(), 'worker');
+      if (config.stripe.secretKey) redis = await openBreakerRedis(context);
       const reporter = createOverageReporter(config, { dataSource, redis, logger: context.logger, clock: context.clock });
       const result = await reporter.reconcileWithStripe({ tenantId });
       let text: string;
