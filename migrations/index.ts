@@ -5,6 +5,7 @@ import { UsageAlertsPublishedAt1764700000000 } from './1764700000000-usage-alert
 import { BillingLifecycle1764800000000 } from './1764800000000-billing-lifecycle';
 import { OperatorAuditLog1764900000000 } from './1764900000000-operator-audit-log';
 import { UsageRollupsAndLimitPolicies1765000000000 } from './1765000000000-usage-rollups-and-limit-policies';
+import { UsageEventsPartitioned1765200000000 } from './1765200000000-usage-events-partitioned';
 
 /** Every migration in order; the DataSource runs them. New migrations are appended here. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   BillingLifecycle1764800000000,
   OperatorAuditLog1764900000000,
   UsageRollupsAndLimitPolicies1765000000000,
+  UsageEventsPartitioned1765200000000,
 ];

@@ -32,7 +32,7 @@ async function completed(w: TestWorker, jobId: string) {
 }
 
 describe('scheduled maintenance jobs', () => {
-  it('registers the five schedules in UTC on every boot, with cron patterns from config', async () => {
+  it('registers the six schedules in UTC on every boot, with cron patterns from config', async () => {
     const prefix = uniqueQueuePrefix();
     const first = await worker({ QUEUE_PREFIX: prefix, CRON_RECONCILE_USAGE: '0 3 * * *', CRON_CLOSE_PERIODS: '* * * * *' });
     await first.close();
@@ -47,6 +47,7 @@ describe('scheduled maintenance jobs', () => {
       'reconcile-usage-counters': { name: 'reconcile-usage-counters', pattern: '30 4 * * *', tz: 'UTC' },
       'publish-usage-alerts': { name: 'publish-usage-alerts', pattern: '* * * * *', tz: 'UTC' },
       'close-billing-periods': { name: 'close-billing-periods', pattern: '*/2 * * * *', tz: 'UTC' },
+      'maintain-usage-event-partitions': { name: 'maintain-usage-event-partitions', pattern: '30 0 * * *', tz: 'UTC' },
     });
   });
 

@@ -102,7 +102,7 @@ describe('process config loaders', () => {
     const worker = loadWorkerConfig({ ...BASE, NODE_ENV: 'test' });
     expect(worker.logLevel).toBe('warn');
     expect(worker.worker).toMatchObject({ concurrency: 400, batchSize: 200, batchWaitMs: 10, queues: 'all' });
-    expect(worker.schedules).toEqual({ resetUsage: '5 0 * * *', reportOverage: '0 1 * * *', reconcileUsage: '0 3 * * *', publishAlerts: '* * * * *', closePeriods: '* * * * *' });
+    expect(worker.schedules).toEqual({ resetUsage: '5 0 * * *', reportOverage: '0 1 * * *', reconcileUsage: '0 3 * * *', publishAlerts: '* * * * *', closePeriods: '* * * * *', maintainPartitions: '30 0 * * *' });
     expect(worker.stripe).toMatchObject({ usageApi: 'meter_events', maxAttempts: 4, concurrency: 20 });
   });
 

@@ -27,6 +27,12 @@ export function scheduledJobs(
     { id: JOBS.reconcileUsageCounters, name: JOBS.reconcileUsageCounters, pattern: schedules.reconcileUsage, opts: MAINTENANCE_JOB_OPTIONS },
     { id: JOBS.publishUsageAlerts, name: JOBS.publishUsageAlerts, pattern: schedules.publishAlerts, opts: FREQUENT_JOB_OPTIONS },
     { id: JOBS.closeBillingPeriods, name: JOBS.closeBillingPeriods, pattern: schedules.closePeriods, opts: FREQUENT_JOB_OPTIONS },
+    {
+      id: JOBS.maintainUsageEventPartitions,
+      name: JOBS.maintainUsageEventPartitions,
+      pattern: schedules.maintainPartitions,
+      opts: MAINTENANCE_JOB_OPTIONS,
+    },
   ];
 }
 

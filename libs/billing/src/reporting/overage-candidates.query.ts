@@ -30,7 +30,8 @@ export interface OverageCandidate {
  *   written when it opened, so a plan change never re-prices it; a period without terms (opened
  *   before the terms existed) falls back to the subscription's plan.
  * - A closed period (end <= now) is counted from usage_events, the source of truth, not from its
- *   counter: its final report must not carry a counter's drift (the index-only recount is cheap).
+ *   counter: its final report must not carry a counter's drift (the index-only recount is cheap;
+ *   bounding occurred_at by the period lets Postgres read only that period's monthly partitions).
  * - A counter with an open hold (reconciliation found drift beyond the alert threshold) is not
  *   billed until an operator resolves the hold.
  * - $4 = true: closed periods only, ended after $6 (the every-minute close job: it recounts only
@@ -43,7 +44,8 @@ WITH limit_keys AS (
   SELECT c.tenant_id, c.agent, c.period_start, c.period_end, t.stripe_customer_id,
          CASE WHEN c.period_end <= $2
               THEN (SELECT coalesce(sum(e.quantity), 0) FROM usage_events e
-                     WHERE e.tenant_id = c.tenant_id AND e.agent = c.agent AND e.period_start = c.period_start)
+                     WHERE e.tenant_id = c.tenant_id AND e.agent = c.agent AND e.period_start = c.period_start
+                       AND e.occurred_at >= c.period_start AND e.occurred_at < c.period_end)
               ELSE c.count END AS count,
          CASE WHEN jsonb_typeof(coalesce(bt.limits, p.limits) -> k.limit_key) = 'number'
               THEN floor((coalesce(bt.limits, p.limits) ->> k.limit_key)::numeric)::bigint END AS quota,

@@ -10,6 +10,8 @@ export { databaseSection } from './sections/database.section';
 export type { DatabaseConfig } from './sections/database.section';
 export { demoSection } from './sections/demo.section';
 export type { DemoConfig } from './sections/demo.section';
+export { eventRetentionSection } from './sections/event-retention.section';
+export type { EventRetentionConfig } from './sections/event-retention.section';
 export { jwtSection } from './sections/jwt.section';
 export type { JwtConfig } from './sections/jwt.section';
 export { operatorSection } from './sections/operator.section';

@@ -5,6 +5,7 @@ import { apiSection } from './sections/api.section';
 import { databaseSection } from './sections/database.section';
 import { demoSection } from './sections/demo.section';
 import { devLoginSection } from './sections/dev-login.section';
+import { eventRetentionSection } from './sections/event-retention.section';
 import { ingestBudgetSection } from './sections/ingest-budget.section';
 import { ipLimitSection } from './sections/ip-limit.section';
 import { jwtSection } from './sections/jwt.section';
@@ -49,6 +50,7 @@ export const WORKER_CONFIG_SECTIONS = [
   workerSection,
   schedulesSection,
   stripeReportingSection,
+  eventRetentionSection,
 ] as const;
 
 export const DEMO_AGENT_CONFIG_SECTIONS = [runtimeSection, databaseSection, redisSection, queueSection, usageSection, demoSection] as const;

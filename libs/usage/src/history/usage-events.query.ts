@@ -1,8 +1,8 @@
 /**
  * One page of a tenant's raw events, newest first, after the keyset cursor ($6 = occurred_at in
- * epoch microseconds, $7 = idempotency key). Keyset, not OFFSET: a page is found by an index probe
- * (idx_usage_events_tenant_occurred) and an event inserted meanwhile never shifts the pages
- * already read, so no row is returned twice or skipped.
+ * epoch microseconds, $7 = idempotency key). Keyset, not OFFSET: a page is found by a probe of the
+ * events' primary key (tenant_id, occurred_at, idempotency_key) and an event inserted meanwhile
+ * never shifts the pages already read, so no row is returned twice or skipped.
  */
 export const USAGE_EVENTS_PAGE_SQL = `
 SELECT agent, action_type, resource_id, quantity, idempotency_key, metadata,

@@ -87,7 +87,8 @@ export class CounterHoldsRepository {
        ), corrected AS (
          UPDATE usage_counters c
             SET count = (SELECT coalesce(sum(e.quantity), 0) FROM usage_events e
-                          WHERE e.tenant_id = c.tenant_id AND e.agent = c.agent AND e.period_start = c.period_start),
+                          WHERE e.tenant_id = c.tenant_id AND e.agent = c.agent AND e.period_start = c.period_start
+                            AND e.occurred_at >= c.period_start AND e.occurred_at < c.period_end),
                 updated_at = now()
            FROM hold h
           WHERE $4::boolean AND c.tenant_id = h.tenant_id AND c.agent = h.agent AND c.period_start = h.period_start

@@ -18,6 +18,7 @@ export const JOBS = {
   usageAlert: 'usage-alert',
   publishUsageAlerts: 'publish-usage-alerts',
   closeBillingPeriods: 'close-billing-periods',
+  maintainUsageEventPartitions: 'maintain-usage-event-partitions',
 } as const;
 
 export type JobName = (typeof JOBS)[keyof typeof JOBS];

@@ -18,6 +18,9 @@ class SchedulesEnvDto {
 
   @Matches(CRON, { message: 'CRON_CLOSE_PERIODS must be a cron pattern' })
   CRON_CLOSE_PERIODS!: string;
+
+  @Matches(CRON, { message: 'CRON_MAINTAIN_PARTITIONS must be a cron pattern' })
+  CRON_MAINTAIN_PARTITIONS!: string;
 }
 
 /** Cron patterns (UTC) of the maintenance jobs the workers register on every boot. */
@@ -29,6 +32,8 @@ export interface SchedulesConfig {
     publishAlerts: string;
     /** close-billing-periods: roll over ended periods and send their final overage (every minute). */
     closePeriods: string;
+    /** maintain-usage-event-partitions: months ahead, the default partition emptied, retention. */
+    maintainPartitions: string;
   };
 }
 
@@ -41,6 +46,7 @@ export const schedulesSection = configSection({
     CRON_RECONCILE_USAGE: '0 3 * * *',
     CRON_PUBLISH_ALERTS: '* * * * *',
     CRON_CLOSE_PERIODS: '* * * * *',
+    CRON_MAINTAIN_PARTITIONS: '30 0 * * *',
   },
   toConfig: (env): SchedulesConfig => ({
     schedules: {
@@ -49,6 +55,7 @@ export const schedulesSection = configSection({
       reconcileUsage: env.CRON_RECONCILE_USAGE,
       publishAlerts: env.CRON_PUBLISH_ALERTS,
       closePeriods: env.CRON_CLOSE_PERIODS,
+      maintainPartitions: env.CRON_MAINTAIN_PARTITIONS,
     },
   }),
 });
