@@ -28,6 +28,11 @@ export interface BenchSizes {
   stripeTenants: number;
   /** Events of the one tenant whose history the `history` scenario reads. */
   historyEvents: number;
+  /** Events stored across 12 months for the `scale` scenario's second half. */
+  scaleEvents: number;
+  scaleTenants: number;
+  /** Events the `scale` scenario ingests on each side (worker commit throughput). */
+  scaleIngestEvents: number;
 }
 
 export const SIZES: Record<BenchSize, BenchSizes> = {
@@ -43,6 +48,9 @@ export const SIZES: Record<BenchSize, BenchSizes> = {
     reconcileTenants: 1_000,
     stripeTenants: 10_000,
     historyEvents: 1_000_000,
+    scaleEvents: 20_000_000,
+    scaleTenants: 2_000,
+    scaleIngestEvents: 100_000,
   },
   quick: {
     rounds: 1,
@@ -56,6 +64,9 @@ export const SIZES: Record<BenchSize, BenchSizes> = {
     reconcileTenants: 100,
     stripeTenants: 500,
     historyEvents: 50_000,
+    scaleEvents: 200_000,
+    scaleTenants: 2_000,
+    scaleIngestEvents: 20_000,
   },
 };
 

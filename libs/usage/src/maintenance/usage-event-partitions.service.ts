@@ -68,19 +68,10 @@ export class UsageEventPartitions {
 
   async maintain(): Promise<PartitionMaintenanceSummary> {
     const now = this.clock();
+    const wanted: Date[] = [];
+    for (let i = -1; i <= this.options.partitionsAhead; i++) wanted.push(addMonths(monthStart(now), i));
+    const { created, movedFromDefault } = await this.ensureMonths([...wanted, ...(await this.monthsInDefault())]);
     const existing = await this.monthlyPartitions();
-    const wanted = new Set<number>();
-    for (let i = -1; i <= this.options.partitionsAhead; i++) wanted.add(addMonths(monthStart(now), i).getTime());
-    for (const month of await this.monthsInDefault()) wanted.add(month.getTime());
-    const created: string[] = [];
-    let movedFromDefault = 0;
-    for (const time of [...wanted].sort((a, b) => a - b)) {
-      if (existing.has(time)) continue;
-      const month = new Date(time);
-      movedFromDefault += await this.createMonth(month);
-      existing.set(time, partitionName(month));
-      created.push(partitionName(month));
-    }
     if (movedFromDefault > 0) {
       this.options.logger.warn('usage events moved out of the default partition', { moved: movedFromDefault, created });
     }
@@ -88,6 +79,23 @@ export class UsageEventPartitions {
     const summary = { created, movedFromDefault, dropped, neededSince: neededSince?.toISOString() ?? null };
     this.options.logger.info('usage event partitions maintained', { ...summary });
     return summary;
+  }
+
+  /**
+   * Creates the partitions of the UTC months containing `months` that do not exist yet, moving
+   * their events out of the default partition. Returns the partitions created, in month order.
+   */
+  async ensureMonths(months: readonly Date[]): Promise<{ created: string[]; movedFromDefault: number }> {
+    const existing = await this.monthlyPartitions();
+    const wanted = [...new Set(months.map((month) => monthStart(month).getTime()))].sort((a, b) => a - b);
+    const created: string[] = [];
+    let movedFromDefault = 0;
+    for (const time of wanted) {
+      if (existing.has(time)) continue;
+      movedFromDefault += await this.createMonth(new Date(time));
+      created.push(partitionName(new Date(time)));
+    }
+    return { created, movedFromDefault };
   }
 
   /** Monthly partitions by the start of their month (ms). */
