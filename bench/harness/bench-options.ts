@@ -33,6 +33,8 @@ export interface BenchSizes {
   scaleTenants: number;
   /** Events the `scale` scenario ingests on each side (worker commit throughput). */
   scaleIngestEvents: number;
+  /** Seconds of load per read endpoint and side in the `scale` scenario. */
+  scaleReadSeconds: number;
 }
 
 export const SIZES: Record<BenchSize, BenchSizes> = {
@@ -51,6 +53,7 @@ export const SIZES: Record<BenchSize, BenchSizes> = {
     scaleEvents: 20_000_000,
     scaleTenants: 2_000,
     scaleIngestEvents: 100_000,
+    scaleReadSeconds: 8,
   },
   quick: {
     rounds: 1,
@@ -66,7 +69,8 @@ export const SIZES: Record<BenchSize, BenchSizes> = {
     historyEvents: 50_000,
     scaleEvents: 200_000,
     scaleTenants: 2_000,
-    scaleIngestEvents: 20_000,
+    scaleIngestEvents: 10_000,
+    scaleReadSeconds: 2,
   },
 };
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Client } from 'pg';
-import type { DataSource } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
 import { createMeteringDataSource } from '@metering/billing';
 import { dropDatabase, ensureDatabase, withDatabase } from '@metering/dev';
 import { MIGRATIONS } from '@metering/migrations';
@@ -9,7 +9,7 @@ import { UsageEventPartitions, calendarMonthOf } from '@metering/usage';
 import { seedTenants } from './bench-data';
 
 /** Bumped whenever what `generateStoredEvents` writes changes: a stored database of another version is regenerated. */
-const GENERATOR_VERSION = 2;
+const GENERATOR_VERSION = 3;
 const STORED_PREFIX = 'usage_bench_scale_';
 const COMPLETE = 'complete';
 
@@ -29,7 +29,9 @@ export function monthsBack(now: Date, months: number): Date[] {
  * Writes `perMonth` events into each month of `months` for `tenantIds` (agents in rotation, one
  * unit each, occurred_at spread over the month -- up to a minute before now in the current one),
  * with their keys, and adds them to the counters and hourly rollups as the tracker would. Set-based
- * (generate_series), one month per statement, idempotency keys `<tag>-<n>`.
+ * (generate_series), one month per statement on each of two sessions, idempotency keys `<tag>-<n>`.
+ * The sessions get memory to aggregate a month in (the default 4 MB work_mem spills ~1.5M rollup
+ * groups to disk and takes minutes a month).
  */
 export async function generateStoredEvents(
   db: DataSource,
@@ -39,43 +41,60 @@ export async function generateStoredEvents(
   tag: string,
   now: Date = new Date(),
 ): Promise<void> {
-  for (const [index, month] of months.entries()) {
-    const next = new Date(Date.UTC(month.getUTCFullYear(), month.getUTCMonth() + 1, 1));
-    const spanSeconds = Math.max(1, Math.floor((Math.min(next.getTime(), now.getTime() - 60_000) - month.getTime()) / 1000));
-    const offset = index * perMonth;
-    await db.query(
-      // Tenants joined by ordinal (a hash join): subscripting the uuid[] parameter per row copies it each time.
-      `INSERT INTO usage_events (tenant_id, agent, action_type, resource_id, quantity, idempotency_key, occurred_at, period_start)
+  const queue = [...months.entries()];
+  const session = async (): Promise<void> => {
+    const runner = db.createQueryRunner();
+    try {
+      await runner.query(`SET work_mem = '256MB'`);
+      for (let next = queue.shift(); next; next = queue.shift()) await generateMonth(runner, tenantIds, next[1], next[0] * perMonth, perMonth, tag, now);
+    } finally {
+      await runner.release();
+    }
+  };
+  await Promise.all([session(), session()]);
+}
+
+async function generateMonth(
+  runner: QueryRunner,
+  tenantIds: readonly string[],
+  month: Date,
+  offset: number,
+  perMonth: number,
+  tag: string,
+  now: Date,
+): Promise<void> {
+  const next = new Date(Date.UTC(month.getUTCFullYear(), month.getUTCMonth() + 1, 1));
+  const spanSeconds = Math.max(1, Math.floor((Math.min(next.getTime(), now.getTime() - 60_000) - month.getTime()) / 1000));
+  // Tenants joined by ordinal (a hash join): subscripting the uuid[] parameter per row copies it each time.
+  await runner.query(
+    `WITH stored AS (
+       INSERT INTO usage_events (tenant_id, agent, action_type, resource_id, quantity, idempotency_key, occurred_at, period_start)
        SELECT t.id, a.agent, a.action, $6 || '-res-' || g, 1, $6 || '-' || g,
               $3::timestamptz + ((g::bigint * 7919) % $4) * interval '1 second', $3::timestamptz
          FROM generate_series($5::bigint, $5::bigint + $7 - 1) g
          JOIN (SELECT id, n - 1 AS n FROM unnest($1::uuid[]) WITH ORDINALITY AS u(id, n)) t ON t.n = g % $2
          JOIN (VALUES (0, 'inbox', 'email_processed'), (1, 'invoice', 'invoice_detected'), (2, 'meeting', 'meeting_prep'))
-              AS a(n, agent, action) ON a.n = (g / $2) % 3`,
-      [tenantIds, tenantIds.length, month, spanSeconds, offset, tag, perMonth],
-    );
-    const range = [month, next];
-    await db.query(
-      `INSERT INTO usage_event_keys (tenant_id, idempotency_key, occurred_at)
-       SELECT tenant_id, idempotency_key, occurred_at FROM usage_events WHERE occurred_at >= $1 AND occurred_at < $2 AND idempotency_key LIKE $3`,
-      [...range, `${tag}-%`],
-    );
-    await db.query(
-      `INSERT INTO usage_counters (tenant_id, agent, period_start, period_end, count, last_event_at)
-       SELECT tenant_id, agent, period_start, $2, sum(quantity), max(occurred_at)
-         FROM usage_events WHERE occurred_at >= $1 AND occurred_at < $2 AND idempotency_key LIKE $3 GROUP BY 1, 2, 3
-       ON CONFLICT (tenant_id, agent, period_start) DO UPDATE
-          SET count = usage_counters.count + excluded.count, last_event_at = greatest(usage_counters.last_event_at, excluded.last_event_at)`,
-      [...range, `${tag}-%`],
-    );
-    await db.query(
-      `INSERT INTO usage_rollups (tenant_id, agent, period_start, bucket_start, count)
-       SELECT tenant_id, agent, period_start, date_trunc('hour', occurred_at, 'UTC'), sum(quantity)
-         FROM usage_events WHERE occurred_at >= $1 AND occurred_at < $2 AND idempotency_key LIKE $3 GROUP BY 1, 2, 3, 4
-       ON CONFLICT (tenant_id, agent, period_start, bucket_start) DO UPDATE SET count = usage_rollups.count + excluded.count`,
-      [...range, `${tag}-%`],
-    );
-  }
+              AS a(n, agent, action) ON a.n = (g / $2) % 3
+       RETURNING tenant_id, idempotency_key, occurred_at)
+     INSERT INTO usage_event_keys (tenant_id, idempotency_key, occurred_at) SELECT * FROM stored`,
+    [tenantIds, tenantIds.length, month, spanSeconds, offset, tag, perMonth],
+  );
+  const range = [month, next, `${tag}-%`];
+  await runner.query(
+    `INSERT INTO usage_counters (tenant_id, agent, period_start, period_end, count, last_event_at)
+     SELECT tenant_id, agent, period_start, $2, sum(quantity), max(occurred_at)
+       FROM usage_events WHERE occurred_at >= $1 AND occurred_at < $2 AND idempotency_key LIKE $3 GROUP BY 1, 2, 3
+     ON CONFLICT (tenant_id, agent, period_start) DO UPDATE
+        SET count = usage_counters.count + excluded.count, last_event_at = greatest(usage_counters.last_event_at, excluded.last_event_at)`,
+    range,
+  );
+  await runner.query(
+    `INSERT INTO usage_rollups (tenant_id, agent, period_start, bucket_start, count)
+     SELECT tenant_id, agent, period_start, date_trunc('hour', occurred_at, 'UTC'), sum(quantity)
+       FROM usage_events WHERE occurred_at >= $1 AND occurred_at < $2 AND idempotency_key LIKE $3 GROUP BY 1, 2, 3, 4
+     ON CONFLICT (tenant_id, agent, period_start, bucket_start) DO UPDATE SET count = usage_rollups.count + excluded.count`,
+    range,
+  );
 }
 
 /** Name of the stored database for a shape: what it holds, the schema and the month it was made for. */
@@ -138,18 +157,21 @@ export async function ensureStoredDatabase(
     await generateStoredEvents(db, tenantIds, months, Math.floor(shape.events / shape.months), 'stored');
     const loaded = Date.now();
     log(`  loaded in ${((loaded - started) / 1000).toFixed(1)} s; building keys`);
-    // As migration 1765200000000 defines them.
-    await db.query(
+    // As migration 1765200000000 defines them; one session, with memory to sort 20M entries in.
+    const runner = db.createQueryRunner();
+    await runner.query(`SET maintenance_work_mem = '1GB'`);
+    await runner.query(
       `ALTER TABLE usage_events ADD CONSTRAINT pk_usage_events PRIMARY KEY (tenant_id, occurred_at, idempotency_key) INCLUDE (agent, period_start, quantity)`,
     );
-    await db.query(`ALTER TABLE usage_events ADD CONSTRAINT fk_usage_events_tenant FOREIGN KEY (tenant_id) REFERENCES tenants (id) ON DELETE CASCADE`);
-    await db.query(`ALTER TABLE usage_event_keys ADD CONSTRAINT pk_usage_event_keys PRIMARY KEY (tenant_id, idempotency_key)`);
-    await db.query(`ALTER TABLE usage_event_keys ADD CONSTRAINT fk_usage_event_keys_tenant FOREIGN KEY (tenant_id) REFERENCES tenants (id) ON DELETE CASCADE`);
+    await runner.query(`ALTER TABLE usage_events ADD CONSTRAINT fk_usage_events_tenant FOREIGN KEY (tenant_id) REFERENCES tenants (id) ON DELETE CASCADE`);
+    await runner.query(`ALTER TABLE usage_event_keys ADD CONSTRAINT pk_usage_event_keys PRIMARY KEY (tenant_id, idempotency_key)`);
+    await runner.query(`ALTER TABLE usage_event_keys ADD CONSTRAINT fk_usage_event_keys_tenant FOREIGN KEY (tenant_id) REFERENCES tenants (id) ON DELETE CASCADE`);
     const indexed = Date.now();
     log(`  keys built in ${((indexed - loaded) / 1000).toFixed(1)} s; vacuuming`);
     // As autovacuum leaves settled tables: statistics and visibility map up to date.
-    await db.query('VACUUM ANALYZE');
-    await db.query('CHECKPOINT');
+    await runner.query('VACUUM ANALYZE');
+    await runner.query('CHECKPOINT');
+    await runner.release();
     const done = Date.now();
     await db.destroy();
     await admin(serverUrl, (client) => client.query(`COMMENT ON DATABASE ${name} IS '${COMPLETE}'`));
