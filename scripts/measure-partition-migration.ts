@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     let started = Date.now();
     await before.query(
       `INSERT INTO usage_events (tenant_id, agent, action_type, resource_id, quantity, idempotency_key, occurred_at, period_start)
-       SELECT t.id, 'inbox', 'email_processed', 'res-' || g, 1, 'evt-' || g, m + ((g * 7919) % 2419200) * interval '1 second', m
+       SELECT t.id, 'inbox', 'email_processed', 'res-' || g, 1, 'evt-' || g, m + ((g::bigint * 7919) % 2419200) * interval '1 second', m
          FROM generate_series(0, $1::int - 1) g
          JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM tenants) t ON t.n = g % 2000
          CROSS JOIN LATERAL (SELECT date_trunc('month', now() - ((g % 3) * interval '1 month')) AS m) months`,
