@@ -43,27 +43,45 @@ export const scaleScenario: Scenario = {
     const shape = { events: ctx.sizes.scaleEvents, tenants: ctx.sizes.scaleTenants, months: 12 };
     const perMonth = Math.floor(shape.events / shape.months);
 
+    const stored = await ensureStoredDatabase(env.serverUrl, shape, ctx.log);
+    if (!stored.generated) ctx.log(`reusing stored database ${stored.name}`);
+    const copy = `${env.databaseName}_scale`;
+    const copySeconds = await copyDatabase(env.serverUrl, stored.name, copy);
+    ctx.log(`copied ${stored.name} in ${copySeconds.toFixed(1)} s`);
+
     await resetData(env.db);
     await env.resetQueues();
     const { tenantIds } = await seedTenants(env.db, shape.tenants);
     // As autovacuum leaves a settled database (the stored one is vacuumed too).
     await env.db.query('VACUUM ANALYZE');
-    ctx.log('empty database');
-    const empty = await measurePhase(ctx, tenantIds, 'empty', async () => {
-      ctx.log(`  adding the current month's ${perMonth.toLocaleString('en-US')} events for the reconcile`);
-      await generateStoredEvents(env.db, tenantIds, monthsBack(new Date(), 1), perMonth, 'current');
-      await env.db.query('VACUUM ANALYZE');
-    });
-
-    // After the empty side: a generation's writes (checkpoints, autovacuum, the OS flushing) must not
-    // slow the side it is compared with; if they slow anything, the stored side.
-    const stored = await ensureStoredDatabase(env.serverUrl, shape, ctx.log);
-    if (!stored.generated) ctx.log(`reusing stored database ${stored.name}`);
-    const copy = `${env.databaseName}_scale`;
-    const copySeconds = await copyDatabase(env.serverUrl, stored.name, copy);
-    ctx.log(`copied ${stored.name} in ${copySeconds.toFixed(1)} s; restarting the api and worker on it`);
-    await env.useDatabase(copy);
-    const storedTenants: Array<{ tenant_id: string }> = await env.db.query(`SELECT tenant_id FROM subscriptions ORDER BY 1`);
+    const sides = { empty: { database: env.databaseName, tenantIds }, stored: { database: copy, tenantIds: [] as string[] } };
+    // Alternating rounds (E S E S), the best of each side kept: other work on this shared machine
+    // slows single measurements by 2-5x, and a generation or copy leaves the disk busy for a while.
+    const best: Partial<Record<keyof typeof sides, PhaseRates>> = {};
+    let current: string = env.databaseName;
+    const rounds = Math.min(2, ctx.sizes.rounds);
+    for (let round = 1; round <= rounds; round++) {
+      for (const name of ['empty', 'stored'] as const) {
+        const side = sides[name];
+        if (current !== side.database) {
+          ctx.log(`restarting the api and worker on ${side.database}`);
+          await env.useDatabase(side.database);
+          current = side.database;
+        }
+        if (side.tenantIds.length === 0) side.tenantIds = (await env.db.query(`SELECT tenant_id FROM subscriptions ORDER BY 1`)).map((r: { tenant_id: string }) => r.tenant_id);
+        ctx.log(`round ${round}: ${name === 'empty' ? (round === 1 ? 'empty database' : 'no history (the current month only)') : 'events stored'}`);
+        const addCurrentMonth = name === 'empty' && round === 1;
+        const rates = await measurePhase(ctx, side.tenantIds, `${name}-r${round}`, async () => {
+          if (!addCurrentMonth) return;
+          ctx.log(`  adding the current month's ${perMonth.toLocaleString('en-US')} events for the reconcile`);
+          await generateStoredEvents(env.db, side.tenantIds, monthsBack(new Date(), 1), perMonth, 'current');
+          await env.db.query('VACUUM ANALYZE');
+        });
+        best[name] = best[name] ? bestOf(best[name], rates) : rates;
+      }
+    }
+    const empty = best.empty!;
+    const full = best.stored!;
     const bytes = await eventBytes(env.db);
     const perEvent = (n: number): number => n / Math.max(bytes.rows, 1);
     ctx.log(
@@ -71,8 +89,6 @@ export const scaleScenario: Scenario = {
         ` + keys ${perEvent(bytes.keys).toFixed(1)} + key index ${perEvent(bytes.keyIndexes).toFixed(1)}` +
         ` = ${perEvent(bytes.events + bytes.eventIndexes + bytes.keys + bytes.keyIndexes).toFixed(1)} (${bytes.rows.toLocaleString('en-US')} events)`,
     );
-    ctx.log(`${bytes.rows.toLocaleString('en-US')} events stored`);
-    const full = await measurePhase(ctx, storedTenants.map((row) => row.tenant_id), 'stored', async () => undefined);
 
     const checks: Array<[string, keyof PhaseRates]> = [
       ['ingest events/s', 'ingest'],
@@ -106,6 +122,20 @@ export const scaleScenario: Scenario = {
     };
   },
 };
+
+/** Per rate the better of two measurements of one side; reconcile time and scope go with the better reconcile. */
+function bestOf(a: PhaseRates, b: PhaseRates): PhaseRates {
+  const reconcile = a.reconcile >= b.reconcile ? a : b;
+  return {
+    ingest: Math.max(a.ingest, b.ingest),
+    usageRead: Math.max(a.usageRead, b.usageRead),
+    history: Math.max(a.history, b.history),
+    events: Math.max(a.events, b.events),
+    reconcile: reconcile.reconcile,
+    reconcileSeconds: reconcile.reconcileSeconds,
+    reconcileScopeEvents: reconcile.reconcileScopeEvents,
+  };
+}
 
 async function measurePhase(ctx: ScenarioContext, tenantIds: string[], tag: string, beforeReconcile: () => Promise<void>): Promise<PhaseRates> {
   const { env } = ctx;
