@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { createMeteringDataSource } from '@metering/billing';
@@ -203,4 +204,25 @@ export async function eventBytes(db: DataSource): Promise<{ events: number; even
            pg_table_size('usage_event_keys') AS keys, pg_indexes_size('usage_event_keys') AS key_indexes,
            (SELECT count(*) FROM usage_event_keys)::bigint AS rows`);
   return { events: Number(row.events), eventIndexes: Number(row.event_indexes), keys: Number(row.keys), keyIndexes: Number(row.key_indexes), rows: Number(row.rows) };
+}
+
+/**
+ * Waits until Postgres has checkpointed and the kernel has written back what a generation or copy
+ * left dirty (Dirty + Writeback < 64 MB, at most `timeoutMs`): gigabytes of pending writeback slow
+ * every fsync, so whatever is measured next would be measured against the disk. Returns the seconds waited.
+ */
+export async function settleWrites(db: DataSource, timeoutMs = 180_000): Promise<number> {
+  const started = Date.now();
+  await db.query('CHECKPOINT');
+  const pendingKb = (): number => {
+    try {
+      const meminfo = readFileSync('/proc/meminfo', 'utf8');
+      const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(meminfo)?.[1] ?? 0);
+      return kb('Dirty') + kb('Writeback');
+    } catch {
+      return 0;
+    }
+  };
+  while (pendingKb() > 64 * 1024 && Date.now() - started < timeoutMs) await new Promise((resolve) => setTimeout(resolve, 500));
+  return (Date.now() - started) / 1000;
 }
