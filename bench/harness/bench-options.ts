@@ -68,9 +68,9 @@ export const SIZES: Record<BenchSize, BenchSizes> = {
     stripeTenants: 500,
     historyEvents: 50_000,
     scaleEvents: 200_000,
-    scaleTenants: 2_000,
+    scaleTenants: 500,
     scaleIngestEvents: 10_000,
-    scaleReadSeconds: 2,
+    scaleReadSeconds: 1,
   },
 };
 

@@ -114,6 +114,22 @@ describe('process config loaders', () => {
     for (const name of ['WORKER_BATCH_SIZE', 'CRON_RESET_USAGE', 'STRIPE_MAX_ATTEMPTS', 'EVENT_MAX_AGE_DAYS']) expect(worker).toContain(name);
   });
 
+  it('keep every event by default and read the event retention as whole months, naming a bad value', () => {
+    expect(loadWorkerConfig({ ...BASE }).eventRetention).toEqual({ retentionMonths: null, partitionsAhead: 2 });
+    expect(loadWorkerConfig({ ...BASE, USAGE_EVENTS_RETENTION_MONTHS: '13', USAGE_EVENTS_PARTITIONS_AHEAD: '3' }).eventRetention).toEqual({
+      retentionMonths: 13,
+      partitionsAhead: 3,
+    });
+    for (const bad of ['0', '-1', '1.5', 'a year']) {
+      expect(problemsOf(() => loadWorkerConfig({ ...BASE, USAGE_EVENTS_RETENTION_MONTHS: bad }))).toEqual([
+        'USAGE_EVENTS_RETENTION_MONTHS must be a whole number of months from 1 to 9999, or unset to keep every event',
+      ]);
+    }
+    expect(problemsOf(() => loadWorkerConfig({ ...BASE, USAGE_EVENTS_PARTITIONS_AHEAD: '0', CRON_MAINTAIN_PARTITIONS: 'nightly' })).join('\n')).toMatch(
+      /USAGE_EVENTS_PARTITIONS_AHEAD[\s\S]*CRON_MAINTAIN_PARTITIONS|CRON_MAINTAIN_PARTITIONS[\s\S]*USAGE_EVENTS_PARTITIONS_AHEAD/,
+    );
+  });
+
   it('validate only the sections of their process', () => {
     const workerOnly = { WORKER_CONCURRENCY: '0', CRON_REPORT_OVERAGE: 'nightly', STRIPE_SECRET_KEY: 'pk_wrong', STRIPE_TIMEOUT_MS: '1' };
     const apiOnly = { API_PORT: '-1', OPERATOR_PASSWORD: 'short', STRIPE_WEBHOOK_SECRET: 'nope', DEMO_TENANT_ID: 'demo' };
