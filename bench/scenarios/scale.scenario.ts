@@ -57,11 +57,11 @@ export const scaleScenario: Scenario = {
     // As autovacuum leaves a settled database (the stored one is vacuumed too).
     await env.db.query('VACUUM ANALYZE');
     const sides = { empty: { database: env.databaseName, tenantIds }, stored: { database: copy, tenantIds: [] as string[] } };
-    // Alternating rounds (E S E S), the best of each side kept: other work on this shared machine
+    // Alternating rounds (E S E S E S), the best of each side kept: other work on this shared machine
     // slows single measurements by 2-5x, and a generation or copy leaves the disk busy for a while.
     const best: Partial<Record<keyof typeof sides, PhaseRates>> = {};
     let current: string = env.databaseName;
-    const rounds = Math.min(2, ctx.sizes.rounds);
+    const rounds = ctx.sizes.rounds;
     for (let round = 1; round <= rounds; round++) {
       for (const name of ['empty', 'stored'] as const) {
         const side = sides[name];
