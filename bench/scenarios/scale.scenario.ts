@@ -57,9 +57,9 @@ export const scaleScenario: Scenario = {
     // As autovacuum leaves a settled database (the stored one is vacuumed too).
     await env.db.query('VACUUM ANALYZE');
     const sides = { empty: { database: env.databaseName, tenantIds }, stored: { database: copy, tenantIds: [] as string[] } };
-    // Alternating rounds (E S E S E S), the best of each side kept: other work on this shared machine
+    // Alternating rounds (E S E S E S), the median of each side kept: other work on this shared machine
     // slows single measurements by 2-5x, and a generation or copy leaves the disk busy for a while.
-    const best: Partial<Record<keyof typeof sides, PhaseRates>> = {};
+    const measured: Record<keyof typeof sides, PhaseRates[]> = { empty: [], stored: [] };
     let current: string = env.databaseName;
     const rounds = ctx.sizes.rounds;
     for (let round = 1; round <= rounds; round++) {
@@ -82,11 +82,11 @@ export const scaleScenario: Scenario = {
           await env.db.query('VACUUM ANALYZE');
           await settleWrites(env.db);
         });
-        best[name] = best[name] ? bestOf(best[name], rates) : rates;
+        measured[name].push(rates);
       }
     }
-    const empty = best.empty!;
-    const full = best.stored!;
+    const empty = medianOf(measured.empty);
+    const full = medianOf(measured.stored);
     const bytes = await eventBytes(env.db);
     const perEvent = (n: number): number => n / Math.max(bytes.rows, 1);
     ctx.log(
@@ -128,14 +128,15 @@ export const scaleScenario: Scenario = {
   },
 };
 
-/** Per rate the better of two measurements of one side; reconcile time and scope go with the better reconcile. */
-function bestOf(a: PhaseRates, b: PhaseRates): PhaseRates {
-  const reconcile = a.reconcile >= b.reconcile ? a : b;
+/** Per rate the median of a side's rounds (one burst of other work on the machine moves one round); reconcile time and scope go with the median reconcile. */
+function medianOf(rounds: readonly PhaseRates[]): PhaseRates {
+  const median = (key: keyof PhaseRates): number => [...rounds].map((r) => r[key]).sort((a, b) => a - b)[Math.floor((rounds.length - 1) / 2)]!;
+  const reconcile = rounds.find((r) => r.reconcile === median('reconcile'))!;
   return {
-    ingest: Math.max(a.ingest, b.ingest),
-    usageRead: Math.max(a.usageRead, b.usageRead),
-    history: Math.max(a.history, b.history),
-    events: Math.max(a.events, b.events),
+    ingest: median('ingest'),
+    usageRead: median('usageRead'),
+    history: median('history'),
+    events: median('events'),
     reconcile: reconcile.reconcile,
     reconcileSeconds: reconcile.reconcileSeconds,
     reconcileScopeEvents: reconcile.reconcileScopeEvents,
