@@ -104,7 +104,7 @@ export function storedDatabaseName(shape: StoredShape, now: Date = new Date()): 
     .update(JSON.stringify({ GENERATOR_VERSION, shape, migrations: MIGRATIONS.map((m) => m.name), month: calendarMonthOf(now).start }))
     .digest('hex')
     .slice(0, 16);
-  return `${STORED_PREFIX}${fingerprint}`;
+  return `${STORED_PREFIX}${shape.events}_${fingerprint}`;
 }
 
 async function admin<T>(serverUrl: string, work: (client: Client) => Promise<T>): Promise<T> {
@@ -127,7 +127,7 @@ export interface GenerationTimes {
 
 /**
  * The stored database of `shape`, generated unless a complete one with the same fingerprint
- * exists (stored databases of other fingerprints are dropped first: one is kept at a time).
+ * exists (stored databases of the same size but another fingerprint are dropped first).
  * Keys and foreign keys are added after the load: one sort per index instead of 20M B-tree inserts.
  */
 export async function ensureStoredDatabase(
@@ -136,8 +136,9 @@ export async function ensureStoredDatabase(
   log: (message: string) => void,
 ): Promise<{ name: string; generated: GenerationTimes | null }> {
   const name = storedDatabaseName(shape);
+  // One stored database per size is kept: `--quick` and the default run do not evict each other.
   const existing = await admin(serverUrl, async (client) =>
-    (await client.query(`SELECT datname, shobj_description(oid, 'pg_database') AS note FROM pg_database WHERE datname LIKE $1`, [`${STORED_PREFIX}%`])).rows as Array<{ datname: string; note: string | null }>,
+    (await client.query(`SELECT datname, shobj_description(oid, 'pg_database') AS note FROM pg_database WHERE datname LIKE $1`, [`${STORED_PREFIX}${shape.events}\\_%`])).rows as Array<{ datname: string; note: string | null }>,
   );
   if (existing.some((row) => row.datname === name && row.note === COMPLETE)) return { name, generated: null };
   for (const row of existing) await dropDatabase(serverUrl, row.datname);
