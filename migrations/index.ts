@@ -6,6 +6,7 @@ import { BillingLifecycle1764800000000 } from './1764800000000-billing-lifecycle
 import { OperatorAuditLog1764900000000 } from './1764900000000-operator-audit-log';
 import { UsageRollupsAndLimitPolicies1765000000000 } from './1765000000000-usage-rollups-and-limit-policies';
 import { UsageCorrectionsAndStripeProof1765100000000 } from './1765100000000-usage-corrections-and-stripe-proof';
+import { UsageEventsPartitioned1765200000000 } from './1765200000000-usage-events-partitioned';
 
 /** Every migration in order; the DataSource runs them. New migrations are appended here. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   OperatorAuditLog1764900000000,
   UsageRollupsAndLimitPolicies1765000000000,
   UsageCorrectionsAndStripeProof1765100000000,
+  UsageEventsPartitioned1765200000000,
 ];

@@ -44,6 +44,8 @@ export class BenchEnvironment {
   workerUrl = '';
   apiMemory!: ProcessMemory;
   workerMemory!: ProcessMemory;
+  /** Databases a scenario moved the apps to (useDatabase); dropped by `stop()`. */
+  private readonly extraDatabases: string[] = [];
 
   constructor(private readonly options: BenchEnvironmentOptions) {}
 
@@ -98,6 +100,23 @@ export class BenchEnvironment {
       env.BENCH_CPU_PROFILE_DIR = this.options.profileDir;
     }
     return env;
+  }
+
+  /**
+   * Restarts the api and worker on database `name` of the same server (migrated to the latest
+   * schema first) and points `db` there; the database is dropped by `stop()`.
+   */
+  async useDatabase(name: string): Promise<void> {
+    this.apiMemory.stop();
+    this.workerMemory.stop();
+    await Promise.all([this.api.stop(), this.worker.stop()]);
+    await this.db.destroy();
+    this.extraDatabases.push(name);
+    this.databaseUrl = withDatabase(this.serverUrl, name);
+    this.db = createMeteringDataSource(this.databaseUrl, 10, 'usage-bench');
+    await this.db.initialize();
+    await runMigrationsWithLock(this.db);
+    await this.startApps();
   }
 
   private async startApps(): Promise<void> {
@@ -207,7 +226,9 @@ export class BenchEnvironment {
     await quietly(() => this.stripe?.close());
     await quietly(() => (this.redis ? this.deleteQueueKeys().then(() => this.redis.quit()) : undefined));
     await quietly(() => (this.db?.isInitialized ? this.db.destroy() : undefined));
-    if (this.serverUrl) await quietly(() => dropDatabase(this.serverUrl, this.databaseName));
+    if (this.serverUrl) {
+      for (const name of [this.databaseName, ...this.extraDatabases]) await quietly(() => dropDatabase(this.serverUrl, name));
+    }
     await quietly(() => this.services?.stop());
   }
 

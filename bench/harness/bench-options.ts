@@ -28,6 +28,13 @@ export interface BenchSizes {
   stripeTenants: number;
   /** Events of the one tenant whose history the `history` scenario reads. */
   historyEvents: number;
+  /** Events stored across 12 months for the `scale` scenario's second half. */
+  scaleEvents: number;
+  scaleTenants: number;
+  /** Events the `scale` scenario ingests on each side (worker commit throughput). */
+  scaleIngestEvents: number;
+  /** Seconds of load per read endpoint and side in the `scale` scenario. */
+  scaleReadSeconds: number;
 }
 
 export const SIZES: Record<BenchSize, BenchSizes> = {
@@ -43,6 +50,10 @@ export const SIZES: Record<BenchSize, BenchSizes> = {
     reconcileTenants: 1_000,
     stripeTenants: 10_000,
     historyEvents: 1_000_000,
+    scaleEvents: 20_000_000,
+    scaleTenants: 2_000,
+    scaleIngestEvents: 100_000,
+    scaleReadSeconds: 8,
   },
   quick: {
     rounds: 1,
@@ -56,6 +67,10 @@ export const SIZES: Record<BenchSize, BenchSizes> = {
     reconcileTenants: 100,
     stripeTenants: 500,
     historyEvents: 50_000,
+    scaleEvents: 200_000,
+    scaleTenants: 500,
+    scaleIngestEvents: 10_000,
+    scaleReadSeconds: 1,
   },
 };
 

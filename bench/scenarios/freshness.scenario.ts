@@ -26,7 +26,7 @@ export const freshnessScenario: Scenario = {
       const probe = Math.min(ctx.sizes.ingestEvents, 20_000);
       ctx.log(`max rate: ${probe} track-event jobs (ingest-single did not run)`);
       maxRate = await singleEventRate(ctx, probe, tenantIds);
-      await env.db.query('TRUNCATE usage_events, usage_counters');
+      await env.db.query('TRUNCATE usage_events, usage_event_keys, usage_counters');
     }
     const offered = maxRate / 2;
     const total = Math.round(offered * ctx.sizes.freshnessSeconds);

@@ -37,6 +37,7 @@ export const historyScenario: Scenario = {
               AS a(n, agent, action) ON a.n = g % 3`,
       [tenantId, period.start, count, spanSeconds],
     );
+    await db.query(`INSERT INTO usage_event_keys (tenant_id, idempotency_key, occurred_at) SELECT tenant_id, idempotency_key, occurred_at FROM usage_events`);
     await db.query(
       `INSERT INTO usage_counters (tenant_id, agent, period_start, period_end, count, last_event_at)
        SELECT tenant_id, agent, period_start, $1, sum(quantity), max(occurred_at) FROM usage_events GROUP BY 1, 2, 3`,

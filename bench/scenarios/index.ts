@@ -6,6 +6,7 @@ import { ingestBulkScenario } from './ingest-bulk.scenario';
 import { ingestHttpScenario } from './ingest-http.scenario';
 import { ingestSingleScenario } from './ingest-single.scenario';
 import { reconcileScenario } from './reconcile.scenario';
+import { scaleScenario } from './scale.scenario';
 import { stripeReportScenario } from './stripe-report.scenario';
 import { usageReadScenario } from './usage-read.scenario';
 
@@ -20,4 +21,5 @@ export const SCENARIOS: readonly Scenario[] = [
   checkScenario,
   reconcileScenario,
   stripeReportScenario,
+  scaleScenario,
 ];

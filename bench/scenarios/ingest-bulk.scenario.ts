@@ -49,7 +49,7 @@ export const ingestBulkScenario: Scenario = {
       ctx.log(`  ${Math.round(baseline)} events/s; CPU us per event: ${cpu.perUnit(count)}`);
       const rawCheck = await verifyCountedExactly(db, count);
       if (correctness.ok && !rawCheck.ok) correctness = { ok: false, detail: `baseline: ${rawCheck.detail}` };
-      await db.query('TRUNCATE usage_events, usage_counters');
+      await db.query('TRUNCATE usage_events, usage_event_keys, usage_counters');
       ctx.log(`round ${round + 1}: project: ${jobs} track-events jobs of ${EVENTS_PER_JOB}`);
       const { rate: project, check } = await meteredIngest(ctx, count, () => bulkEventRate(ctx, count, tenantIds, `bulk-r${round}`));
       if (correctness.ok) correctness = check;

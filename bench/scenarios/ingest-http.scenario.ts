@@ -42,7 +42,7 @@ export const ingestHttpScenario: Scenario = {
     if (baseline === undefined) {
       ctx.log(`baseline: ingest-bulk, ${count} events as track-events jobs`);
       baseline = await bulkEventRate(ctx, count, tenantIds);
-      await db.query('TRUNCATE usage_events, usage_counters');
+      await db.query('TRUNCATE usage_events, usage_event_keys, usage_counters');
     }
     ctx.log(`project: ${Math.ceil(count / EVENTS_PER_JOB)} POST /api/v1/usage/events of ${EVENTS_PER_JOB}`);
     const project = await httpIngestRate(ctx, count, tenantIds);

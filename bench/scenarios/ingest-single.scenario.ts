@@ -19,7 +19,7 @@ const WORKER_CONCURRENCY = 400;
  * afterwards), so "drained" is "committed" without polling Postgres. The completed set cannot be
  * counted instead: track jobs keep only the last COMPLETED_TRACK_JOBS_KEPT completed jobs.
  */
-async function waitForDrainedQueue(queue: Queue, count: number, timeoutMs = 120_000): Promise<number> {
+export async function waitForDrainedQueue(queue: Queue, count: number, timeoutMs = 120_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const counts = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed');

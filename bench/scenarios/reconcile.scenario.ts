@@ -34,6 +34,7 @@ export const reconcileScenario: Scenario = {
               AS a(n, agent, action) ON a.n = (g / $3) % 3`,
       [tenantIds, period.start, tenantIds.length, count],
     );
+    await db.query(`INSERT INTO usage_event_keys (tenant_id, idempotency_key, occurred_at) SELECT tenant_id, idempotency_key, occurred_at FROM usage_events`);
     await db.query(
       `INSERT INTO usage_counters (tenant_id, agent, period_start, period_end, count, last_event_at)
        SELECT tenant_id, agent, period_start, $1, sum(quantity), max(occurred_at)

@@ -85,7 +85,8 @@ describe('POST /api/v1/usage/events admission', () => {
     const tenantId = await tenantWithPeriodStarted(DAY);
     const occurredAt = new Date(Date.now() - HOUR);
     await api.current.db.dataSource.query(
-      `INSERT INTO usage_events (tenant_id, agent, action_type, resource_id, quantity, idempotency_key, occurred_at, period_start)
+      `WITH keyed AS (INSERT INTO usage_event_keys (tenant_id, idempotency_key, occurred_at) VALUES ($1, 'key-1', $2))
+       INSERT INTO usage_events (tenant_id, agent, action_type, resource_id, quantity, idempotency_key, occurred_at, period_start)
        SELECT $1, 'inbox', 'email_processed', 'msg-1', 2, 'key-1', $2, current_period_start FROM subscriptions WHERE tenant_id = $1`,
       [tenantId, occurredAt],
     );

@@ -48,6 +48,7 @@ describe('scheduled maintenance jobs', () => {
       'publish-usage-alerts': { name: 'publish-usage-alerts', pattern: '* * * * *', tz: 'UTC' },
       'close-billing-periods': { name: 'close-billing-periods', pattern: '*/2 * * * *', tz: 'UTC' },
       'reconcile-stripe-totals': { name: 'reconcile-stripe-totals', pattern: '0 4 * * *', tz: 'UTC' },
+      'maintain-usage-event-partitions': { name: 'maintain-usage-event-partitions', pattern: '30 0 * * *', tz: 'UTC' },
     });
   });
 

@@ -102,7 +102,7 @@ describe('process config loaders', () => {
     const worker = loadWorkerConfig({ ...BASE, NODE_ENV: 'test' });
     expect(worker.logLevel).toBe('warn');
     expect(worker.worker).toMatchObject({ concurrency: 400, batchSize: 200, batchWaitMs: 10, queues: 'all' });
-    expect(worker.schedules).toEqual({ resetUsage: '5 0 * * *', reportOverage: '0 1 * * *', reconcileUsage: '0 3 * * *', publishAlerts: '* * * * *', closePeriods: '* * * * *', reconcileStripe: '0 4 * * *' });
+    expect(worker.schedules).toEqual({ resetUsage: '5 0 * * *', reportOverage: '0 1 * * *', reconcileUsage: '0 3 * * *', publishAlerts: '* * * * *', closePeriods: '* * * * *', reconcileStripe: '0 4 * * *', maintainPartitions: '30 0 * * *' });
     expect(worker.stripe).toMatchObject({ usageApi: 'meter_events', maxAttempts: 4, concurrency: 20 });
   });
 
@@ -112,6 +112,22 @@ describe('process config loaders', () => {
 
     const worker = problemsOf(() => loadWorkerConfig({ ...BASE, WORKER_BATCH_SIZE: '0', CRON_RESET_USAGE: 'daily', STRIPE_MAX_ATTEMPTS: 'four', EVENT_MAX_AGE_DAYS: '99' })).join('\n');
     for (const name of ['WORKER_BATCH_SIZE', 'CRON_RESET_USAGE', 'STRIPE_MAX_ATTEMPTS', 'EVENT_MAX_AGE_DAYS']) expect(worker).toContain(name);
+  });
+
+  it('keep every event by default and read the event retention as whole months, naming a bad value', () => {
+    expect(loadWorkerConfig({ ...BASE }).eventRetention).toEqual({ retentionMonths: null, partitionsAhead: 2 });
+    expect(loadWorkerConfig({ ...BASE, USAGE_EVENTS_RETENTION_MONTHS: '13', USAGE_EVENTS_PARTITIONS_AHEAD: '3' }).eventRetention).toEqual({
+      retentionMonths: 13,
+      partitionsAhead: 3,
+    });
+    for (const bad of ['0', '-1', '1.5', 'a year']) {
+      expect(problemsOf(() => loadWorkerConfig({ ...BASE, USAGE_EVENTS_RETENTION_MONTHS: bad }))).toEqual([
+        'USAGE_EVENTS_RETENTION_MONTHS must be a whole number of months from 1 to 9999, or unset to keep every event',
+      ]);
+    }
+    expect(problemsOf(() => loadWorkerConfig({ ...BASE, USAGE_EVENTS_PARTITIONS_AHEAD: '0', CRON_MAINTAIN_PARTITIONS: 'nightly' })).join('\n')).toMatch(
+      /USAGE_EVENTS_PARTITIONS_AHEAD[\s\S]*CRON_MAINTAIN_PARTITIONS|CRON_MAINTAIN_PARTITIONS[\s\S]*USAGE_EVENTS_PARTITIONS_AHEAD/,
+    );
   });
 
   it('validate only the sections of their process', () => {

@@ -129,8 +129,10 @@ export async function seedCountedUsage(
   quantity: number,
 ): Promise<void> {
   const action = { inbox: 'email_processed', invoice: 'invoice_detected', meeting: 'meeting_prep' }[agent];
+  // An event and its key, as COMMIT_EVENTS_SQL writes them.
   await db.query(
-    `INSERT INTO usage_events (tenant_id, agent, action_type, resource_id, quantity, idempotency_key, occurred_at, period_start)
+    `WITH keyed AS (INSERT INTO usage_event_keys (tenant_id, idempotency_key, occurred_at) VALUES ($1, $4, $6))
+     INSERT INTO usage_events (tenant_id, agent, action_type, resource_id, quantity, idempotency_key, occurred_at, period_start)
      VALUES ($1, $2, $3, $4, $5, $4, $6, $6)`,
     [tenantId, agent, action, `seed-${randomUUID()}`, quantity, period.start],
   );

@@ -34,6 +34,7 @@ export * from './maintenance/alert-queue.port';
 export * from './maintenance/usage-alert-outbox.service';
 export * from './maintenance/usage-rollover.service';
 export * from './maintenance/usage-reconciliation.service';
+export * from './maintenance/usage-event-partitions.service';
 export * from './audit/operator-audit.repository';
 export * from './maintenance/counter-holds.repository';
 export * from './quota/quota-decision';

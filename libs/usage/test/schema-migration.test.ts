@@ -28,12 +28,13 @@ const TABLES = [
   'usage_counter_holds',
   'usage_counters',
   'usage_dead_letters',
+  'usage_event_keys',
   'usage_events',
   'usage_rollups',
 ];
 
-/** The tables of the migrations after BillingLifecycle: OperatorAuditLog, UsageRollupsAndLimitPolicies, UsageCorrectionsAndStripeProof. */
-const LATER_TABLES = ['operator_audit_log', 'usage_rollups', 'usage_corrections', 'billing_credits', 'stripe_reconciliation_checks'];
+/** The tables of the migrations after BillingLifecycle: OperatorAuditLog, UsageRollupsAndLimitPolicies, UsageCorrectionsAndStripeProof, UsageEventsPartitioned. */
+const LATER_TABLES = ['operator_audit_log', 'usage_rollups', 'usage_corrections', 'billing_credits', 'stripe_reconciliation_checks', 'usage_event_keys'];
 
 /** The tables of UsageCorrectionsAndStripeProof1765100000000. */
 const PROOF_TABLES = ['usage_corrections', 'billing_credits', 'stripe_reconciliation_checks'];
@@ -56,11 +57,20 @@ afterAll(async () => {
   await dropDatabase(testServerUrl(), name);
 });
 
+/** Tables, not counting the partitions of usage_events (see `partitionsOfEvents`). */
 async function tables(): Promise<string[]> {
   const rows: Array<{ table_name: string }> = await dataSource.query(
-    `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'typeorm_migrations' ORDER BY 1`,
+    `SELECT c.relname AS table_name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname <> 'typeorm_migrations' ORDER BY 1`,
   );
   return rows.map((r) => r.table_name);
+}
+
+async function partitionsOfEvents(): Promise<string[]> {
+  const rows: Array<{ name: string; bound: string }> = await dataSource.query(
+    `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'usage_events'::regclass ORDER BY 1`,
+  );
+  return rows.map((r) => r.name);
 }
 
 async function indexes(table: string): Promise<Record<string, string>> {
@@ -93,24 +103,24 @@ describe('schema migration', () => {
     expect(await tables()).toEqual(TABLES);
 
     const eventIndexes = await indexes('usage_events');
-    // The exactly-once key is the primary key; there is no surrogate id.
-    expect(eventIndexes.idx_usage_events_idempotency).toMatch(/UNIQUE INDEX .* \(tenant_id, idempotency_key\)/);
-    expect(Object.keys(eventIndexes).sort()).toEqual([
-      'idx_usage_events_idempotency',
-      'idx_usage_events_tenant_agent',
-      'idx_usage_events_tenant_occurred',
-    ]);
-    expect(eventIndexes.idx_usage_events_tenant_occurred).toMatch(/\(tenant_id, occurred_at, idempotency_key\)/);
+    // One index: the primary key, which carries the partition key and what the recounts read.
+    expect(Object.keys(eventIndexes)).toEqual(['pk_usage_events']);
+    expect((await dataSource.query(`SELECT relkind FROM pg_class WHERE relname = 'usage_events'`))[0].relkind).toBe('p');
+    const months = await partitionsOfEvents();
+    expect(months).toContain('usage_events_default');
+    expect(months.filter((m) => /^usage_events_y\d{4}m\d{2}$/.test(m)).length).toBeGreaterThanOrEqual(3);
+    // The exactly-once key, across partitions.
+    expect((await constraints('usage_event_keys')).pk_usage_event_keys).toBe('PRIMARY KEY (tenant_id, idempotency_key)');
+    expect((await constraints('usage_event_keys')).fk_usage_event_keys_tenant).toMatch(/FOREIGN KEY \(tenant_id\) REFERENCES tenants\(id\) ON DELETE CASCADE/);
     expect((await constraints('usage_rollups')).pk_usage_rollups).toBe('PRIMARY KEY (tenant_id, agent, period_start, bucket_start)');
     expect((await constraints('usage_alerts')).chk_usage_alerts_level).toContain("'forecast'");
     expect((await constraints('plans')).chk_plans_limit_policies_object).toBe("CHECK ((jsonb_typeof(limit_policies) = 'object'::text))");
     expect(await columnNames('usage_events')).not.toContain('id');
-    expect(eventIndexes.idx_usage_events_tenant_agent).toMatch(/\(tenant_id, agent, period_start\) INCLUDE \(quantity\)/);
     expect((await indexes('usage_counters')).idx_usage_counters_tenant_period).toMatch(/\(tenant_id, period_start\)/);
 
     const eventChecks = await constraints('usage_events');
     expect(eventChecks.chk_usage_events_quantity).toBe('CHECK ((quantity > 0))');
-    expect(eventChecks.idx_usage_events_idempotency).toBe('PRIMARY KEY (tenant_id, idempotency_key)');
+    expect(eventChecks.pk_usage_events).toBe('PRIMARY KEY (tenant_id, occurred_at, idempotency_key) INCLUDE (agent, period_start, quantity)');
     expect(eventChecks.fk_usage_events_tenant).toMatch(/FOREIGN KEY \(tenant_id\) REFERENCES tenants\(id\)/);
     const counterChecks = await constraints('usage_counters');
     expect(counterChecks.chk_usage_counters_count).toBe('CHECK ((count >= 0))');
@@ -148,13 +158,30 @@ describe('schema migration', () => {
     expect(await columnNames('usage_events')).not.toContain('id');
     // Stored events survive both directions.
     const [{ id: tenantId }] = await dataSource.query(`INSERT INTO tenants (name) VALUES ('migrating') RETURNING id`);
+    // One event in a monthly partition, one in the default partition (a month never created).
     await dataSource.query(
-      `INSERT INTO usage_events (tenant_id, agent, action_type, resource_id, quantity, idempotency_key, occurred_at, period_start)
-       VALUES ($1, 'inbox', 'email_processed', 'r-1', 2, 'k-1', now(), date_trunc('month', now()))`,
+      `WITH keyed AS (INSERT INTO usage_event_keys (tenant_id, idempotency_key, occurred_at) VALUES ($1, 'k-1', now()), ($1, 'k-0', '2001-01-01Z'))
+       INSERT INTO usage_events (tenant_id, agent, action_type, resource_id, quantity, idempotency_key, occurred_at, period_start)
+       VALUES ($1, 'inbox', 'email_processed', 'r-1', 2, 'k-1', now(), date_trunc('month', now())),
+              ($1, 'inbox', 'email_processed', 'r-0', 1, 'k-0', '2001-01-01Z', '2001-01-01Z')`,
       [tenantId],
     );
     const storedKeys = async (): Promise<string[]> =>
-      (await dataSource.query(`SELECT idempotency_key FROM usage_events WHERE tenant_id = $1`, [tenantId])).map((r: { idempotency_key: string }) => r.idempotency_key);
+      (await dataSource.query(`SELECT idempotency_key FROM usage_events WHERE tenant_id = $1 ORDER BY 1`, [tenantId])).map((r: { idempotency_key: string }) => r.idempotency_key);
+
+    // UsageEventsPartitioned down, then up: one plain table keyed by (tenant_id, idempotency_key)
+    // with the rows kept, then partitioned again with every key restored and the old month created.
+    await dataSource.undoLastMigration({ transaction: 'each' });
+    expect((await dataSource.query(`SELECT relkind FROM pg_class WHERE relname = 'usage_events'`))[0].relkind).toBe('r');
+    expect(await tables()).not.toContain('usage_event_keys');
+    expect((await constraints('usage_events')).idx_usage_events_idempotency).toBe('PRIMARY KEY (tenant_id, idempotency_key)');
+    expect(Object.keys(await indexes('usage_events')).sort()).toEqual(['idx_usage_events_idempotency', 'idx_usage_events_tenant_agent', 'idx_usage_events_tenant_occurred']);
+    expect(await storedKeys()).toEqual(['k-0', 'k-1']);
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-1));
+    expect(await storedKeys()).toEqual(['k-0', 'k-1']);
+    expect((await dataSource.query(`SELECT idempotency_key FROM usage_event_keys WHERE tenant_id = $1 ORDER BY 1`, [tenantId])).map((r: { idempotency_key: string }) => r.idempotency_key)).toEqual(['k-0', 'k-1']);
+    expect(await partitionsOfEvents()).toContain('usage_events_y2001m01');
+    await dataSource.undoLastMigration({ transaction: 'each' });
 
     // An alert written before the outbox column existed counts as handed over when written.
     await dataSource.query(
@@ -163,12 +190,13 @@ describe('schema migration', () => {
       [tenantId],
     );
 
-    // UsageCorrectionsAndStripeProof down, then up: its tables and the ledger's new columns go and come back.
+    // UsageCorrectionsAndStripeProof down (UsageEventsPartitioned is down already), then both up:
+    // its tables and the ledger's new columns go and come back.
     await dataSource.undoLastMigration({ transaction: 'each' });
-    expect(await tables()).toEqual(TABLES.filter((t) => !PROOF_TABLES.includes(t)));
+    expect(await tables()).toEqual(TABLES.filter((t) => !PROOF_TABLES.includes(t) && t !== 'usage_event_keys'));
     expect(await columnNames('stripe_usage_reports')).not.toContain('purpose');
     expect((await constraints('stripe_usage_reports')).chk_stripe_usage_reports_delta).toBe('CHECK ((delta > 0))');
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-1));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-2));
     expect(await tables()).toEqual(TABLES);
     expect((await constraints('stripe_usage_reports')).chk_stripe_usage_reports_delta).toBe('CHECK ((delta <> 0))');
     expect((await indexes('usage_corrections')).uq_usage_corrections_voided).toMatch(/UNIQUE INDEX .* WHERE \(voided_idempotency_key IS NOT NULL\)/);
@@ -178,6 +206,7 @@ describe('schema migration', () => {
        VALUES ($1, 'inbox', '2026-11-01Z', '2026-12-01Z', 1, -1, 'mig-negative', now(), 'sent')`,
       [tenantId],
     );
+    await dataSource.undoLastMigration({ transaction: 'each' }); // UsageEventsPartitioned
     await expect(dataSource.undoLastMigration({ transaction: 'each' })).rejects.toThrow(/reverting would make Stripe bill them again/);
     await dataSource.query(`DELETE FROM stripe_usage_reports WHERE identifier = 'mig-negative'`);
     await dataSource.undoLastMigration({ transaction: 'each' });
@@ -188,24 +217,24 @@ describe('schema migration', () => {
     expect(await columnNames('plans')).not.toContain('limit_policies');
     expect((await constraints('usage_alerts')).chk_usage_alerts_level).not.toContain('forecast');
     expect(Object.keys(await indexes('usage_events'))).not.toContain('idx_usage_events_tenant_occurred');
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-2));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-3));
     const rollups: Array<{ agent: string; count: string; on_hour: boolean }> = await dataSource.query(
-      `SELECT agent, count, bucket_start = date_trunc('hour', bucket_start, 'UTC') AS on_hour FROM usage_rollups WHERE tenant_id = $1`,
+      `SELECT agent, count, bucket_start = date_trunc('hour', bucket_start, 'UTC') AS on_hour FROM usage_rollups WHERE tenant_id = $1 ORDER BY bucket_start`,
       [tenantId],
     );
-    expect(rollups).toEqual([{ agent: 'inbox', count: '2', on_hour: true }]);
+    expect(rollups).toEqual([{ agent: 'inbox', count: '1', on_hour: true }, { agent: 'inbox', count: '2', on_hour: true }]);
     expect(await columnNames('plans')).toContain('limit_policies');
-    for (let i = 0; i < 2; i++) await dataSource.undoLastMigration({ transaction: 'each' });
+    for (let i = 0; i < 3; i++) await dataSource.undoLastMigration({ transaction: 'each' });
 
     // OperatorAuditLog down, then up: the table goes and comes back (then stays down below).
     await dataSource.undoLastMigration({ transaction: 'each' });
     expect(await tables()).not.toContain('operator_audit_log');
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-3));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-4));
     expect((await indexes('operator_audit_log')).idx_operator_audit_log_created).toMatch(/\(created_at\)/);
     expect(await columnNames('operator_audit_log')).toEqual([
       'id', 'actor', 'actor_tenant_id', 'action', 'queue', 'job_id', 'method', 'path', 'request_id', 'status', 'created_at', 'completed_at',
     ]);
-    for (let i = 0; i < 3; i++) await dataSource.undoLastMigration({ transaction: 'each' });
+    for (let i = 0; i < 4; i++) await dataSource.undoLastMigration({ transaction: 'each' });
 
     // BillingLifecycle down, then up: its three tables go and come back, and a subscription's
     // current period gets its plan's terms as they stand.
@@ -219,27 +248,27 @@ describe('schema migration', () => {
     );
     await dataSource.undoLastMigration({ transaction: 'each' });
     expect(await tables()).toEqual(TABLES.filter((t) => !LIFECYCLE_TABLES.includes(t) && !LATER_TABLES.includes(t)));
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-4));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-5));
     const terms = await dataSource.query(`SELECT period_start, limits, overage_unit_cents FROM billing_period_terms WHERE tenant_id = $1`, [tenantId]);
     expect(terms).toEqual([{ period_start: new Date('2026-11-01Z'), limits: { emails_per_month: 7 }, overage_unit_cents: { inbox: 3 } }]);
     expect((await indexes('usage_counter_holds')).uq_usage_counter_holds_open).toMatch(/UNIQUE INDEX .* WHERE \(resolved_at IS NULL\)/);
-    for (let i = 0; i < 4; i++) await dataSource.undoLastMigration({ transaction: 'each' });
+    for (let i = 0; i < 5; i++) await dataSource.undoLastMigration({ transaction: 'each' });
 
     // UsageAlertsPublishedAt down, then up: the column and its partial index go and come back.
     await dataSource.undoLastMigration({ transaction: 'each' });
     expect(await columnNames('usage_alerts')).not.toContain('published_at');
     expect(Object.keys(await indexes('usage_alerts'))).not.toContain('idx_usage_alerts_unpublished');
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-5));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-6));
     expect((await indexes('usage_alerts')).idx_usage_alerts_unpublished).toMatch(/\(created_at\) WHERE \(published_at IS NULL\)/);
     const [{ waiting }] = await dataSource.query(`SELECT count(*)::int AS waiting FROM usage_alerts WHERE published_at IS NULL`);
     expect(waiting).toBe(0);
-    for (let i = 0; i < 5; i++) await dataSource.undoLastMigration({ transaction: 'each' });
+    for (let i = 0; i < 6; i++) await dataSource.undoLastMigration({ transaction: 'each' });
 
     // UsageEventsNaturalKey down: the uuid id is the primary key again, the key a unique index.
     await dataSource.undoLastMigration({ transaction: 'each' });
     expect((await constraints('usage_events')).usage_events_pkey).toBe('PRIMARY KEY (id)');
     expect((await indexes('usage_events')).idx_usage_events_idempotency).toMatch(/UNIQUE INDEX .* \(tenant_id, idempotency_key\)/);
-    expect(await storedKeys()).toEqual(['k-1']);
+    expect(await storedKeys()).toEqual(['k-0', 'k-1']);
     expect((await dataSource.query(`SELECT count(*)::int AS n FROM usage_events WHERE id IS NULL`))[0].n).toBe(0);
     expect(await stripeEventColumn()).toBe(true);
 
@@ -247,10 +276,10 @@ describe('schema migration', () => {
     expect(await stripeEventColumn()).toBe(false);
     expect(await tables()).toEqual(TABLES.filter((t) => !LIFECYCLE_TABLES.includes(t) && !LATER_TABLES.includes(t)));
 
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-7));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-8));
     expect(await stripeEventColumn()).toBe(true);
-    expect((await constraints('usage_events')).idx_usage_events_idempotency).toBe('PRIMARY KEY (tenant_id, idempotency_key)');
-    expect(await storedKeys()).toEqual(['k-1']);
+    expect((await constraints('usage_events')).pk_usage_events).toBe('PRIMARY KEY (tenant_id, occurred_at, idempotency_key) INCLUDE (agent, period_start, quantity)');
+    expect(await storedKeys()).toEqual(['k-0', 'k-1']);
   });
 
   it('lets several processes migrate at once: one applies, the others find nothing to do', async () => {

@@ -8,6 +8,7 @@ import {
   TenantNotFoundError,
   UsageError,
   DEFAULT_OCCURRED_AT_WINDOW,
+  UsageEventPartitions,
   UsageTracker,
   ValidationFailedError,
   calendarMonthOf,
@@ -70,6 +71,36 @@ describe('UsageTracker', () => {
     expect([first.outcome, again.outcome]).toEqual(['recorded', 'duplicate']);
     expect(await rowCount('usage_events', tenantId)).toBe(1);
     expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(2);
+  });
+
+  it('counts once a resend that carries another occurred_at, in another monthly partition', async () => {
+    const tenantId = await activeTenant();
+    const justAfter = new Date('2026-12-01T00:30:00Z');
+    // Both months exist as partitions whatever day the test database was migrated on.
+    await new UsageEventPartitions(db.current.dataSource, { logger, clock: () => justAfter, partitionsAhead: 1, retentionMonths: null, oldestUnreportedPeriodEnd: async () => null }).maintain();
+    const first = await recordUsage(tracker(justAfter), [email(tenantId, 'msg-1', { idempotencyKey: 'moved-key', occurredAt: new Date('2026-11-30T23:50:00Z') })], justAfter);
+    const resend = await recordUsage(tracker(justAfter), [email(tenantId, 'msg-1', { idempotencyKey: 'moved-key', occurredAt: new Date('2026-12-01T00:10:00Z') })], justAfter);
+
+    expect([first.results[0]!.outcome, resend.results[0]!.outcome]).toEqual(['recorded', 'duplicate']);
+    const stored = await db.current.dataSource.query(`SELECT tableoid::regclass::text AS partition, occurred_at FROM usage_events WHERE tenant_id = $1`, [tenantId]);
+    expect(stored).toEqual([{ partition: 'usage_events_y2026m11', occurred_at: new Date('2026-11-30T23:50:00Z') }]);
+    const keys = await db.current.dataSource.query(`SELECT idempotency_key, occurred_at FROM usage_event_keys WHERE tenant_id = $1`, [tenantId]);
+    expect(keys).toEqual([{ idempotency_key: 'moved-key', occurred_at: new Date('2026-11-30T23:50:00Z') }]);
+    const counters = await db.current.dataSource.query(`SELECT period_start, count FROM usage_counters WHERE tenant_id = $1`, [tenantId]);
+    expect(counters).toEqual([{ period_start: new Date('2026-11-01T00:00:00Z'), count: '1' }]);
+    expect(await deadLetters(tenantId)).toEqual([]);
+  });
+
+  it('dead-letters a resend with another occurred_at and other content as a conflict, found across partitions', async () => {
+    const tenantId = await activeTenant();
+    const justAfter = new Date('2026-12-01T00:30:00Z');
+    await new UsageEventPartitions(db.current.dataSource, { logger, clock: () => justAfter, partitionsAhead: 1, retentionMonths: null, oldestUnreportedPeriodEnd: async () => null }).maintain();
+    await recordUsage(tracker(justAfter), [email(tenantId, 'msg-1', { idempotencyKey: 'reused', occurredAt: new Date('2026-11-30T23:50:00Z') })], justAfter);
+    const other = await recordUsage(tracker(justAfter), [email(tenantId, 'msg-2', { idempotencyKey: 'reused', occurredAt: new Date('2026-12-01T00:10:00Z') })], justAfter);
+
+    expect(other.results[0]!.outcome).toBe('dead_lettered');
+    expect(await deadLetters(tenantId)).toEqual([{ reason: 'idempotency_conflict', idempotency_key: 'reused' }]);
+    expect(await rowCount('usage_events', tenantId)).toBe(1);
   });
 
   it('derives the same key for the same resource when no key is given', async () => {

@@ -2,6 +2,7 @@ import { ALL_QUEUES, JOBS } from '@metering/usage';
 import type { JobName, QueueName } from '@metering/usage';
 import type { DependenciesOf, JobDefinition, JobHandler } from './job-definition';
 import { closeBillingPeriodsJob } from './close-billing-periods.job';
+import { maintainUsageEventPartitionsJob } from './maintain-usage-event-partitions.job';
 import { publishUsageAlertsJob } from './publish-usage-alerts.job';
 import { reconcileStripeTotalsJob } from './reconcile-stripe-totals.job';
 import { reconcileUsageCountersJob } from './reconcile-usage-counters.job';
@@ -24,6 +25,7 @@ export const JOB_REGISTRY = {
   [JOBS.publishUsageAlerts]: publishUsageAlertsJob,
   [JOBS.closeBillingPeriods]: closeBillingPeriodsJob,
   [JOBS.reconcileStripeTotals]: reconcileStripeTotalsJob,
+  [JOBS.maintainUsageEventPartitions]: maintainUsageEventPartitionsJob,
 } satisfies { [N in JobName]: JobDefinition<N> };
 
 /** What each job's handler is built from, by job name; the composition root builds one per runtime. */

@@ -1,8 +1,18 @@
 import type { Queue } from 'bullmq';
 import type { DataSource } from 'typeorm';
-import { createOverageReporter } from '@metering/billing';
-import type { Clock, Logger, WorkerConfig, RedisClient } from '@metering/platform';
-import { JOBS, QUEUES, UsageAlertOutbox, UsageAlertsService, UsageReconciliationService, UsageRolloverService, UsageTracker, occurredAtWindow } from '@metering/usage';
+import { createOverageReporter, oldestUnsentClosedPeriodEnd } from '@metering/billing';
+import type { Clock, Logger, RedisClient, WorkerConfig } from '@metering/platform';
+import {
+  JOBS,
+  QUEUES,
+  UsageAlertOutbox,
+  UsageAlertsService,
+  UsageEventPartitions,
+  UsageReconciliationService,
+  UsageRolloverService,
+  UsageTracker,
+  occurredAtWindow,
+} from '@metering/usage';
 import type { QueueName } from '@metering/usage';
 import type { JobDependencies } from '../jobs/job-registry';
 import { TrackEventBatcher } from '../tracking/track-event-batcher';
@@ -58,5 +68,13 @@ export function buildJobDependencies({ config, logger, clock, dataSource, redis,
     [JOBS.closeBillingPeriods]: { rollover, reporter },
     [JOBS.usageAlert]: { logger },
     [JOBS.publishUsageAlerts]: { outbox },
+    [JOBS.maintainUsageEventPartitions]: {
+      partitions: new UsageEventPartitions(dataSource, {
+        logger,
+        clock,
+        ...config.eventRetention,
+        oldestUnreportedPeriodEnd: (now) => oldestUnsentClosedPeriodEnd(dataSource, now),
+      }),
+    },
   };
 }

@@ -28,6 +28,12 @@ export function scheduledJobs(
     { id: JOBS.publishUsageAlerts, name: JOBS.publishUsageAlerts, pattern: schedules.publishAlerts, opts: FREQUENT_JOB_OPTIONS },
     { id: JOBS.closeBillingPeriods, name: JOBS.closeBillingPeriods, pattern: schedules.closePeriods, opts: FREQUENT_JOB_OPTIONS },
     { id: JOBS.reconcileStripeTotals, name: JOBS.reconcileStripeTotals, pattern: schedules.reconcileStripe, opts: MAINTENANCE_JOB_OPTIONS },
+    {
+      id: JOBS.maintainUsageEventPartitions,
+      name: JOBS.maintainUsageEventPartitions,
+      pattern: schedules.maintainPartitions,
+      opts: MAINTENANCE_JOB_OPTIONS,
+    },
   ];
 }
 

@@ -38,7 +38,8 @@ export interface OverageCandidate {
  *   before the terms existed) falls back to the subscription's plan.
  * - A closed period (end <= now) is counted from usage_events plus usage_corrections, the source
  *   of truth, not from its counter: its final report must not carry a counter's drift (the
- *   index-only recount is cheap).
+ *   index-only recount is cheap; bounding occurred_at by the period lets Postgres read only that
+ *   period's monthly partitions).
  * - What Stripe has is the sum of the ledger's overage deltas (negative ones and cancellations
  *   included: corrections, issue 18) less the credits recorded for a final invoice; re-sends of
  *   what Stripe lost (`purpose = 'resend'`) restore Stripe's total and are not counted here.
@@ -54,7 +55,8 @@ WITH limit_keys AS (
   SELECT c.tenant_id, c.agent, c.period_start, c.period_end, t.stripe_customer_id,
          CASE WHEN c.period_end <= $2
               THEN (SELECT coalesce(sum(e.quantity), 0) FROM usage_events e
-                     WHERE e.tenant_id = c.tenant_id AND e.agent = c.agent AND e.period_start = c.period_start)
+                     WHERE e.tenant_id = c.tenant_id AND e.agent = c.agent AND e.period_start = c.period_start
+                       AND e.occurred_at >= c.period_start AND e.occurred_at < c.period_end)
                  + (SELECT coalesce(sum(k.quantity_delta), 0) FROM usage_corrections k
                      WHERE k.tenant_id = c.tenant_id AND k.agent = c.agent AND k.period_start = c.period_start)
               ELSE c.count END AS count,

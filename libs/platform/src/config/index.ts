@@ -12,6 +12,8 @@ export { databaseReadSection } from './sections/database-read.section';
 export type { DatabaseReadConfig } from './sections/database-read.section';
 export { demoSection } from './sections/demo.section';
 export type { DemoConfig } from './sections/demo.section';
+export { eventRetentionSection } from './sections/event-retention.section';
+export type { EventRetentionConfig } from './sections/event-retention.section';
 export { jwtSection } from './sections/jwt.section';
 export type { JwtConfig } from './sections/jwt.section';
 export { operatorSection } from './sections/operator.section';

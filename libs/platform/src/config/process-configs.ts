@@ -6,6 +6,7 @@ import { databaseSection } from './sections/database.section';
 import { databaseReadSection } from './sections/database-read.section';
 import { demoSection } from './sections/demo.section';
 import { devLoginSection } from './sections/dev-login.section';
+import { eventRetentionSection } from './sections/event-retention.section';
 import { ingestBudgetSection } from './sections/ingest-budget.section';
 import { ipLimitSection } from './sections/ip-limit.section';
 import { jwtSection } from './sections/jwt.section';
@@ -51,6 +52,7 @@ export const WORKER_CONFIG_SECTIONS = [
   workerSection,
   schedulesSection,
   stripeReportingSection,
+  eventRetentionSection,
 ] as const;
 
 export const DEMO_AGENT_CONFIG_SECTIONS = [runtimeSection, databaseSection, redisSection, queueSection, usageSection, demoSection] as const;

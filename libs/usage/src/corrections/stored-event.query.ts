@@ -13,15 +13,18 @@ export interface StoredEvent {
 }
 
 /**
- * THE place that finds one stored event by tenant and idempotency key (issue 18: usage_events is
- * being partitioned in parallel; the partitioned layout changes this one statement). `FOR SHARE`:
- * the row cannot go away (tenant deletion) while the correction that reads it commits.
+ * THE place that finds one stored event by tenant and idempotency key. usage_events is partitioned
+ * by occurred_at, so the key is looked up in usage_event_keys (the exactly-once key) and its
+ * occurred_at names the one partition that holds the event (a primary-key probe there). `FOR
+ * SHARE` on the key: it cannot go away (tenant deletion, a retention drop) while the correction
+ * that reads it commits.
  */
 export const FIND_STORED_EVENT_SQL = `
-SELECT tenant_id, idempotency_key, agent, resource_id, quantity, occurred_at, period_start
-  FROM usage_events
- WHERE tenant_id = $1 AND idempotency_key = $2
-   FOR SHARE`;
+SELECT e.tenant_id, e.idempotency_key, e.agent, e.resource_id, e.quantity, e.occurred_at, e.period_start
+  FROM usage_event_keys k
+  JOIN usage_events e ON e.tenant_id = k.tenant_id AND e.occurred_at = k.occurred_at AND e.idempotency_key = k.idempotency_key
+ WHERE k.tenant_id = $1 AND k.idempotency_key = $2
+   FOR SHARE OF k`;
 
 export async function findStoredEvent(db: EntityManager, tenantId: string, idempotencyKey: string): Promise<StoredEvent | null> {
   const [row] = (await db.query(FIND_STORED_EVENT_SQL, [tenantId, idempotencyKey])) as Array<{

@@ -6,6 +6,7 @@ import { Subscription } from './subscription.entity';
 import { Tenant } from './tenant.entity';
 import { UsageCounter } from './usage-counter.entity';
 import { UsageEvent } from './usage-event.entity';
+import { UsageEventKey } from './usage-event-key.entity';
 import { UsageRollup } from './usage-rollup.entity';
 import { UsageThresholdAlert } from './usage-threshold-alert.entity';
 import { UsageCounterHold } from './usage-counter-hold.entity';
@@ -20,6 +21,7 @@ export * from './subscription.entity';
 export * from './tenant.entity';
 export * from './usage-counter.entity';
 export * from './usage-event.entity';
+export * from './usage-event-key.entity';
 export * from './usage-rollup.entity';
 export * from './usage-threshold-alert.entity';
 export * from './usage-counter-hold.entity';
@@ -32,6 +34,7 @@ export const USAGE_ENTITIES = [
   Plan,
   Subscription,
   UsageEvent,
+  UsageEventKey,
   UsageCounter,
   UsageThresholdAlert,
   ReconciliationRun,

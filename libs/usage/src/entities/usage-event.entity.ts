@@ -1,21 +1,24 @@
-import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, ForeignKey, PrimaryColumn } from 'typeorm';
 import type { ActionType, AgentType } from '../domain/agent-type';
 import { Tenant } from './tenant.entity';
 
 /**
- * One accepted unit (or units) of agent work. Never updated, never deleted. Identified by its
- * tenant and idempotency key: that key is the exactly-once guarantee.
+ * One accepted unit (or units) of agent work. Never updated; deleted only with its whole month
+ * (retention, libs/usage/src/maintenance/usage-event-partitions.ts). Partitioned by RANGE
+ * (occurred_at), one partition per UTC month plus a default one: TypeORM cannot express
+ * partitioning, so the migration (1765200000000) creates the table and its partitions. A key on a
+ * partitioned table must contain occurred_at, so the exactly-once key (tenant_id,
+ * idempotency_key) lives in usage_event_keys (UsageEventKey), written in the same statement.
  */
 @Entity({ name: 'usage_events' })
 @Check('chk_usage_events_agent', `agent IN ('inbox', 'invoice', 'meeting')`)
 @Check('chk_usage_events_quantity', `quantity > 0`)
-// (tenant_id, agent, period_start) INCLUDE (quantity), for an index-only recount. TypeORM cannot
-// express INCLUDE, so the migration alone defines it and the schema builder leaves it alone.
-@Index('idx_usage_events_tenant_agent', { synchronize: false })
-// The drill-down's keyset order: a tenant's events by time, the key breaking ties.
-@Index('idx_usage_events_tenant_occurred', ['tenantId', 'occurredAt', 'idempotencyKey'])
 export class UsageEvent {
-  @PrimaryColumn({ name: 'tenant_id', type: 'uuid', primaryKeyConstraintName: 'idx_usage_events_idempotency' })
+  // The primary key (tenant_id, occurred_at, idempotency_key) is also the drill-down's keyset
+  // order (a tenant's events by time, the key breaking ties) and how a key's stored event is found.
+  // Its INCLUDE (agent, period_start, quantity) makes every recount index-only; TypeORM cannot
+  // express INCLUDE, so the migration alone adds it (the key columns are what the builder compares).
+  @PrimaryColumn({ name: 'tenant_id', type: 'uuid', primaryKeyConstraintName: 'pk_usage_events' })
   @ForeignKey(() => Tenant, { name: 'fk_usage_events_tenant', onDelete: 'CASCADE' })
   tenantId!: string;
 
@@ -31,13 +34,13 @@ export class UsageEvent {
   @Column({ type: 'integer' })
   quantity!: number;
 
-  @PrimaryColumn({ name: 'idempotency_key', type: 'varchar', length: 255, primaryKeyConstraintName: 'idx_usage_events_idempotency' })
+  @PrimaryColumn({ name: 'idempotency_key', type: 'varchar', length: 255, primaryKeyConstraintName: 'pk_usage_events' })
   idempotencyKey!: string;
 
   @Column({ type: 'jsonb', default: {} })
   metadata!: Record<string, unknown>;
 
-  @Column({ name: 'occurred_at', type: 'timestamptz' })
+  @PrimaryColumn({ name: 'occurred_at', type: 'timestamptz', primaryKeyConstraintName: 'pk_usage_events' })
   occurredAt!: Date;
 
   /** Start of the billing period whose counter this event was added to. */

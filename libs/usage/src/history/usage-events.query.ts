@@ -2,7 +2,7 @@
  * One page of a tenant's drill-down, newest first: its raw events and its corrections (issue 18)
  * merged in one order, (occurred_at, rank, key) descending, where rank is 0 for an event and 1 for
  * a correction (so at the same instant a correction comes first). Each branch reads its own index
- * (idx_usage_events_tenant_occurred, idx_usage_corrections_tenant_occurred) up to the page size
+ * (the events' primary key (tenant_id, occurred_at, idempotency_key), idx_usage_corrections_tenant_occurred) up to the page size
  * after the keyset cursor ($6 = occurred_at in epoch microseconds, $7 = key, $9 = rank); the
  * merge keeps the first $8. Keyset, not OFFSET: a row inserted meanwhile never shifts the pages
  * already read, so no row is returned twice or skipped.

@@ -114,7 +114,24 @@ export class UsageEventsService {
     }
   }
 
-  private rows(tenantId: string, selection: EventsSelection, cursor: EventsCursor | null, limit: number): Promise<EventRow[]> {
+  /**
+   * Newest first, in at most two reads: the month of the page's upper bound (the cursor, `to` or
+   * now) and the one before it, then -- only if that did not fill the page -- everything older.
+   * usage_events is partitioned by month with a default partition, which rules out Postgres's
+   * ordered scan of partitions: an unbounded newest-first read probes every month's index (one
+   * descent per partition, ~0.4 ms at 15 months); bounded, it reads the two months it needs.
+   */
+  private async rows(tenantId: string, selection: EventsSelection, cursor: EventsCursor | null, limit: number): Promise<EventRow[]> {
+    const upper = cursor ? new Date(Math.floor(Number(cursor.occurredUs) / 1000)) : (selection.to ?? new Date());
+    const recentFrom = new Date(Date.UTC(upper.getUTCFullYear(), upper.getUTCMonth() - 1, 1));
+    if (selection.from && selection.from.getTime() >= recentFrom.getTime()) return this.read(tenantId, selection, cursor, limit);
+    const recent = await this.read(tenantId, { ...selection, from: recentFrom }, cursor, limit);
+    if (recent.length === limit) return recent;
+    const older = await this.read(tenantId, { ...selection, to: recentFrom }, cursor, limit - recent.length);
+    return [...recent, ...older];
+  }
+
+  private read(tenantId: string, selection: EventsSelection, cursor: EventsCursor | null, limit: number): Promise<EventRow[]> {
     return this.dataSource.query(USAGE_EVENTS_PAGE_SQL, [
       tenantId,
       selection.agent ?? null,

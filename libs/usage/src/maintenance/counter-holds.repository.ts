@@ -87,7 +87,8 @@ export class CounterHoldsRepository {
        ), corrected AS (
          UPDATE usage_counters c
             SET count = (SELECT coalesce(sum(e.quantity), 0) FROM usage_events e
-                          WHERE e.tenant_id = c.tenant_id AND e.agent = c.agent AND e.period_start = c.period_start)
+                          WHERE e.tenant_id = c.tenant_id AND e.agent = c.agent AND e.period_start = c.period_start
+                            AND e.occurred_at >= c.period_start AND e.occurred_at < c.period_end)
                       + (SELECT coalesce(sum(k.quantity_delta), 0) FROM usage_corrections k
                           WHERE k.tenant_id = c.tenant_id AND k.agent = c.agent AND k.period_start = c.period_start),
                 updated_at = now()

@@ -19,6 +19,7 @@ export const JOBS = {
   publishUsageAlerts: 'publish-usage-alerts',
   closeBillingPeriods: 'close-billing-periods',
   reconcileStripeTotals: 'reconcile-stripe-totals',
+  maintainUsageEventPartitions: 'maintain-usage-event-partitions',
 } as const;
 
 export type JobName = (typeof JOBS)[keyof typeof JOBS];

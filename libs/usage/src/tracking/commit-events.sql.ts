@@ -1,6 +1,7 @@
 /**
  * One statement, so it is atomic without BEGIN/COMMIT round trips:
- * 1. insert the events, skipping keys already stored (the unique index is the guarantee);
+ * 1. insert the keys into usage_event_keys, skipping keys already stored (its primary key is the
+ *    guarantee, across every partition of usage_events), then the events whose key was inserted;
  * 2. sum what was actually inserted per (tenant, agent, period) -- hot tenants touch each
  *    counter row once per batch, not once per event;
  * 3. upsert those sums into the counters in a fixed order;
@@ -12,6 +13,8 @@
  *    (agent, action_type, resource_id or quantity differ: Stripe's rule, same key + different
  *    request = conflict) and write them, with the dead letters the caller found ($2), to
  *    usage_dead_letters -- in this statement, so a conflict costs no extra round trip.
+ *    The stored event of a key is found through the key's occurred_at: one probe of the events'
+ *    primary key (tenant_id, occurred_at, idempotency_key) in one partition (run-time pruning).
  * Returns the keys not inserted, the conflicting ones among them, and each moved counter as
  * [tenant_id, agent, period_start ms, period_end ms, count, added].
  *
@@ -32,12 +35,17 @@ WITH input AS (
       AS t(tenant_id uuid, agent varchar, action_type varchar, resource_id varchar, quantity int,
            idempotency_key varchar, metadata jsonb, occurred_at timestamptz, period_start timestamptz,
            period_end timestamptz)
+), keyed AS (
+  INSERT INTO usage_event_keys (tenant_id, idempotency_key, occurred_at)
+  SELECT tenant_id, idempotency_key, occurred_at FROM input
+  ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+  RETURNING tenant_id, idempotency_key
 ), inserted AS (
   INSERT INTO usage_events
          (tenant_id, agent, action_type, resource_id, quantity, idempotency_key, metadata, occurred_at, period_start)
-  SELECT tenant_id, agent, action_type, resource_id, quantity, idempotency_key, metadata, occurred_at, period_start
-    FROM input
-  ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+  SELECT i.tenant_id, i.agent, i.action_type, i.resource_id, i.quantity, i.idempotency_key, i.metadata, i.occurred_at, i.period_start
+    FROM input i
+    JOIN keyed k USING (tenant_id, idempotency_key)
   RETURNING tenant_id, agent, period_start, quantity, occurred_at, idempotency_key
 ), added AS (
   SELECT tenant_id, agent, period_start, sum(quantity)::bigint AS quantity, max(occurred_at) AS last_event_at
@@ -67,13 +75,14 @@ WITH input AS (
 ), skipped AS (
   SELECT tenant_id, idempotency_key FROM input
   EXCEPT ALL
-  SELECT tenant_id, idempotency_key FROM inserted
+  SELECT tenant_id, idempotency_key FROM keyed
 ), conflicts AS (
   SELECT i.tenant_id, i.idempotency_key, i.agent, i.action_type, i.resource_id, i.quantity, i.occurred_at, i.metadata,
          e.agent AS stored_agent, e.action_type AS stored_action_type, e.resource_id AS stored_resource_id, e.quantity AS stored_quantity
     FROM skipped d
     JOIN input i USING (tenant_id, idempotency_key)
-    JOIN usage_events e USING (tenant_id, idempotency_key)
+    JOIN usage_event_keys k USING (tenant_id, idempotency_key)
+    JOIN usage_events e ON e.tenant_id = k.tenant_id AND e.occurred_at = k.occurred_at AND e.idempotency_key = k.idempotency_key
    WHERE (e.agent, e.action_type, e.resource_id, e.quantity) IS DISTINCT FROM (i.agent, i.action_type, i.resource_id, i.quantity)
 ), dead AS (
   INSERT INTO usage_dead_letters (tenant_id, idempotency_key, event, reason, detail, job_id)

@@ -18,12 +18,14 @@ interface Waiting {
 const LOOKUP_SQL = `
 SELECT e.tenant_id, e.idempotency_key, e.agent, e.action_type, e.resource_id, e.quantity
   FROM unnest($1::uuid[], $2::varchar[]) AS k(tenant_id, idempotency_key)
-  JOIN usage_events e ON e.tenant_id = k.tenant_id AND e.idempotency_key = k.idempotency_key`;
+  JOIN usage_event_keys s ON s.tenant_id = k.tenant_id AND s.idempotency_key = k.idempotency_key
+  JOIN usage_events e ON e.tenant_id = s.tenant_id AND e.occurred_at = s.occurred_at AND e.idempotency_key = s.idempotency_key`;
 
 /**
  * Finds which idempotency keys are already stored, and for what. Lookups that arrive in the same
- * turn of the event loop (concurrent ingest requests) share ONE primary-key query, so the API pays
- * one round trip per burst of requests rather than one per request.
+ * turn of the event loop (concurrent ingest requests) share ONE query, so the API pays one round
+ * trip per burst of requests rather than one per request. Per key: a probe of usage_event_keys'
+ * primary key, then of the events' primary key in the one partition the key's occurred_at names.
  */
 export class StoredEventLookup {
   private waiting: Waiting[] = [];

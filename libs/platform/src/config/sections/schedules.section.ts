@@ -21,6 +21,8 @@ class SchedulesEnvDto {
 
   @Matches(CRON, { message: 'CRON_RECONCILE_STRIPE must be a cron pattern' })
   CRON_RECONCILE_STRIPE!: string;
+  @Matches(CRON, { message: 'CRON_MAINTAIN_PARTITIONS must be a cron pattern' })
+  CRON_MAINTAIN_PARTITIONS!: string;
 }
 
 /** Cron patterns (UTC) of the maintenance jobs the workers register on every boot. */
@@ -34,6 +36,8 @@ export interface SchedulesConfig {
     closePeriods: string;
     /** reconcile-stripe-totals: compare Stripe's meter event summaries with the ledger. */
     reconcileStripe: string;
+    /** maintain-usage-event-partitions: months ahead, the default partition emptied, retention. */
+    maintainPartitions: string;
   };
 }
 
@@ -48,6 +52,7 @@ export const schedulesSection = configSection({
     CRON_CLOSE_PERIODS: '* * * * *',
     // After the daily report (01:00) has settled in Stripe's eventually consistent summaries.
     CRON_RECONCILE_STRIPE: '0 4 * * *',
+    CRON_MAINTAIN_PARTITIONS: '30 0 * * *',
   },
   toConfig: (env): SchedulesConfig => ({
     schedules: {
@@ -57,6 +62,7 @@ export const schedulesSection = configSection({
       publishAlerts: env.CRON_PUBLISH_ALERTS,
       closePeriods: env.CRON_CLOSE_PERIODS,
       reconcileStripe: env.CRON_RECONCILE_STRIPE,
+      maintainPartitions: env.CRON_MAINTAIN_PARTITIONS,
     },
   }),
 });
