@@ -70,8 +70,16 @@ const CASES: Record<string, () => Attempt> = {
 /** The tenant-scoped reads of issue 17 (history, periods, events drill-down, quota check). */
 const HISTORY_READS = ['GET /api/v1/usage/history', 'GET /api/v1/usage/periods', 'GET /api/v1/usage/events', 'GET /api/v1/usage/check'];
 
+/** Operators' corrections (issue 18): role `admin` only, whatever the tenant of the token. */
+const ADMIN_WRITES = ['POST /api/v1/admin/usage/corrections'];
+
 function expectedStatus(operation: Operation, caseName: string): number {
   const key = `${operation.method.toUpperCase()} ${operation.path}`;
+  if (ADMIN_WRITES.includes(key)) {
+    // Every genuine token of the matrix lacks `admin` (the attacker's carries user, agent and service).
+    if (["other tenant's token", 'missing role', 'agent role only', 'operator role only'].includes(caseName)) return 403;
+    return 401;
+  }
   if (caseName === "other tenant's token") {
     if (key === 'GET /api/v1/usage') return 200; // the caller's own usage, never the victim's
     if (key === 'POST /api/v1/usage/events') return 400; // tenant_id may not be named in the body
@@ -149,6 +157,7 @@ it('secured routes refuse every hostile token, public ones ignore it, and nothin
     'get /api/v1/usage/history',
     'get /api/v1/usage/periods',
     'get /api/v1/usage/check',
+    'post /api/v1/admin/usage/corrections',
     'get /admin/queues/api/queues',
   ]);
 
