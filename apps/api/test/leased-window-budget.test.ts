@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Redis } from 'ioredis';
 import { createLogger, createRedisConnection, waitForRedis } from '@metering/platform';
-import { LEASE_SHARE, LeasedWindowBudget } from '../src/rate-limit/leased-window-budget';
+import { LEASE_SHARE, LEASE_TIMEOUT_MS, LeasedWindowBudget } from '../src/rate-limit/leased-window-budget';
 import type { BudgetDecision } from '../src/rate-limit/leased-window-budget';
 import { deadRedis } from './support/api-harness';
 
@@ -97,6 +99,26 @@ describe('LeasedWindowBudget', () => {
       expect(decisions.every((d) => d.allowed)).toBe(true);
     } finally {
       await dead.close();
+    }
+  });
+
+  it('fails open when a lease call hangs (a master killed mid-command), without holding the waiting requests', async () => {
+    // Accepts connections and never answers: commands wait as on a master that died mid-command.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const hung = createRedisConnection(`redis://127.0.0.1:${(silent.address() as AddressInfo).port}`, 'producer', { enableReadyCheck: false, enableOfflineQueue: true });
+    hung.on('error', () => undefined);
+    try {
+      const budget = new LeasedWindowBudget({ redis: hung, name: 'test', keyPrefix: 'test:hung:', limits: [10], logger, now: clock });
+      const started = Date.now();
+      const decisions = await Promise.all(Array.from({ length: 20 }, () => take(budget, 't', [1])));
+      expect(decisions.every((d) => d.allowed)).toBe(true);
+      expect(Date.now() - started).toBeLessThan(LEASE_TIMEOUT_MS * 4);
+    } finally {
+      hung.disconnect();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 });

@@ -84,7 +84,7 @@ export class FaultStack {
     const [port, metricsPort] = [await freePort(), await freePort()];
     const url = `http://127.0.0.1:${port}`;
     const env = this.env({ API_PORT: String(port), API_METRICS_PORT: String(metricsPort), ...extra });
-    const app = new AppProcess('api', { env, readyUrl: `${url}/health/ready`, readyTimeoutMs: 90_000 });
+    const app = new AppProcess('api', { env, readyUrl: `${url}/health/ready`, readyTimeoutMs: 90_000, echo: process.env.FAULT_ECHO === '1' });
     this.apps.push(app);
     await app.start();
     return { process: app, url, metricsUrl: `http://127.0.0.1:${metricsPort}` };

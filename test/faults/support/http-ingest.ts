@@ -41,7 +41,8 @@ async function post(url: string, token: string, body: unknown): Promise<number |
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(15_000),
     });
-    await response.arrayBuffer();
+    const text = await response.text();
+    if (process.env.FAULT_ECHO === '1' && response.status >= 500) process.stderr.write(`ingest ${response.status}: ${text}\n`);
     return response.status;
   } catch {
     return 'network';

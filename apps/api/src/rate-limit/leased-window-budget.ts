@@ -72,6 +72,12 @@ interface Entry {
 
 /** After a failed lease call, how long a key is allowed without asking Redis again. */
 const FAIL_OPEN_MS = 1000;
+/**
+ * How long a lease call may take before it counts as failed. Requests of a key wait for the lease
+ * in flight, so a call that hangs (a Redis Cluster master killed mid-command, its slots not yet
+ * failed over) must not hold them all: past this the key fails open like on an error.
+ */
+export const LEASE_TIMEOUT_MS = 500;
 
 /**
  * A per-key, per-window budget shared by every API process, spent mostly without a Redis round
@@ -148,12 +154,21 @@ export class LeasedWindowBudget {
       args.push(needed, Math.max(needed, share), limit);
     });
     let reply: number[];
+    let timer: NodeJS.Timeout | undefined;
     try {
-      reply = (await this.redis.leaseWindowBudget(`${this.options.keyPrefix}${key}:${entry.window}`, ...args)).map(Number);
+      const call = this.redis.leaseWindowBudget(`${this.options.keyPrefix}${key}:${entry.window}`, ...args);
+      const late = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${LEASE_TIMEOUT_MS} ms`)), LEASE_TIMEOUT_MS);
+      });
+      // A late answer is dropped: what it leased stays unspent (early refusals, never too many).
+      call.catch(() => undefined);
+      reply = (await Promise.race([call, late])).map(Number);
     } catch (error) {
       this.warn(error);
       entry.openUntil = this.now() + FAIL_OPEN_MS;
       return this.decision(entry, true);
+    } finally {
+      clearTimeout(timer);
     }
     const dimensions = this.options.limits.length;
     const fits = reply[0] === 1;

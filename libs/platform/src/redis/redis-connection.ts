@@ -80,7 +80,13 @@ export function connectionForKey(redis: RedisClient, key: string): Redis {
   if (!isRedisCluster(redis)) return redis;
   const nodeKey = redis.slots[keySlot(key)]?.[0];
   const node = redis.nodes('master').find((candidate) => `${candidate.options.host}:${candidate.options.port}` === nodeKey);
-  if (!node) throw new Error(`Redis Cluster: no known master for the slot of ${key} (slots not loaded yet)`);
+  if (!node) {
+    // The slot table names a node the client has no connection to (a failover moved the slot):
+    // nothing is sent for the key until this is known, so no MOVED reply would ever correct it.
+    // Ask the cluster again now; the caller answers 503 and the producer's retry finds the master.
+    redis.refreshSlotsCache();
+    throw new Error(`Redis Cluster: no known master for the slot of ${key} (slots not loaded yet)`);
+  }
   return node;
 }
 
