@@ -21,13 +21,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * once, indexes built after the copy. Cost measured in docs/runbook.md. Reversible: `down` copies
  * the rows back into one table with the (tenant_id, idempotency_key) primary key.
  */
-export class UsageEventsPartitioned1765200000000 implements MigrationInterface {
-  name = 'UsageEventsPartitioned1765200000000';
-
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`LOCK TABLE usage_events IN SHARE MODE`);
-    await queryRunner.query(`
-      CREATE TABLE usage_events_partitioned (
+/** The events' columns and checks, the same in both layouts (this migration's own copy: frozen). */
+const EVENT_COLUMNS = `
         tenant_id uuid NOT NULL,
         agent varchar(16) NOT NULL,
         action_type varchar(32) NOT NULL,
@@ -39,7 +34,16 @@ export class UsageEventsPartitioned1765200000000 implements MigrationInterface {
         period_start timestamptz NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now(),
         CONSTRAINT chk_usage_events_agent CHECK (agent IN ('inbox', 'invoice', 'meeting')),
-        CONSTRAINT chk_usage_events_quantity CHECK (quantity > 0)
+        CONSTRAINT chk_usage_events_quantity CHECK (quantity > 0)`;
+
+export class UsageEventsPartitioned1765200000000 implements MigrationInterface {
+  name = 'UsageEventsPartitioned1765200000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`LOCK TABLE usage_events IN SHARE MODE`);
+    await queryRunner.query(`
+      CREATE TABLE usage_events_partitioned (
+${EVENT_COLUMNS}
       ) PARTITION BY RANGE (occurred_at)`);
     // Every month that holds events, and the current month and the next two (the job keeps that
     // horizon); the default partition takes anything else.
@@ -88,18 +92,7 @@ export class UsageEventsPartitioned1765200000000 implements MigrationInterface {
     await queryRunner.query(`LOCK TABLE usage_events IN SHARE MODE`);
     await queryRunner.query(`
       CREATE TABLE usage_events_unpartitioned (
-        tenant_id uuid NOT NULL,
-        agent varchar(16) NOT NULL,
-        action_type varchar(32) NOT NULL,
-        resource_id varchar(255) NOT NULL,
-        quantity integer NOT NULL,
-        idempotency_key varchar(255) NOT NULL,
-        metadata jsonb NOT NULL DEFAULT '{}'::jsonb,
-        occurred_at timestamptz NOT NULL,
-        period_start timestamptz NOT NULL,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        CONSTRAINT chk_usage_events_agent CHECK (agent IN ('inbox', 'invoice', 'meeting')),
-        CONSTRAINT chk_usage_events_quantity CHECK (quantity > 0)
+${EVENT_COLUMNS}
       )`);
     await queryRunner.query(`
       INSERT INTO usage_events_unpartitioned
