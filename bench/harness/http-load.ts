@@ -85,12 +85,14 @@ export async function alternateWithBareExpress(
   const bare = await new ChildScript('bench/baselines/bare-express.server.ts', { PORT: String(port) }).start();
   const runs: RoundRun[] = [];
   try {
-    await load(`http://127.0.0.1:${port}/json`, connections, WARM_UP_SECONDS);
+    // The same requests on both sides, Authorization headers in rotation included (the bare route
+    // ignores them): autocannon builds each such request anew, on the same two cores as the servers.
+    await load(`http://127.0.0.1:${port}/json`, connections, WARM_UP_SECONDS, tokens);
     await load(url, connections, WARM_UP_SECONDS, tokens);
     for (let round = 0; round < ctx.sizes.rounds; round++) {
       ctx.log(`round ${round + 1}: baseline: bare Express JSON route, ${connections} connections, ${seconds} s`);
       let cpu = ctx.env.cpuMeter();
-      const baseline = await load(`http://127.0.0.1:${port}/json`, connections, seconds);
+      const baseline = await load(`http://127.0.0.1:${port}/json`, connections, seconds, tokens);
       ctx.log(`  ${Math.round(baseline.requests.average)} req/s; CPU us per request: ${cpu.perUnit(baseline.requests.total)}`);
       ctx.log(`round ${round + 1}: project: ${label}, ${connections} connections, ${seconds} s`);
       cpu = ctx.env.cpuMeter();

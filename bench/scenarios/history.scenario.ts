@@ -65,7 +65,7 @@ export const historyScenario: Scenario = {
     try {
       await load(daily, CONNECTIONS, 1, [token]);
       ctx.log(`baseline: bare Express JSON route, ${CONNECTIONS} connections, ${seconds} s`);
-      baseline = await load(`http://127.0.0.1:${port}/json`, CONNECTIONS, seconds);
+      baseline = await load(`http://127.0.0.1:${port}/json`, CONNECTIONS, seconds, [token]);
       ctx.log(`project: 31-day daily series, ${CONNECTIONS} connections, ${seconds} s`);
       dailyRun = await load(daily, CONNECTIONS, seconds, [token]);
       ctx.log(`  ${Math.round(dailyRun.requests.average)} req/s, p99 ${dailyRun.latency.p99} ms`);

@@ -121,6 +121,29 @@ describe('documentation and headers', () => {
     expect(apiResponse.headers['x-content-type-options']).toBe('nosniff');
   });
 
+  it('gives JSON API answers the API security headers only, errors included', async () => {
+    const { app } = api.current;
+    for (const path of ['/api/v1/usage', '/api/v1/usage/check?agent=inbox', '/api/v1/no-such-route']) {
+      const answer = await request(app).get(path);
+      expect(answer.status).toBe(path.includes('no-such') ? 404 : 401);
+      expect(answer.headers).toMatchObject({
+        'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+        'cross-origin-resource-policy': 'same-origin',
+        'referrer-policy': 'no-referrer',
+        'strict-transport-security': 'max-age=31536000; includeSubDomains',
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+      });
+      for (const documentOnly of ['x-dns-prefetch-control', 'x-download-options', 'x-permitted-cross-domain-policies', 'origin-agent-cluster', 'cross-origin-opener-policy']) {
+        expect(answer.headers[documentOnly]).toBeUndefined();
+      }
+    }
+    // Documents keep helmet's full set.
+    const page = await request(app).get('/health/live');
+    expect(page.headers['x-dns-prefetch-control']).toBe('off');
+    expect(page.headers['x-frame-options']).toBe('SAMEORIGIN');
+  });
+
   it('allows CORS from the web origin only', async () => {
     const { app, config } = api.current;
     const allowed = await request(app).options('/api/v1/usage').set('Origin', config.api.webOrigin).set('Access-Control-Request-Method', 'GET');

@@ -111,6 +111,28 @@ describe('UsageReconciliationService', () => {
     expect(await lastRun()).toMatchObject({ dry_run: true, counters_corrected: 0, status: 'succeeded' });
   });
 
+  it('recounts chunks on concurrent connections: every drift corrected once, summary in tenant order, holds placed', async () => {
+    const tenants: string[] = [];
+    for (let i = 0; i < 7; i++) tenants.push(await tenantWithEvents(100));
+    // Small drift (corrected) on four tenants, large drift (alerted and held) on one.
+    for (const tenantId of tenants.slice(0, 4)) await setCounter(tenantId, 'inbox', 102);
+    await setCounter(tenants[6]!, 'inbox', 150);
+    const sorted = [...tenants].sort();
+
+    const summary = await new UsageReconciliationService(db.current.dataSource, { logger, clock: () => NOW, chunkSize: 2, concurrency: 3 }).reconcile();
+
+    for (const tenantId of tenants.slice(0, 6)) expect(await counterValue(db.current.dataSource, tenantId, 'inbox')).toBe(100);
+    expect(await counterValue(db.current.dataSource, tenants[6]!, 'inbox')).toBe(150);
+    expect(summary).toMatchObject({ countersChecked: 7, countersCorrected: 4, countersAlerted: 1 });
+    const order = summary.drifts.map((drift) => sorted.indexOf(drift.tenantId));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    const holds = await db.current.dataSource.query(`SELECT tenant_id, counter_count::int, event_count::int FROM usage_counter_holds`);
+    expect(holds).toEqual([{ tenant_id: tenants[6], counter_count: 150, event_count: 100 }]);
+    // A second run finds nothing left to correct: no delta was applied twice.
+    const again = await reconciler().reconcile();
+    expect(again).toMatchObject({ countersChecked: 7, countersCorrected: 0, countersAlerted: 1 });
+  });
+
   it('checks only the given tenant when asked', async () => {
     const mine = await tenantWithEvents(50);
     const other = await tenantWithEvents(50);

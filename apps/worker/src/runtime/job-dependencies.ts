@@ -62,7 +62,7 @@ export function buildJobDependencies({ config, logger, clock, dataSource, redis,
         await queue(QUEUES.usageMaintenance).add(JOBS.reportOverageToStripe, data);
       },
     },
-    [JOBS.reconcileUsageCounters]: { reconciliation: new UsageReconciliationService(dataSource, { logger, clock }) },
+    [JOBS.reconcileUsageCounters]: { reconciliation: new UsageReconciliationService(dataSource, { logger, clock, concurrency: config.worker.reconcileConcurrency }) },
     [JOBS.reportOverageToStripe]: { reporter, logger },
     [JOBS.reconcileStripeTotals]: { reporter },
     [JOBS.closeBillingPeriods]: { rollover, reporter },

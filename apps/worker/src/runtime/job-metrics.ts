@@ -30,15 +30,32 @@ function outcomeOf(job: Job, error: unknown): JobOutcome {
   return job.attemptsMade + 1 >= (job.opts.attempts ?? 1) ? 'failed' : 'retry';
 }
 
+type Recorder = (seconds: number) => void;
+
 /** Wraps a handler so every run is counted and timed by its outcome. */
 export function measured(queue: string, handler: JobHandler): JobHandler {
+  // One pair of label children per (job name, outcome): a job skips prom-client's label hashing.
+  const recorders = new Map<string, Recorder>();
+  const recorderFor = (name: string, outcome: JobOutcome): Recorder => {
+    const key = `${name}\u0000${outcome}`;
+    let recorder = recorders.get(key);
+    if (!recorder) {
+      const labels = { queue, name, outcome };
+      const total = jobsTotal.labels(labels);
+      const duration = jobDuration.labels(labels);
+      recorder = (seconds) => {
+        total.inc();
+        duration.observe(seconds);
+      };
+      // Job names come from the queue's own producers; bounded anyway.
+      if (recorders.size < 1000) recorders.set(key, recorder);
+    }
+    return recorder;
+  };
   return async (job) => {
     const started = process.hrtime.bigint();
-    const record = (outcome: JobOutcome): void => {
-      const labels = { queue, name: job.name, outcome };
-      jobsTotal.inc(labels);
-      jobDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
-    };
+    const record = (outcome: JobOutcome): void =>
+      recorderFor(job.name, outcome)(Number(process.hrtime.bigint() - started) / 1e9);
     try {
       const result = await handler(job);
       record('completed');

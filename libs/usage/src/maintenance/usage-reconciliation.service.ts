@@ -52,6 +52,13 @@ export interface UsageReconciliationOptions {
   tolerance?: number;
   /** Tenants recounted per statement. */
   chunkSize?: number;
+  /**
+   * Statements in flight at once, each on its own pooled connection (default 2). A chunk's
+   * tenants are nobody else's, so chunks recount and correct independently; Postgres runs each
+   * statement on one core (a data-modifying statement is never parallel), so this is how a run
+   * uses more than one.
+   */
+  concurrency?: number;
 }
 
 /** Another run holds the reconciliation lock; running both would apply the same deltas twice. */
@@ -93,6 +100,7 @@ export class UsageReconciliationService {
   private readonly clock: Clock;
   private readonly tolerance: number;
   private readonly chunkSize: number;
+  private readonly concurrency: number;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -101,6 +109,7 @@ export class UsageReconciliationService {
     this.clock = options.clock ?? systemClock;
     this.tolerance = options.tolerance ?? DEFAULT_DRIFT_TOLERANCE;
     this.chunkSize = options.chunkSize ?? 500;
+    this.concurrency = Math.max(1, options.concurrency ?? 2);
   }
 
   async reconcile(run: ReconcileRunOptions = {}): Promise<ReconciliationSummary> {
@@ -185,20 +194,42 @@ export class UsageReconciliationService {
       drifts: [],
     };
     onProgress?.(0, tenants.length);
-    for (let offset = 0; offset < tenants.length; offset += this.chunkSize) {
-      const chunk = tenants.slice(offset, offset + this.chunkSize);
-      const [result] = await session.query(RECONCILE_COUNTERS_SQL, [chunk, this.tolerance, dryRun, this.clock().toISOString()]);
+    const chunks: string[][] = [];
+    for (let offset = 0; offset < tenants.length; offset += this.chunkSize) chunks.push(tenants.slice(offset, offset + this.chunkSize));
+    // Results are kept per chunk and summed in chunk order, so the summary (and its drift list)
+    // reads the same whatever order the statements finish in.
+    const results: CounterDrift[][] = new Array(chunks.length);
+    let next = 0;
+    let done = 0;
+    let failed = false;
+    const recount = async (index: number): Promise<void> => {
+      const chunk = chunks[index]!;
+      const [result] = await this.dataSource.query(RECONCILE_COUNTERS_SQL, [chunk, this.tolerance, dryRun, this.clock().toISOString()]);
       const corrected = new Set<string>(result.corrected);
       summary.countersChecked += Number(result.checked);
-      const chunkDrifts = (result.drifts as DriftRow[]).map((row) => this.toDrift(row, corrected, dryRun));
-      for (const drift of chunkDrifts) {
-        summary.drifts.push(drift);
-        summary.maxDriftRatio = Math.max(summary.maxDriftRatio, drift.driftRatio);
-        if (drift.action === 'corrected') summary.countersCorrected++;
-        if (drift.action === 'alerted') summary.countersAlerted++;
+      results[index] = (result.drifts as DriftRow[]).map((row) => this.toDrift(row, corrected, dryRun));
+      if (!dryRun) await this.hold(session, results[index]);
+      done += chunk.length;
+      onProgress?.(done, tenants.length);
+    };
+    const lane = async (): Promise<void> => {
+      try {
+        while (!failed && next < chunks.length) await recount(next++);
+      } catch (error) {
+        failed = true;
+        throw error;
       }
-      if (!dryRun) await this.hold(session, chunkDrifts);
-      onProgress?.(Math.min(offset + chunk.length, tenants.length), tenants.length);
+    };
+    // Every lane has stopped before the run ends (and its lock is released): a statement still
+    // running after a failure would otherwise apply its deltas beside the next run's.
+    const lanes = await Promise.allSettled(Array.from({ length: Math.min(this.concurrency, chunks.length) }, lane));
+    const failure = lanes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failure) throw failure.reason;
+    for (const drift of results.flat()) {
+      summary.drifts.push(drift);
+      summary.maxDriftRatio = Math.max(summary.maxDriftRatio, drift.driftRatio);
+      if (drift.action === 'corrected') summary.countersCorrected++;
+      if (drift.action === 'alerted') summary.countersAlerted++;
     }
     return summary;
   }

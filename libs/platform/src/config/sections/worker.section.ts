@@ -37,6 +37,10 @@ class WorkerEnvDto {
    */
   @IsInt() @Min(0) @Max(1000)
   WORKER_MAX_STALLED_COUNT!: number;
+
+  /** Reconciliation statements in flight at once (one pooled connection each). */
+  @IsInt() @Min(1) @Max(32)
+  RECONCILE_CONCURRENCY!: number;
 }
 
 /** How a worker process consumes its queues. */
@@ -52,6 +56,7 @@ export interface WorkerPoolConfig {
     lockDurationMs: number;
     stalledIntervalMs: number;
     maxStalledCount: number;
+    reconcileConcurrency: number;
   };
 }
 
@@ -68,6 +73,7 @@ export const workerSection = configSection({
     WORKER_LOCK_DURATION_MS: '30000',
     WORKER_STALLED_INTERVAL_MS: '30000',
     WORKER_MAX_STALLED_COUNT: '10',
+    RECONCILE_CONCURRENCY: '2',
   },
   toConfig: (env): WorkerPoolConfig => {
     const queues = env.WORKER_QUEUES.trim();
@@ -82,6 +88,7 @@ export const workerSection = configSection({
         lockDurationMs: env.WORKER_LOCK_DURATION_MS,
         stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
         maxStalledCount: env.WORKER_MAX_STALLED_COUNT,
+        reconcileConcurrency: env.RECONCILE_CONCURRENCY,
       },
     };
   },
