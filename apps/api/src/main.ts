@@ -13,6 +13,7 @@ import { createMeteringDataSource } from '@metering/billing';
 import { UsageQuotaService, createUsageClient, deploymentQueues, occurredAtWindow, replicaAcknowledgement } from '@metering/usage';
 import { createApp } from './app';
 import { closeServer } from './http/close-server';
+import { createExpressServer } from './http/express-server';
 import type { RedisMemoryGuard } from './rate-limit/redis-memory-guard';
 import { BULL_BOARD_PATH } from './routes/bull-board.router';
 import { createMetricsApp } from './routes/metrics.router';
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
 
   shutdown.register('redis-memory-guard', 'http', async () => (app.get('redis-memory-guard') as RedisMemoryGuard).stop());
   const listen = async (handler: typeof app, port: number, host: string) => {
-    const server = handler.listen(port, host);
+    const server = createExpressServer(handler).listen(port, host);
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);
       server.once('error', reject);
