@@ -106,7 +106,8 @@ export const ingestSingleScenario: Scenario = {
       ratio,
       rounds: measured.rounds,
       correctness,
-      targets: [ratioTarget('rate', ratio, 0.75)],
+      // Issue 19 (was >= 75%).
+      targets: [ratioTarget('rate', ratio, 0.8)],
     };
   },
 };
