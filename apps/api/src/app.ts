@@ -84,6 +84,14 @@ export function createApp(deps: ApiDeps): Express {
       rateLimit: limiter('usage-read', config.api.usageRateLimitPerMinute),
     }),
   );
+  // Issue 17: the quota check (as hot as the usage read: agents ask before each unit of work).
+  app.use(
+    usageCheckRouter({
+      quota: deps.quota ?? new UsageQuotaService(dataSource, { trialLimits: config.usage.trialLimits, clock: deps.clock }),
+      authenticate: jwtAuth.authenticate,
+      rateLimit: limiter('usage-check', config.api.ingestRateLimitPerMinute),
+    }),
+  );
   app.use(
     eventsRouter({
       usageClient: deps.usageClient,
@@ -95,14 +103,7 @@ export function createApp(deps: ApiDeps): Express {
       ingestBudget: ingestBudget({ redis, keyPrefix: rateLimitPrefix, logger, ...config.ingestBudget }),
     }),
   );
-  // Issue 17: history, past periods, the events drill-down and the quota check.
-  app.use(
-    usageCheckRouter({
-      quota: deps.quota ?? new UsageQuotaService(dataSource, { trialLimits: config.usage.trialLimits, clock: deps.clock }),
-      authenticate: jwtAuth.authenticate,
-      rateLimit: limiter('usage-check', config.api.ingestRateLimitPerMinute),
-    }),
-  );
+  // Issue 17: history, past periods and the events drill-down.
   app.use(
     usageHistoryRouter({
       history: new UsageHistoryService(reads),

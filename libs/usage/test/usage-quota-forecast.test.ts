@@ -20,6 +20,30 @@ describe('UsageQuotaService', () => {
     expect(await quota.check(tenantId, AgentType.Inbox, 1)).toMatchObject({ allowed: false, count: 1000, reason: 'limit_reached' });
   });
 
+  it('answers checkCached from memory only once the state is loaded and while it is fresh', async () => {
+    const plan = await seedPlan(db.current.dataSource, { limitPolicies: { inbox: 'block' } });
+    const { tenantId, period } = await seedTenant(db.current.dataSource, { planId: plan.id });
+    await seedCounter(db.current.dataSource, tenantId, 'inbox', period, 998);
+    let now = new Date(period.start.getTime() + DAY_MS);
+    const quota = new UsageQuotaService(db.current.dataSource, { trialLimits: {}, clock: () => now });
+
+    expect(quota.checkCached(tenantId, AgentType.Inbox, 1)).toBeUndefined(); // nothing loaded yet
+    const first = quota.check(tenantId, AgentType.Inbox, 1);
+    expect(quota.checkCached(tenantId, AgentType.Inbox, 1)).toBeUndefined(); // loading, not settled
+    const second = quota.check(tenantId, AgentType.Inbox, 2); // while the load is in flight
+    expect(await first).toMatchObject({ count: 998, remaining: 2, allowed: true });
+    expect(await second).toMatchObject({ count: 998, allowed: true });
+    await seedCounter(db.current.dataSource, tenantId, 'inbox', period, 1000);
+    expect(quota.checkCached(tenantId, AgentType.Inbox, 3)).toMatchObject({ count: 998, allowed: false, reason: 'limit_reached' });
+    now = new Date(now.getTime() + QUOTA_STALENESS_MS);
+    expect(quota.checkCached(tenantId, AgentType.Inbox, 1)).toBeUndefined(); // past the bound
+    expect(await quota.check(tenantId, AgentType.Inbox, 1)).toMatchObject({ count: 1000, allowed: false });
+    // A tenant without a subscription is never answered from memory.
+    const unknown = '3f1b2c4d-1111-4222-8333-000000000000';
+    await expect(quota.check(unknown, AgentType.Inbox, 1)).rejects.toThrow();
+    expect(quota.checkCached(unknown, AgentType.Inbox, 1)).toBeUndefined();
+  });
+
   it('lets ingest skip the counters of a tenant whose plan blocks nothing, for at most NON_BLOCKING_MEMORY_MS', async () => {
     const plan = await seedPlan(db.current.dataSource);
     const { tenantId, period } = await seedTenant(db.current.dataSource, { planId: plan.id });

@@ -21,13 +21,17 @@ const MAX_CHECK_QUANTITY = 1_000_000;
  */
 export function usageCheckRouter({ quota, authenticate, rateLimit }: UsageCheckRouterDeps): Router {
   const router = Router();
-  router.get('/api/v1/usage/check', authenticate, requireRole(...USAGE_CHECK_ROLES), rateLimit, async (req, res) => {
+  router.get('/api/v1/usage/check', authenticate, requireRole(...USAGE_CHECK_ROLES), rateLimit, (req, res, next) => {
     const query = req.query as QueryParams;
     rejectUnknownParams(query, ['agent', 'quantity']);
     const agent = agentParam(query) ?? invalidParam('agent', 'agent is required (inbox, invoice or meeting)');
     const quantity = integerParam(query, 'quantity', 1, MAX_CHECK_QUANTITY, 1);
+    const tenantId = currentUser(res).tenantId;
     res.setHeader('Cache-Control', 'no-store');
-    sendJson(res, await quota.check(currentUser(res).tenantId, agent, quantity));
+    // Usually answered from memory in this turn; otherwise once the tenant's state is loaded.
+    const answer = quota.checkCached(tenantId, agent, quantity);
+    if (answer) return sendJson(res, answer);
+    quota.check(tenantId, agent, quantity).then((loaded) => sendJson(res, loaded), next);
   });
   return router;
 }

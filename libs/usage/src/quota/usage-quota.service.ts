@@ -9,7 +9,6 @@ import type { ValidEvent } from '../events/valid-event';
 import { currentPeriodCounts } from '../stats/current-period-counts';
 import { limitFor } from '../stats/usage-stats.calculator';
 import { UsageStatsLoader } from '../stats/usage-stats.loader';
-import { TtlBatchCache } from '../support/ttl-batch-cache';
 import { decideQuota, policyFor } from './quota-decision';
 import { withinBudget } from '../support/within-budget';
 
@@ -24,6 +23,8 @@ export const QUOTA_STALENESS_MS = 1000;
  */
 export const NON_BLOCKING_MEMORY_MS = 5000;
 const NON_BLOCKING_MAX_TENANTS = 100_000;
+/** Tenants whose state is kept; past this the memory is dropped and refills on demand. */
+const MAX_CACHED_TENANTS = 100_000;
 
 /** How long ingest waits for the quota state before admitting the events anyway. */
 export const ADMIT_WAIT_MS = 250;
@@ -42,6 +43,13 @@ interface QuotaState {
   counts: Partial<Record<string, number>>;
 }
 
+/** A tenant's state as loaded once for every request of its interval; `settled` once it arrived. */
+interface CachedState {
+  state: Promise<QuotaState | null>;
+  settled: QuotaState | null | undefined;
+  expiresAt: number;
+}
+
 /**
  * `check` (may this agent do `quantity` more units in this period?) and `admit` (the ingest-side
  * refusal of the `block` policy). Answers from a per-process cache refreshed at most every
@@ -54,7 +62,8 @@ interface QuotaState {
 export class UsageQuotaService {
   private readonly clock: Clock;
   private readonly loader: UsageStatsLoader;
-  private readonly cache: TtlBatchCache<QuotaState | null>;
+  private readonly staleMs: number;
+  private readonly states = new Map<string, CachedState>();
   /** When each tenant was last seen with a plan that blocks no agent (ingest skips it meanwhile). */
   private readonly nonBlocking = new Map<string, number>();
 
@@ -64,14 +73,24 @@ export class UsageQuotaService {
   ) {
     this.clock = options.clock ?? systemClock;
     this.loader = new UsageStatsLoader(dataSource);
-    this.cache = new TtlBatchCache(Math.min(options.staleMs ?? QUOTA_STALENESS_MS, QUOTA_STALENESS_MS));
+    this.staleMs = Math.min(options.staleMs ?? QUOTA_STALENESS_MS, QUOTA_STALENESS_MS);
   }
 
   /** @throws SubscriptionNotFoundError when the tenant has no subscription. */
   async check(tenantId: string, agent: AgentType, quantity: number): Promise<UsageCheckResponse> {
     const state = await this.stateOf(tenantId);
     if (!state) throw new SubscriptionNotFoundError(tenantId);
-    return decideQuota(agent, quantity, state.counts[agent] ?? 0, limitFor(state.limits, agent), policyFor(state.policies, agent));
+    return decide(state, agent, quantity);
+  }
+
+  /**
+   * `check`'s answer without waiting, when this tenant's state is in memory and fresh (the same
+   * bound); undefined otherwise (then call `check`). The hot path of GET /api/v1/usage/check.
+   */
+  checkCached(tenantId: string, agent: AgentType, quantity: number): UsageCheckResponse | undefined {
+    const entry = this.states.get(tenantId);
+    if (!entry?.settled || entry.expiresAt <= this.clock().getTime()) return undefined;
+    return decide(entry.settled, agent, quantity);
   }
 
   /**
@@ -100,7 +119,7 @@ export class UsageQuotaService {
       }
       this.nonBlocking.delete(tenantId);
       for (const [agent, quantity] of byAgent) {
-        const decision = decideQuota(agent, quantity, state.counts[agent] ?? 0, limitFor(state.limits, agent), policyFor(state.policies, agent));
+        const decision = decide(state, agent, quantity);
         if (!decision.allowed) throw new QuotaExceededError(tenantId, agent, decision.limit!, decision.count, quantity);
       }
     }
@@ -115,10 +134,29 @@ export class UsageQuotaService {
     return withinBudget(this.stateOf(tenantId), ADMIT_WAIT_MS, null);
   }
 
-  private async stateOf(tenantId: string): Promise<QuotaState | null> {
+  /**
+   * The tenant's state, loaded at most once per `staleMs` and shared by every request meanwhile
+   * (concurrent misses wait for the same load). The interval starts when the load does, so every
+   * answer within it reflects the counters as of then or later. Failures are never remembered.
+   */
+  private stateOf(tenantId: string): Promise<QuotaState | null> {
     const now = this.clock();
-    const found = await this.cache.getMany([tenantId], now.getTime(), async ([id]) => new Map([[id!, await this.load(id!, now)]]));
-    return found.get(tenantId) ?? null;
+    const at = now.getTime();
+    const cached = this.states.get(tenantId);
+    if (cached && cached.expiresAt > at) return cached.state;
+    if (this.staleMs === 0) return this.load(tenantId, now);
+    if (!cached && this.states.size >= MAX_CACHED_TENANTS) this.states.clear();
+    const entry: CachedState = { state: this.load(tenantId, now), settled: undefined, expiresAt: at + this.staleMs };
+    this.states.set(tenantId, entry);
+    entry.state.then(
+      (state) => {
+        entry.settled = state;
+      },
+      () => {
+        if (this.states.get(tenantId) === entry) this.states.delete(tenantId);
+      },
+    );
+    return entry.state;
   }
 
   private async load(tenantId: string, now: Date): Promise<QuotaState | null> {
@@ -132,4 +170,8 @@ export class UsageQuotaService {
       counts,
     };
   }
+}
+
+function decide(state: QuotaState, agent: AgentType, quantity: number): UsageCheckResponse {
+  return decideQuota(agent, quantity, state.counts[agent] ?? 0, limitFor(state.limits, agent), policyFor(state.policies, agent));
 }
