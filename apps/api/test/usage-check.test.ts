@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { createLogger } from '@metering/platform';
 import { counterValue, eventQuantitySum, recordUsage, seedCounter, seedPlan, seedTenant } from '@metering/testing';
-import { ActionType, AgentType, QuotaExceededError, UsageTracker, parseTrackEventInputs, DEFAULT_OCCURRED_AT_WINDOW } from '@metering/usage';
+import { ActionType, AgentType, QUOTA_STALENESS_MS, QuotaExceededError, UsageQuotaService, UsageTracker, parseTrackEventInputs, DEFAULT_OCCURRED_AT_WINDOW } from '@metering/usage';
 import type { TrackEventInput } from '@metering/usage';
 import { tokenFor, useApiHarness } from './support/api-harness';
 import { usageClientFor } from './support/quota-client';
@@ -62,6 +62,27 @@ describe('GET /api/v1/usage/check', () => {
     const res = await check(tenantId, query);
     expect(res.status).toBe(400);
     expect(res.body.errors).toEqual([{ field, message: expect.stringContaining(message) }]);
+  });
+
+  it('answers from the 1 s memory the same bytes per question, never past the bound, and per tenant', async () => {
+    const { tenantId, period } = await blockedTenant(998);
+    const other = await blockedTenant(10);
+    let now = new Date();
+    const app = api.current.buildApp({
+      quota: new UsageQuotaService(api.current.db.dataSource, { trialLimits: api.current.config.usage.trialLimits, clock: () => now }),
+    });
+    const ask = (tenant: string, query: string) =>
+      request(app).get(`/api/v1/usage/check?${query}`).set('Authorization', `Bearer ${tokenFor(tenant, ['agent'])}`);
+    const first = await ask(tenantId, 'agent=inbox&quantity=1');
+    expect(first.body).toMatchObject({ count: 998, allowed: true, remaining: 2 });
+    await seedCounter(api.current.db.dataSource, tenantId, 'inbox', period, 1000);
+    const again = await ask(tenantId, 'agent=inbox&quantity=1');
+    expect(again.text).toBe(first.text); // from memory: the counter moved less than 1 s ago
+    expect(again.headers['content-length']).toBe(String(Buffer.byteLength(first.text)));
+    expect((await ask(tenantId, 'agent=inbox&quantity=3')).body).toMatchObject({ count: 998, allowed: false, quantity: 3 });
+    expect((await ask(other.tenantId, 'agent=inbox&quantity=1')).body).toMatchObject({ count: 10, remaining: 990 });
+    now = new Date(now.getTime() + QUOTA_STALENESS_MS);
+    expect((await ask(tenantId, 'agent=inbox&quantity=1')).body).toMatchObject({ count: 1000, allowed: false, reason: 'limit_reached' });
   });
 
   it('answers 404 for a tenant without a subscription', async () => {

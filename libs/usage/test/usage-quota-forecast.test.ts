@@ -35,6 +35,10 @@ describe('UsageQuotaService', () => {
     expect(await second).toMatchObject({ count: 998, allowed: true });
     await seedCounter(db.current.dataSource, tenantId, 'inbox', period, 1000);
     expect(quota.checkCached(tenantId, AgentType.Inbox, 3)).toMatchObject({ count: 998, allowed: false, reason: 'limit_reached' });
+    // The same question, the same (frozen) answer; another quantity, another answer.
+    expect(quota.checkCached(tenantId, AgentType.Inbox, 3)).toBe(quota.checkCached(tenantId, AgentType.Inbox, 3));
+    expect(Object.isFrozen(quota.checkCached(tenantId, AgentType.Inbox, 3))).toBe(true);
+    expect(quota.checkCached(tenantId, AgentType.Inbox, 2)).toMatchObject({ quantity: 2, allowed: true, remaining: 2 });
     now = new Date(now.getTime() + QUOTA_STALENESS_MS);
     expect(quota.checkCached(tenantId, AgentType.Inbox, 1)).toBeUndefined(); // past the bound
     expect(await quota.check(tenantId, AgentType.Inbox, 1)).toMatchObject({ count: 1000, allowed: false });

@@ -48,7 +48,12 @@ interface CachedState {
   state: Promise<QuotaState | null>;
   settled: QuotaState | null | undefined;
   expiresAt: number;
+  /** The answers given from this state, by agent and quantity: the same question, the same object. */
+  answers?: Map<string, Readonly<UsageCheckResponse>>;
 }
+
+/** Distinct (agent, quantity) answers kept per tenant state; agents mostly ask for 1. */
+const MAX_ANSWERS_PER_STATE = 16;
 
 /**
  * `check` (may this agent do `quantity` more units in this period?) and `admit` (the ingest-side
@@ -85,12 +90,21 @@ export class UsageQuotaService {
 
   /**
    * `check`'s answer without waiting, when this tenant's state is in memory and fresh (the same
-   * bound); undefined otherwise (then call `check`). The hot path of GET /api/v1/usage/check.
+   * bound); undefined otherwise (then call `check`). The hot path of GET /api/v1/usage/check:
+   * within the interval the same question gets the same frozen object, so a caller may keep what
+   * it derived from it (e.g. the serialized body) by identity.
    */
-  checkCached(tenantId: string, agent: AgentType, quantity: number): UsageCheckResponse | undefined {
+  checkCached(tenantId: string, agent: AgentType, quantity: number): Readonly<UsageCheckResponse> | undefined {
     const entry = this.states.get(tenantId);
     if (!entry?.settled || entry.expiresAt <= this.clock().getTime()) return undefined;
-    return decide(entry.settled, agent, quantity);
+    const key = `${agent}:${quantity}`;
+    const answers = (entry.answers ??= new Map());
+    let answer = answers.get(key);
+    if (!answer) {
+      answer = Object.freeze(decide(entry.settled, agent, quantity));
+      if (answers.size < MAX_ANSWERS_PER_STATE) answers.set(key, answer);
+    }
+    return answer;
   }
 
   /**
