@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { preparedQuery } from '@metering/platform';
 
 /** What an idempotency key was first used for: the fields that make two events the same one. */
 export interface StoredEventContent {
@@ -52,14 +53,16 @@ export class StoredEventLookup {
       }
     }
     try {
-      const rows = (await this.dataSource.query(LOOKUP_SQL, [tenantIds, keys])) as Array<{
+      // Prepared: planning the join over every partition of usage_events cost Postgres more than
+      // running it (1.3 ms against 0.6 ms for 100 new keys), once per ingest request.
+      const rows = await preparedQuery<{
         tenant_id: string;
         idempotency_key: string;
         agent: string;
         action_type: string;
         resource_id: string;
         quantity: number;
-      }>;
+      }>(this.dataSource, 'usage-stored-event-lookup', LOOKUP_SQL, [tenantIds, keys]);
       const byTenant = new Map<string, Map<string, StoredEventContent>>();
       for (const row of rows) {
         let found = byTenant.get(row.tenant_id);
