@@ -103,17 +103,25 @@ export class AppProcess {
   }
 }
 
-/** A free TCP port on 127.0.0.1. */
+/** Ports this process handed out: concurrent callers (two APIs started at once) never get the same one. */
+const handedOut = new Set<number>();
+
+/** A free TCP port on 127.0.0.1, never one this process handed out before. */
 export async function freePort(): Promise<number> {
   const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = net.createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const { port: free } = server.address() as { port: number };
+        server.close(() => resolve(free));
+      });
     });
-  });
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 /**
