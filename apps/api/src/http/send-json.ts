@@ -18,3 +18,16 @@ export function sendJsonBody(res: Response, body: Buffer): void {
 export function sendJson(res: Response, value: unknown): void {
   sendJsonBody(res, Buffer.from(JSON.stringify(value)));
 }
+
+/**
+ * `sendJson` for answers shared by many requests (a cached read): each object is serialized once
+ * and its bytes reused for as long as the object lives. The objects must not change.
+ */
+export function sharedJsonSender(): (res: Response, value: object) => void {
+  const bodies = new WeakMap<object, Buffer>();
+  return (res, value) => {
+    let body = bodies.get(value);
+    if (body === undefined) bodies.set(value, (body = Buffer.from(JSON.stringify(value))));
+    sendJsonBody(res, body);
+  };
+}

@@ -3,7 +3,7 @@ import type { RequestHandler } from 'express';
 import { agentParam, integerParam, invalidParam, rejectUnknownParams } from '@metering/usage';
 import type { QueryParams, UsageQuotaService } from '@metering/usage';
 import { currentUser, requireRole } from '../auth/jwt-auth';
-import { sendJson, sendJsonBody } from '../http/send-json';
+import { sendJson, sharedJsonSender } from '../http/send-json';
 import { USAGE_CHECK_ROLES } from './usage.router';
 
 export interface UsageCheckRouterDeps {
@@ -21,8 +21,8 @@ const MAX_CHECK_QUANTITY = 1_000_000;
  */
 export function usageCheckRouter({ quota, authenticate, rateLimit }: UsageCheckRouterDeps): Router {
   const router = Router();
-  // An answer from memory is the same object for the same question within its interval: serialize it once.
-  const bodies = new WeakMap<object, Buffer>();
+  // An answer from memory is the same object for the same question within its interval.
+  const sendShared = sharedJsonSender();
   router.get('/api/v1/usage/check', authenticate, requireRole(...USAGE_CHECK_ROLES), rateLimit, (req, res, next) => {
     const query = req.query as QueryParams;
     rejectUnknownParams(query, ['agent', 'quantity']);
@@ -32,11 +32,7 @@ export function usageCheckRouter({ quota, authenticate, rateLimit }: UsageCheckR
     res.setHeader('Cache-Control', 'no-store');
     // Usually answered from memory in this turn; otherwise once the tenant's state is loaded.
     const answer = quota.checkCached(tenantId, agent, quantity);
-    if (answer) {
-      let body = bodies.get(answer);
-      if (body === undefined) bodies.set(answer, (body = Buffer.from(JSON.stringify(answer))));
-      return sendJsonBody(res, body);
-    }
+    if (answer) return sendShared(res, answer);
     quota.check(tenantId, agent, quantity).then((loaded) => sendJson(res, loaded), next);
   });
   return router;

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { RequestHandler } from 'express';
 import type { UsageService } from '@metering/usage';
 import { currentUser, requireRole } from '../auth/jwt-auth';
-import { sendJsonBody } from '../http/send-json';
+import { sharedJsonSender } from '../http/send-json';
 import { usageApiLatency } from '../metrics/http-metrics';
 
 export interface UsageRouterDeps {
@@ -30,17 +30,15 @@ const usageReadFailed = usageApiLatency.labels('error');
 
 export function usageRouter({ usageService, authenticate, rateLimit }: UsageRouterDeps): Router {
   const router = Router();
-  // A cached answer is shared by the reads within its interval: serialize it once.
-  const bodies = new WeakMap<object, Buffer>();
+  // A cached answer is shared by the reads within its interval.
+  const sendShared = sharedJsonSender();
   router.get('/api/v1/usage', authenticate, requireRole(...USAGE_READ_ROLES), rateLimit, async (_req, res) => {
     const started = performance.now();
     try {
       const stats = await usageService.getUsageStats(currentUser(res).tenantId);
       usageReadOk.observe((performance.now() - started) / 1000);
-      let body = bodies.get(stats);
-      if (body === undefined) bodies.set(stats, (body = Buffer.from(JSON.stringify(stats))));
       res.setHeader('Cache-Control', 'no-store');
-      sendJsonBody(res, body);
+      sendShared(res, stats);
     } catch (error) {
       usageReadFailed.observe((performance.now() - started) / 1000);
       throw error;

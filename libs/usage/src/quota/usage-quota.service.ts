@@ -10,6 +10,7 @@ import { currentPeriodCounts } from '../stats/current-period-counts';
 import { limitFor } from '../stats/usage-stats.calculator';
 import { UsageStatsLoader } from '../stats/usage-stats.loader';
 import { decideQuota, policyFor } from './quota-decision';
+import { SharedLoadCache } from '../support/shared-load-cache';
 import { withinBudget } from '../support/within-budget';
 
 /** How stale a check may be: a counter committed now is seen by every check within this long. */
@@ -23,8 +24,6 @@ export const QUOTA_STALENESS_MS = 1000;
  */
 export const NON_BLOCKING_MEMORY_MS = 5000;
 const NON_BLOCKING_MAX_TENANTS = 100_000;
-/** Tenants whose state is kept; past this the memory is dropped and refills on demand. */
-const MAX_CACHED_TENANTS = 100_000;
 
 /** How long ingest waits for the quota state before admitting the events anyway. */
 export const ADMIT_WAIT_MS = 250;
@@ -43,15 +42,6 @@ interface QuotaState {
   counts: Partial<Record<string, number>>;
 }
 
-/** A tenant's state as loaded once for every request of its interval; `settled` once it arrived. */
-interface CachedState {
-  state: Promise<QuotaState | null>;
-  settled: QuotaState | null | undefined;
-  expiresAt: number;
-  /** The answers given from this state, by agent and quantity: the same question, the same object. */
-  answers?: Map<string, Readonly<UsageCheckResponse>>;
-}
-
 /** Distinct (agent, quantity) answers kept per tenant state; agents mostly ask for 1. */
 const MAX_ANSWERS_PER_STATE = 16;
 
@@ -67,8 +57,10 @@ const MAX_ANSWERS_PER_STATE = 16;
 export class UsageQuotaService {
   private readonly clock: Clock;
   private readonly loader: UsageStatsLoader;
-  private readonly staleMs: number;
-  private readonly states = new Map<string, CachedState>();
+  /** Each tenant's state, loaded at most once per staleMs and shared by every request meanwhile. */
+  private readonly states: SharedLoadCache<QuotaState | null>;
+  /** The answers given from a loaded state, by agent and quantity: the same question, the same object. */
+  private readonly answers = new WeakMap<QuotaState, Map<string, Readonly<UsageCheckResponse>>>();
   /** When each tenant was last seen with a plan that blocks no agent (ingest skips it meanwhile). */
   private readonly nonBlocking = new Map<string, number>();
 
@@ -78,7 +70,7 @@ export class UsageQuotaService {
   ) {
     this.clock = options.clock ?? systemClock;
     this.loader = new UsageStatsLoader(dataSource);
-    this.staleMs = Math.min(options.staleMs ?? QUOTA_STALENESS_MS, QUOTA_STALENESS_MS);
+    this.states = new SharedLoadCache(Math.min(options.staleMs ?? QUOTA_STALENESS_MS, QUOTA_STALENESS_MS));
   }
 
   /** @throws SubscriptionNotFoundError when the tenant has no subscription. */
@@ -95,13 +87,14 @@ export class UsageQuotaService {
    * it derived from it (e.g. the serialized body) by identity.
    */
   checkCached(tenantId: string, agent: AgentType, quantity: number): Readonly<UsageCheckResponse> | undefined {
-    const entry = this.states.get(tenantId);
-    if (!entry?.settled || entry.expiresAt <= this.clock().getTime()) return undefined;
+    const state = this.states.settled(tenantId, this.clock().getTime())?.value;
+    if (!state) return undefined;
     const key = `${agent}:${quantity}`;
-    const answers = (entry.answers ??= new Map());
+    let answers = this.answers.get(state);
+    if (!answers) this.answers.set(state, (answers = new Map()));
     let answer = answers.get(key);
     if (!answer) {
-      answer = Object.freeze(decide(entry.settled, agent, quantity));
+      answer = Object.freeze(decide(state, agent, quantity));
       if (answers.size < MAX_ANSWERS_PER_STATE) answers.set(key, answer);
     }
     return answer;
@@ -148,29 +141,9 @@ export class UsageQuotaService {
     return withinBudget(this.stateOf(tenantId), ADMIT_WAIT_MS, null);
   }
 
-  /**
-   * The tenant's state, loaded at most once per `staleMs` and shared by every request meanwhile
-   * (concurrent misses wait for the same load). The interval starts when the load does, so every
-   * answer within it reflects the counters as of then or later. Failures are never remembered.
-   */
   private stateOf(tenantId: string): Promise<QuotaState | null> {
     const now = this.clock();
-    const at = now.getTime();
-    const cached = this.states.get(tenantId);
-    if (cached && cached.expiresAt > at) return cached.state;
-    if (this.staleMs === 0) return this.load(tenantId, now);
-    if (!cached && this.states.size >= MAX_CACHED_TENANTS) this.states.clear();
-    const entry: CachedState = { state: this.load(tenantId, now), settled: undefined, expiresAt: at + this.staleMs };
-    this.states.set(tenantId, entry);
-    entry.state.then(
-      (state) => {
-        entry.settled = state;
-      },
-      () => {
-        if (this.states.get(tenantId) === entry) this.states.delete(tenantId);
-      },
-    );
-    return entry.state;
+    return this.states.get(tenantId, now.getTime(), () => this.load(tenantId, now));
   }
 
   private async load(tenantId: string, now: Date): Promise<QuotaState | null> {

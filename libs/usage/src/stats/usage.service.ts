@@ -7,6 +7,7 @@ import type { UsageAlertsService } from '../maintenance/usage-alerts.service';
 import { currentPeriodCounts } from './current-period-counts';
 import { calculateUsageStats } from './usage-stats.calculator';
 import { UsageForecastLoader } from './usage-forecast.loader';
+import { SharedLoadCache } from '../support/shared-load-cache';
 import { UsageStatsLoader } from './usage-stats.loader';
 
 export interface UsageServiceOptions {
@@ -40,8 +41,7 @@ export class UsageService {
   private readonly clock: Clock;
   private readonly loader: UsageStatsLoader;
   private readonly forecasts: UsageForecastLoader;
-  private readonly cacheMs: number;
-  private readonly answers = new Map<string, { stats: Promise<UsageStatsResponse>; expiresAt: number }>();
+  private readonly answers: SharedLoadCache<UsageStatsResponse>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -50,7 +50,7 @@ export class UsageService {
     this.clock = options.clock ?? systemClock;
     this.loader = new UsageStatsLoader(dataSource);
     this.forecasts = new UsageForecastLoader(dataSource, options.forecastCacheMs);
-    this.cacheMs = Math.min(Math.max(0, options.cacheMs ?? 0), USAGE_READ_STALENESS_MS);
+    this.answers = new SharedLoadCache(Math.min(Math.max(0, options.cacheMs ?? 0), USAGE_READ_STALENESS_MS), MAX_CACHED_TENANTS);
   }
 
   /**
@@ -58,20 +58,9 @@ export class UsageService {
    * @throws SubscriptionNotFoundError when the tenant has no subscription (or does not exist).
    */
   getUsageStats(tenantId: string): Promise<UsageStatsResponse> {
-    if (this.cacheMs === 0) return this.computeUsageStats(tenantId);
-    const now = this.clock().getTime();
-    const cached = this.answers.get(tenantId);
-    if (cached && cached.expiresAt > now) return cached.stats;
-    if (!cached && this.answers.size >= MAX_CACHED_TENANTS) this.answers.clear();
     // The interval starts when the computation does: its query sees counters as of then or later.
-    const stats = this.computeUsageStats(tenantId);
-    const entry = { stats, expiresAt: now + this.cacheMs };
-    this.answers.set(tenantId, entry);
     // Errors (no subscription, Postgres away) are never remembered.
-    stats.catch(() => {
-      if (this.answers.get(tenantId) === entry) this.answers.delete(tenantId);
-    });
-    return stats;
+    return this.answers.get(tenantId, this.clock().getTime(), () => this.computeUsageStats(tenantId));
   }
 
   private async computeUsageStats(tenantId: string): Promise<UsageStatsResponse> {
