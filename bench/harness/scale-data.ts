@@ -197,14 +197,31 @@ export async function copyDatabase(serverUrl: string, template: string, copy: st
   return (Date.now() - started) / 1000;
 }
 
-/** Bytes on disk of the events (every partition, with indexes and TOAST) and of their keys. */
-export async function eventBytes(db: DataSource): Promise<{ events: number; eventIndexes: number; keys: number; keyIndexes: number; rows: number }> {
+/**
+ * Bytes on disk of the events (every partition, with indexes and TOAST), of their keys, and of the
+ * hourly rollups the history reads (not per event by nature: one row per tenant, agent and hour with
+ * events, so sparse tenants pay about one row per event).
+ */
+export async function eventBytes(
+  db: DataSource,
+): Promise<{ events: number; eventIndexes: number; keys: number; keyIndexes: number; rows: number; rollups: number; rollupIndexes: number; rollupRows: number }> {
   const [row] = await db.query(`
     SELECT (SELECT sum(pg_table_size(c.oid)) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'usage_events'::regclass)::bigint AS events,
            (SELECT sum(pg_indexes_size(c.oid)) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'usage_events'::regclass)::bigint AS event_indexes,
            pg_table_size('usage_event_keys') AS keys, pg_indexes_size('usage_event_keys') AS key_indexes,
-           (SELECT count(*) FROM usage_event_keys)::bigint AS rows`);
-  return { events: Number(row.events), eventIndexes: Number(row.event_indexes), keys: Number(row.keys), keyIndexes: Number(row.key_indexes), rows: Number(row.rows) };
+           (SELECT count(*) FROM usage_event_keys)::bigint AS rows,
+           pg_table_size('usage_rollups') AS rollups, pg_indexes_size('usage_rollups') AS rollup_indexes,
+           (SELECT count(*) FROM usage_rollups)::bigint AS rollup_rows`);
+  return {
+    events: Number(row.events),
+    eventIndexes: Number(row.event_indexes),
+    keys: Number(row.keys),
+    keyIndexes: Number(row.key_indexes),
+    rows: Number(row.rows),
+    rollups: Number(row.rollups),
+    rollupIndexes: Number(row.rollup_indexes),
+    rollupRows: Number(row.rollup_rows),
+  };
 }
 
 /**

@@ -94,6 +94,10 @@ export const scaleScenario: Scenario = {
         ` + keys ${perEvent(bytes.keys).toFixed(1)} + key index ${perEvent(bytes.keyIndexes).toFixed(1)}` +
         ` = ${perEvent(bytes.events + bytes.eventIndexes + bytes.keys + bytes.keyIndexes).toFixed(1)} (${bytes.rows.toLocaleString('en-US')} events)`,
     );
+    ctx.log(
+      `hourly rollups beside them: ${perEvent(bytes.rollups).toFixed(1)} + index ${perEvent(bytes.rollupIndexes).toFixed(1)} bytes per stored event` +
+        ` (${bytes.rollupRows.toLocaleString('en-US')} rows)`,
+    );
 
     const checks: Array<[string, keyof PhaseRates]> = [
       ['ingest events/s', 'ingest'],
@@ -116,6 +120,7 @@ export const scaleScenario: Scenario = {
         tenants: shape.tenants,
         months: shape.months,
         bytesPerEvent: Math.round(perEvent(bytes.events + bytes.eventIndexes + bytes.keys + bytes.keyIndexes)),
+        rollupBytesPerEvent: Math.round(perEvent(bytes.rollups + bytes.rollupIndexes)),
         generateSeconds: generated ? Math.round(generated.totalSeconds) : 0,
       },
       unit: 'events/s',
