@@ -89,10 +89,11 @@ export const scaleScenario: Scenario = {
     const full = medianOf(measured.stored);
     const bytes = await eventBytes(env.db);
     const perEvent = (n: number): number => n / Math.max(bytes.rows, 1);
+    const eventTotal = bytes.events + bytes.eventIndexes + bytes.keys + bytes.keyIndexes;
     ctx.log(
       `bytes per stored event: events ${perEvent(bytes.events).toFixed(1)} + index ${perEvent(bytes.eventIndexes).toFixed(1)}` +
         ` + keys ${perEvent(bytes.keys).toFixed(1)} + key index ${perEvent(bytes.keyIndexes).toFixed(1)}` +
-        ` = ${perEvent(bytes.events + bytes.eventIndexes + bytes.keys + bytes.keyIndexes).toFixed(1)} (${bytes.rows.toLocaleString('en-US')} events)`,
+        ` = ${perEvent(eventTotal).toFixed(1)} (${bytes.rows.toLocaleString('en-US')} events)`,
     );
     ctx.log(
       `hourly rollups beside them: ${perEvent(bytes.rollups).toFixed(1)} + index ${perEvent(bytes.rollupIndexes).toFixed(1)} bytes per stored event` +
@@ -119,7 +120,7 @@ export const scaleScenario: Scenario = {
         storedEvents: bytes.rows,
         tenants: shape.tenants,
         months: shape.months,
-        bytesPerEvent: Math.round(perEvent(bytes.events + bytes.eventIndexes + bytes.keys + bytes.keyIndexes)),
+        bytesPerEvent: Math.round(perEvent(eventTotal)),
         rollupBytesPerEvent: Math.round(perEvent(bytes.rollups + bytes.rollupIndexes)),
         generateSeconds: generated ? Math.round(generated.totalSeconds) : 0,
       },
