@@ -7,6 +7,7 @@ import { OperatorAuditLog1764900000000 } from './1764900000000-operator-audit-lo
 import { UsageRollupsAndLimitPolicies1765000000000 } from './1765000000000-usage-rollups-and-limit-policies';
 import { UsageCorrectionsAndStripeProof1765100000000 } from './1765100000000-usage-corrections-and-stripe-proof';
 import { UsageEventsPartitioned1765200000000 } from './1765200000000-usage-events-partitioned';
+import { UsageRollupsOneKey1765300000000 } from './1765300000000-usage-rollups-one-key';
 
 /** Every migration in order; the DataSource runs them. New migrations are appended here. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   UsageRollupsAndLimitPolicies1765000000000,
   UsageCorrectionsAndStripeProof1765100000000,
   UsageEventsPartitioned1765200000000,
+  UsageRollupsOneKey1765300000000,
 ];

@@ -112,7 +112,9 @@ describe('schema migration', () => {
     // The exactly-once key, across partitions.
     expect((await constraints('usage_event_keys')).pk_usage_event_keys).toBe('PRIMARY KEY (tenant_id, idempotency_key)');
     expect((await constraints('usage_event_keys')).fk_usage_event_keys_tenant).toMatch(/FOREIGN KEY \(tenant_id\) REFERENCES tenants\(id\) ON DELETE CASCADE/);
-    expect((await constraints('usage_rollups')).pk_usage_rollups).toBe('PRIMARY KEY (tenant_id, agent, period_start, bucket_start)');
+    // One index: the key leads with the history's (tenant_id, bucket_start).
+    expect((await constraints('usage_rollups')).pk_usage_rollups).toBe('PRIMARY KEY (tenant_id, bucket_start, agent, period_start)');
+    expect(Object.keys(await indexes('usage_rollups'))).toEqual(['pk_usage_rollups']);
     expect((await constraints('usage_alerts')).chk_usage_alerts_level).toContain("'forecast'");
     expect((await constraints('plans')).chk_plans_limit_policies_object).toBe("CHECK ((jsonb_typeof(limit_policies) = 'object'::text))");
     expect(await columnNames('usage_events')).not.toContain('id');
@@ -169,6 +171,24 @@ describe('schema migration', () => {
     const storedKeys = async (): Promise<string[]> =>
       (await dataSource.query(`SELECT idempotency_key FROM usage_events WHERE tenant_id = $1 ORDER BY 1`, [tenantId])).map((r: { idempotency_key: string }) => r.idempotency_key);
 
+    // UsageRollupsOneKey down, then up: the rollups' rows stay; two indexes, then one again. It
+    // stays down below, and comes back with every migration the test applies again.
+    await dataSource.query(
+      `INSERT INTO usage_rollups (tenant_id, agent, period_start, bucket_start, count) VALUES ($1, 'inbox', date_trunc('month', now()), date_trunc('hour', now()), 2)`,
+      [tenantId],
+    );
+    const rollupCounts = async (): Promise<string[]> =>
+      (await dataSource.query(`SELECT count FROM usage_rollups WHERE tenant_id = $1`, [tenantId])).map((r: { count: string }) => r.count);
+    await dataSource.undoLastMigration({ transaction: 'each' });
+    expect((await constraints('usage_rollups')).pk_usage_rollups).toBe('PRIMARY KEY (tenant_id, agent, period_start, bucket_start)');
+    expect(Object.keys(await indexes('usage_rollups')).sort()).toEqual(['idx_usage_rollups_tenant_bucket', 'pk_usage_rollups']);
+    expect(await rollupCounts()).toEqual(['2']);
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-1));
+    expect((await constraints('usage_rollups')).pk_usage_rollups).toBe('PRIMARY KEY (tenant_id, bucket_start, agent, period_start)');
+    expect(await rollupCounts()).toEqual(['2']);
+    await dataSource.undoLastMigration({ transaction: 'each' });
+    await dataSource.query(`DELETE FROM usage_rollups WHERE tenant_id = $1`, [tenantId]);
+
     // UsageEventsPartitioned down, then up: one plain table keyed by (tenant_id, idempotency_key)
     // with the rows kept, then partitioned again with every key restored and the old month created.
     await dataSource.undoLastMigration({ transaction: 'each' });
@@ -177,11 +197,11 @@ describe('schema migration', () => {
     expect((await constraints('usage_events')).idx_usage_events_idempotency).toBe('PRIMARY KEY (tenant_id, idempotency_key)');
     expect(Object.keys(await indexes('usage_events')).sort()).toEqual(['idx_usage_events_idempotency', 'idx_usage_events_tenant_agent', 'idx_usage_events_tenant_occurred']);
     expect(await storedKeys()).toEqual(['k-0', 'k-1']);
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-1));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-2));
     expect(await storedKeys()).toEqual(['k-0', 'k-1']);
     expect((await dataSource.query(`SELECT idempotency_key FROM usage_event_keys WHERE tenant_id = $1 ORDER BY 1`, [tenantId])).map((r: { idempotency_key: string }) => r.idempotency_key)).toEqual(['k-0', 'k-1']);
     expect(await partitionsOfEvents()).toContain('usage_events_y2001m01');
-    await dataSource.undoLastMigration({ transaction: 'each' });
+    for (let i = 0; i < 2; i++) await dataSource.undoLastMigration({ transaction: 'each' });
 
     // An alert written before the outbox column existed counts as handed over when written.
     await dataSource.query(
@@ -196,7 +216,7 @@ describe('schema migration', () => {
     expect(await tables()).toEqual(TABLES.filter((t) => !PROOF_TABLES.includes(t) && t !== 'usage_event_keys'));
     expect(await columnNames('stripe_usage_reports')).not.toContain('purpose');
     expect((await constraints('stripe_usage_reports')).chk_stripe_usage_reports_delta).toBe('CHECK ((delta > 0))');
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-2));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-3));
     expect(await tables()).toEqual(TABLES);
     expect((await constraints('stripe_usage_reports')).chk_stripe_usage_reports_delta).toBe('CHECK ((delta <> 0))');
     expect((await indexes('usage_corrections')).uq_usage_corrections_voided).toMatch(/UNIQUE INDEX .* WHERE \(voided_idempotency_key IS NOT NULL\)/);
@@ -206,6 +226,7 @@ describe('schema migration', () => {
        VALUES ($1, 'inbox', '2026-11-01Z', '2026-12-01Z', 1, -1, 'mig-negative', now(), 'sent')`,
       [tenantId],
     );
+    await dataSource.undoLastMigration({ transaction: 'each' }); // UsageRollupsOneKey
     await dataSource.undoLastMigration({ transaction: 'each' }); // UsageEventsPartitioned
     await expect(dataSource.undoLastMigration({ transaction: 'each' })).rejects.toThrow(/reverting would make Stripe bill them again/);
     await dataSource.query(`DELETE FROM stripe_usage_reports WHERE identifier = 'mig-negative'`);
@@ -217,24 +238,24 @@ describe('schema migration', () => {
     expect(await columnNames('plans')).not.toContain('limit_policies');
     expect((await constraints('usage_alerts')).chk_usage_alerts_level).not.toContain('forecast');
     expect(Object.keys(await indexes('usage_events'))).not.toContain('idx_usage_events_tenant_occurred');
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-3));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-4));
     const rollups: Array<{ agent: string; count: string; on_hour: boolean }> = await dataSource.query(
       `SELECT agent, count, bucket_start = date_trunc('hour', bucket_start, 'UTC') AS on_hour FROM usage_rollups WHERE tenant_id = $1 ORDER BY bucket_start`,
       [tenantId],
     );
     expect(rollups).toEqual([{ agent: 'inbox', count: '1', on_hour: true }, { agent: 'inbox', count: '2', on_hour: true }]);
     expect(await columnNames('plans')).toContain('limit_policies');
-    for (let i = 0; i < 3; i++) await dataSource.undoLastMigration({ transaction: 'each' });
+    for (let i = 0; i < 4; i++) await dataSource.undoLastMigration({ transaction: 'each' });
 
     // OperatorAuditLog down, then up: the table goes and comes back (then stays down below).
     await dataSource.undoLastMigration({ transaction: 'each' });
     expect(await tables()).not.toContain('operator_audit_log');
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-4));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-5));
     expect((await indexes('operator_audit_log')).idx_operator_audit_log_created).toMatch(/\(created_at\)/);
     expect(await columnNames('operator_audit_log')).toEqual([
       'id', 'actor', 'actor_tenant_id', 'action', 'queue', 'job_id', 'method', 'path', 'request_id', 'status', 'created_at', 'completed_at',
     ]);
-    for (let i = 0; i < 4; i++) await dataSource.undoLastMigration({ transaction: 'each' });
+    for (let i = 0; i < 5; i++) await dataSource.undoLastMigration({ transaction: 'each' });
 
     // BillingLifecycle down, then up: its three tables go and come back, and a subscription's
     // current period gets its plan's terms as they stand.
@@ -248,21 +269,21 @@ describe('schema migration', () => {
     );
     await dataSource.undoLastMigration({ transaction: 'each' });
     expect(await tables()).toEqual(TABLES.filter((t) => !LIFECYCLE_TABLES.includes(t) && !LATER_TABLES.includes(t)));
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-5));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-6));
     const terms = await dataSource.query(`SELECT period_start, limits, overage_unit_cents FROM billing_period_terms WHERE tenant_id = $1`, [tenantId]);
     expect(terms).toEqual([{ period_start: new Date('2026-11-01Z'), limits: { emails_per_month: 7 }, overage_unit_cents: { inbox: 3 } }]);
     expect((await indexes('usage_counter_holds')).uq_usage_counter_holds_open).toMatch(/UNIQUE INDEX .* WHERE \(resolved_at IS NULL\)/);
-    for (let i = 0; i < 5; i++) await dataSource.undoLastMigration({ transaction: 'each' });
+    for (let i = 0; i < 6; i++) await dataSource.undoLastMigration({ transaction: 'each' });
 
     // UsageAlertsPublishedAt down, then up: the column and its partial index go and come back.
     await dataSource.undoLastMigration({ transaction: 'each' });
     expect(await columnNames('usage_alerts')).not.toContain('published_at');
     expect(Object.keys(await indexes('usage_alerts'))).not.toContain('idx_usage_alerts_unpublished');
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-6));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-7));
     expect((await indexes('usage_alerts')).idx_usage_alerts_unpublished).toMatch(/\(created_at\) WHERE \(published_at IS NULL\)/);
     const [{ waiting }] = await dataSource.query(`SELECT count(*)::int AS waiting FROM usage_alerts WHERE published_at IS NULL`);
     expect(waiting).toBe(0);
-    for (let i = 0; i < 6; i++) await dataSource.undoLastMigration({ transaction: 'each' });
+    for (let i = 0; i < 7; i++) await dataSource.undoLastMigration({ transaction: 'each' });
 
     // UsageEventsNaturalKey down: the uuid id is the primary key again, the key a unique index.
     await dataSource.undoLastMigration({ transaction: 'each' });
@@ -276,7 +297,7 @@ describe('schema migration', () => {
     expect(await stripeEventColumn()).toBe(false);
     expect(await tables()).toEqual(TABLES.filter((t) => !LIFECYCLE_TABLES.includes(t) && !LATER_TABLES.includes(t)));
 
-    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-8));
+    expect(await runMigrationsWithLock(dataSource)).toEqual(ALL.slice(-9));
     expect(await stripeEventColumn()).toBe(true);
     expect((await constraints('usage_events')).pk_usage_events).toBe('PRIMARY KEY (tenant_id, occurred_at, idempotency_key) INCLUDE (agent, period_start, quantity)');
     expect(await storedKeys()).toEqual(['k-0', 'k-1']);

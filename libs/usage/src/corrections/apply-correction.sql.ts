@@ -48,10 +48,13 @@ VALUES ($1, $2, $3, date_trunc('hour', $4::timestamptz, 'UTC'), $5)
 ON CONFLICT (tenant_id, agent, period_start, bucket_start) DO UPDATE
    SET count = usage_rollups.count + excluded.count`;
 
-/** The counter's rollups, locked in bucket order (the order the commit statement locks them in). */
+/**
+ * The counter's rollups, locked in bucket order (the order the commit statement locks them in).
+ * Read from the period's first hour on: the rollups' key leads with (tenant_id, bucket_start).
+ */
 export const LOCK_ROLLUPS_SQL = `
 SELECT bucket_start, count FROM usage_rollups
- WHERE tenant_id = $1 AND agent = $2 AND period_start = $3
+ WHERE tenant_id = $1 AND bucket_start >= date_trunc('hour', $3::timestamptz, 'UTC') AND agent = $2 AND period_start = $3
  ORDER BY bucket_start
    FOR UPDATE`;
 

@@ -1,5 +1,4 @@
 import type { DataSource } from 'typeorm';
-import { AGENT_TYPES } from '../domain/agent-type';
 import type { AgentType } from '../domain/agent-type';
 import type { BillingPeriod } from '../domain/billing-period';
 import { TtlBatchCache } from '../support/ttl-batch-cache';
@@ -9,13 +8,14 @@ import type { RecentUsage } from './usage-forecast';
 /** A rate changes slowly: one rollup read per tenant and minute is enough for the forecast. */
 export const FORECAST_CACHE_MS = 60_000;
 
-// The agents are named so the rollups' key (tenant_id, agent, period_start, bucket_start) is probed
-// per agent for this period's rows alone; with the tenant only, a year of periods is read.
+// The rollups' key (tenant_id, bucket_start, agent, period_start) is read from the period's first
+// hour on (a rollup's hour is that of an event inside the period): this period's rows, not the
+// tenant's whole history.
 const RECENT_SQL = `
 SELECT agent, (extract(epoch FROM min(bucket_start)) * 1000)::bigint AS first_ms,
        coalesce(sum(count) FILTER (WHERE bucket_start >= $3), 0)::bigint AS recent
   FROM usage_rollups
- WHERE tenant_id = $1 AND agent = ANY($4::varchar[]) AND period_start = $2
+ WHERE tenant_id = $1 AND bucket_start >= date_trunc('hour', $2::timestamptz, 'UTC') AND period_start = $2
  GROUP BY agent`;
 
 /** Each agent's recent usage of a period (hourly rollups: at most 24 x 31 rows per agent). */
@@ -37,7 +37,6 @@ export class UsageForecastLoader {
         tenantId,
         period.start.toISOString(),
         new Date(sinceMs).toISOString(),
-        AGENT_TYPES,
       ]);
       const recent: Partial<Record<AgentType, RecentUsage>> = {};
       for (const row of rows) {
