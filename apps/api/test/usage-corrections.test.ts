@@ -109,6 +109,34 @@ describe('POST /api/v1/admin/usage/corrections', () => {
     expect((await corrections(tenantId)).map((c) => c.correction_key)).toEqual(['down', 'up']);
   });
 
+  it("takes a reduction from a mid-hour period's own first hour, never from the previous period's share of it", async () => {
+    // A Stripe period starts when the subscription did: 10:30, so two periods share the 10h rollup hour.
+    const period = { start: new Date('2026-11-15T10:30:00Z'), end: new Date('2026-12-15T10:30:00Z') };
+    const tenantId = (await seedTenant(db(), { planId: (await seedPlan(db())).id, period })).tenantId;
+    await recordUsage(tracker(), [email(tenantId, 'a', 4, new Date('2026-11-15T10:40:00Z')), email(tenantId, 'b', 3, new Date('2026-11-15T11:10:00Z'))], NOW);
+    await db().query(
+      `INSERT INTO usage_rollups (tenant_id, agent, period_start, bucket_start, count) VALUES ($1, 'inbox', '2026-10-15T10:30:00Z', '2026-11-15T10:00:00Z', 9)`,
+      [tenantId],
+    );
+
+    const res = await correct({
+      type: 'adjustment', tenant_id: tenantId, correction_key: 'mid', agent: 'inbox', period_start: period.start.toISOString(), quantity: -5, occurred_at: '2026-11-15T11:30:00Z', reason: 'double count',
+    });
+    expect(res.status).toBe(201);
+
+    const rows: Array<{ period_start: Date; bucket_start: Date; count: string }> = await db().query(
+      `SELECT period_start, bucket_start, count FROM usage_rollups WHERE tenant_id = $1 ORDER BY period_start, bucket_start`,
+      [tenantId],
+    );
+    // 3 from 11h, then 2 from this period's 10h; the previous period's 10h keeps its 9.
+    expect(rows.map((r) => `${r.period_start.toISOString().slice(5, 16)} ${r.bucket_start.toISOString().slice(11, 13)}h ${r.count}`)).toEqual([
+      '10-15T10:30 10h 9',
+      '11-15T10:30 10h 2',
+      '11-15T10:30 11h 0',
+    ]);
+    expect(await counterValue(db(), tenantId, 'inbox')).toBe(2);
+  });
+
   it('records the usage alert an upward correction crosses, as a commit of events does', async () => {
     const tenantId = await tenant();
     await recordUsage(tracker(), [email(tenantId, 'bulk', 790, new Date('2026-11-15T08:00:00Z'))], NOW);

@@ -126,6 +126,26 @@ describe('UsageService.getUsageStats', () => {
     expect(stats.usage.inbox.count).toBe(7);
   });
 
+  it("forecasts a period that starts mid-hour from its own share of that hour, never the previous period's", async () => {
+    // A Stripe period starts when the subscription did: 14:30. The 14:00 rollup of Nov 15 exists
+    // twice: the previous period's events before 14:30 and this period's after it.
+    const period = { start: new Date('2026-11-15T14:30:00Z'), end: new Date('2026-12-15T14:30:00Z') };
+    const previous = new Date('2026-10-15T14:30:00Z');
+    const plan = await seedPlan(db.current.dataSource, { limits: {} });
+    const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id, period });
+    await seedCounter(db.current.dataSource, tenantId, 'inbox', period, 15);
+    await db.current.dataSource.query(
+      `INSERT INTO usage_rollups (tenant_id, agent, period_start, bucket_start, count)
+       VALUES ($1, 'inbox', $2, '2026-11-15T14:00:00Z', 700), ($1, 'inbox', $3, '2026-11-15T14:00:00Z', 10), ($1, 'inbox', $3, '2026-11-16T14:00:00Z', 5)`,
+      [tenantId, previous, period.start],
+    );
+
+    const stats = await service(new Date('2026-11-17T14:00:00Z')).getUsageStats(tenantId);
+
+    // 15 over the 48 h since 14:00 on Nov 15, for the 672.5 h left: 15 + 210.
+    expect(stats.usage.inbox).toMatchObject({ count: 15, projected_count: 225 });
+  });
+
   it('throws SubscriptionNotFoundError for a tenant without a subscription', async () => {
     const { tenantId } = await seedTenant(db.current.dataSource, { withSubscription: false });
     await expect(service().getUsageStats(tenantId)).rejects.toBeInstanceOf(SubscriptionNotFoundError);

@@ -5,6 +5,8 @@ import { TtlBatchCache } from '../support/ttl-batch-cache';
 import { FORECAST_LOOKBACK_MS, HOUR_MS } from './usage-forecast';
 import type { RecentUsage } from './usage-forecast';
 
+const hourOf = (ms: number): number => Math.floor(ms / HOUR_MS) * HOUR_MS;
+
 /** A rate changes slowly: one rollup read per tenant and minute is enough for the forecast. */
 export const FORECAST_CACHE_MS = 60_000;
 
@@ -32,7 +34,9 @@ export class UsageForecastLoader {
   async load(tenantId: string, period: BillingPeriod, nowMs: number): Promise<Partial<Record<AgentType, RecentUsage>>> {
     const key = `${tenantId}|${period.start.getTime()}`;
     const found = await this.cache.getMany([key], nowMs, async () => {
-      const sinceMs = Math.max(period.start.getTime(), Math.floor((nowMs - FORECAST_LOOKBACK_MS) / HOUR_MS) * HOUR_MS);
+      // Whole hours, as the rollups are: a period that starts mid-hour (a Stripe period starts when
+      // the subscription did) has its first rollup at that hour, holding only this period's events.
+      const sinceMs = Math.max(hourOf(period.start.getTime()), hourOf(nowMs - FORECAST_LOOKBACK_MS));
       const rows: Array<{ agent: AgentType; first_ms: string | null; recent: string }> = await this.dataSource.query(RECENT_SQL, [
         tenantId,
         period.start.toISOString(),

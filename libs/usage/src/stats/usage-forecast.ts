@@ -13,7 +13,7 @@ export interface RecentUsage {
   firstUsageMs: number | null;
   /** The quantity committed since `since`. */
   recentCount: number;
-  /** Where `recentCount` starts: max(period start, now - 7 days), hour-aligned. */
+  /** Where `recentCount` starts: the later of the period start's hour and now - 7 days, hour-aligned. */
   sinceMs: number;
 }
 
