@@ -11,8 +11,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * bucket_start from the period's first hour.
  *
  * Safe on a filled table: one transaction; the new unique index is built under a SHARE lock (reads
- * go on, the workers' commits wait and resume: nothing is lost), then the key is swapped onto it and
- * the old indexes dropped, which holds an ACCESS EXCLUSIVE lock only from that point to the commit.
+ * go on, the workers' commits wait and resume: nothing is lost), then the key is moved onto it
+ * (dropping the old key's index) and idx_usage_rollups_tenant_bucket is dropped, which holds an
+ * ACCESS EXCLUSIVE lock only from that point to the commit.
  * Cost measured in docs/runbook.md. Reversible: `down` builds the former two back the same way.
  */
 export class UsageRollupsOneKey1765300000000 implements MigrationInterface {
