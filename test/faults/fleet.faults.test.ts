@@ -4,7 +4,7 @@
  * through two producers and two consumers. Then the per-tenant rate limit, shared through Redis
  * by both APIs.
  */
-import { useTestDatabase } from '@metering/testing';
+import { awayFromMinuteEnd, useTestDatabase } from '@metering/testing';
 import { recordScenario } from './support/fault-report';
 import { FaultStack } from './support/fault-stack';
 import type { ApiProcess, WorkerProcess } from './support/fault-stack';
@@ -61,6 +61,7 @@ it('counts each event once when the same events go through two APIs to two worke
 it('lets exactly 10 of 50 concurrent usage reads of one tenant through across both APIs; the rest get 429 with Retry-After', async () => {
   const [tenantId] = await seedScenarioTenants(db.current.dataSource, 1);
   const token = bearerFor(tenantId!, ['user']);
+  await awayFromMinuteEnd(10); // all 50 in one rate-limit minute
 
   const responses = await Promise.all(
     Array.from({ length: 50 }, async (_, i) => {

@@ -11,7 +11,7 @@
 import { Queue } from 'bullmq';
 import { createRedisClient, parseClusterNodes, waitForRedis } from '@metering/platform';
 import type { RedisClient } from '@metering/platform';
-import { TestRedisCluster, useTestDatabase } from '@metering/testing';
+import { TestRedisCluster, awayFromMinuteEnd, useTestDatabase } from '@metering/testing';
 import { queueKey, trackQueueShards, trackShardOf } from '@metering/usage';
 import { recordScenario } from './support/fault-report';
 import { FaultStack } from './support/fault-stack';
@@ -97,6 +97,7 @@ it('counts every acknowledged event exactly once when a master dies mid-stream a
 it('shares the per-tenant rate limit across both APIs on the cluster: exactly 10 of 50 usage reads pass', async () => {
   const [tenantId] = await seedScenarioTenants(db.current.dataSource, 1);
   const token = bearerFor(tenantId!, ['user']);
+  await awayFromMinuteEnd(10); // all 50 in one rate-limit minute
   const statuses = await Promise.all(
     Array.from({ length: 50 }, async (_, i) => (await fetch(`${apis[i % 2]!.url}/api/v1/usage`, { headers: { authorization: `Bearer ${token}` } })).status),
   );

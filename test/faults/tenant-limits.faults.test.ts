@@ -6,7 +6,7 @@
  * until it is refused before authentication; and the roles matrix of usage read and ingest.
  */
 import { Queue } from 'bullmq';
-import { uniqueQueuePrefix, useTestDatabase } from '@metering/testing';
+import { awayFromMinuteEnd, uniqueQueuePrefix, useTestDatabase } from '@metering/testing';
 import { QUEUES } from '@metering/usage';
 import type { TrackEventInput } from '@metering/usage';
 import { recordScenario } from './support/fault-report';
@@ -34,12 +34,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-
-/** Waits, if needed, so the next few seconds lie in one rate-limit minute (windows are fixed minutes). */
-async function awayFromMinuteEnd(seconds = 20): Promise<void> {
-  const intoMinute = Date.now() % 60_000;
-  if (intoMinute > 60_000 - seconds * 1000) await new Promise((resolve) => setTimeout(resolve, 60_000 - intoMinute + 500));
-}
 
 const post = (url: string, token: string, body: unknown): Promise<Response> =>
   fetch(`${url}/api/v1/usage/events`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });

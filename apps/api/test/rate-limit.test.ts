@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { seedPlan, seedTenant } from '@metering/testing';
+import { awayFromMinuteEnd, seedPlan, seedTenant } from '@metering/testing';
 import { deadRedis, tokenFor, useApiHarness } from './support/api-harness';
 
 const api = useApiHarness({ env: { USAGE_RATE_LIMIT_PER_MINUTE: '10', INGEST_RATE_LIMIT_PER_MINUTE: '3' } });
@@ -16,6 +16,7 @@ describe('per-tenant rate limits', () => {
   it('answers the 11th usage read within a minute with 429, and leaves another tenant unaffected', async () => {
     const app = api.current.buildApp();
     const [busy, quiet] = [await newTenant(), await newTenant()];
+    await awayFromMinuteEnd(5);
 
     for (let i = 1; i <= 10; i += 1) {
       const res = await read(app, busy);
@@ -43,6 +44,7 @@ describe('per-tenant rate limits', () => {
     const first = api.current.buildApp({ rateLimitPrefix: sharedPrefix });
     const second = api.current.buildApp({ rateLimitPrefix: sharedPrefix });
     const tenantId = await newTenant();
+    await awayFromMinuteEnd(5);
 
     for (let i = 0; i < 5; i += 1) expect((await read(first, tenantId)).status).toBe(200);
     for (let i = 0; i < 5; i += 1) expect((await read(second, tenantId)).status).toBe(200);
@@ -59,6 +61,7 @@ describe('per-tenant rate limits', () => {
         .post('/api/v1/usage/events')
         .set('Authorization', `Bearer ${token}`)
         .send({ agent: 'inbox', action_type: 'email_processed', resource_id: `msg-${n}` });
+    await awayFromMinuteEnd(5);
 
     for (let i = 0; i < 3; i += 1) expect((await ingest(i)).status).toBe(202);
     const limited = await ingest(99);
@@ -84,17 +87,11 @@ describe('per-tenant rate limits', () => {
   });
 });
 
-/** Limits count in fixed minutes: start a counting test with a few seconds of its minute left. */
-async function awayFromMinuteEnd(): Promise<void> {
-  const left = 60_000 - (Date.now() % 60_000);
-  if (left < 3_000) await new Promise((resolve) => setTimeout(resolve, left + 100));
-}
-
 describe('per-IP limit in front of authentication', () => {
   it('answers 429 to an address past IP_RATE_LIMIT_PER_MINUTE refused or anonymous requests, on every route, before checking tokens', async () => {
     const app = api.current.buildApp({ env: { IP_RATE_LIMIT_PER_MINUTE: '5' } });
     const tenantId = await newTenant();
-    await awayFromMinuteEnd();
+    await awayFromMinuteEnd(5);
     const statuses: number[] = [];
     for (let i = 0; i < 4; i += 1) statuses.push((await request(app).get('/api/v1/usage').set('Authorization', `Bearer forged-${i}`)).status);
     for (let i = 0; i < 2; i += 1) statuses.push((await request(app).get('/health/live')).status);
@@ -116,7 +113,7 @@ describe('per-tenant ingest budget', () => {
   it('refuses events past INGEST_EVENTS_PER_MINUTE with 429 + Retry-After, enqueues nothing for them, and leaves other tenants alone', async () => {
     const app = api.current.buildApp({ env: { INGEST_RATE_LIMIT_PER_MINUTE: '1000', INGEST_EVENTS_PER_MINUTE: '1000' } });
     const [busy, quiet] = [await newTenant(), await newTenant()];
-    await awayFromMinuteEnd();
+    await awayFromMinuteEnd(5);
     const batch = (tenant: string, from: number, n: number) =>
       request(app)
         .post('/api/v1/usage/events')

@@ -11,3 +11,4 @@ export * from './pg-trigger';
 export * from './stripe-meter-store';
 export * from './replicated-postgres';
 export * from './redis-cluster';
+export * from './rate-window';
