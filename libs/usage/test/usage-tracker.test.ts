@@ -159,6 +159,31 @@ describe('UsageTracker', () => {
     expect(counters.find((c) => c.agent === 'inbox')).toMatchObject({ previousCount: 0, count: 3 });
   });
 
+  it('reports every counter a batch moved with its count before and after, each paired with its own addition', async () => {
+    const [first, second] = [await activeTenant(), await activeTenant()];
+    const invoice = (tenantId: string, key: string, quantity: number): TrackEventInput => ({
+      tenantId, agent: AgentType.Invoice, actionType: ActionType.InvoiceDetected, resourceId: key, idempotencyKey: key, quantity,
+    });
+    await recordUsage(tracker(), [email(first, 'f-1', { quantity: 4 }), invoice(first, 'f-inv-1', 1), email(second, 's-1', { quantity: 10 })], NOW);
+
+    const { counters } = await recordUsage(tracker(), [
+      email(first, 'f-2', { quantity: 3 }),
+      invoice(first, 'f-inv-2', 7),
+      email(second, 's-2', { quantity: 2 }),
+      email(second, 's-3', { quantity: 5 }),
+      invoice(second, 's-inv-1', 6),
+    ], NOW);
+
+    const moved = counters.map((c) => [c.tenantId, c.agent, c.previousCount, c.count]);
+    expect(moved).toHaveLength(4);
+    expect(moved).toEqual(expect.arrayContaining([
+      [first, 'inbox', 4, 7],
+      [first, 'invoice', 1, 8],
+      [second, 'inbox', 10, 17],
+      [second, 'invoice', 0, 6],
+    ]));
+  });
+
   it('leaves neither event nor counter change when the transaction fails', async () => {
     const tenantId = await activeTenant();
     await trackOne(email(tenantId, 'before'));

@@ -15,8 +15,12 @@
  *    usage_dead_letters -- in this statement, so a conflict costs no extra round trip.
  *    The stored event of a key is found through the key's occurred_at: one probe of the events'
  *    primary key (tenant_id, occurred_at, idempotency_key) in one partition (run-time pruning).
- * Returns the keys not inserted, the conflicting ones among them, and each moved counter as
- * [tenant_id, agent, period_start ms, period_end ms, count, added].
+ * Returns the keys not inserted, the conflicting ones among them, each moved counter as
+ * [tenant_id, agent, period_start ms, period_end ms, count] and what this statement added to each
+ * as [tenant_id, agent, period_start ms, quantity]: two lists the caller matches up. Joined here,
+ * the planner would see the RETURNING of a data-modifying CTE as one row (it cannot estimate
+ * one) and pair the two lists by nested loop: batch size squared comparisons, ~1 ms of a
+ * 110-event commit's ~5.
  *
  * occurred_at and metadata do not count as content: a client re-sending an event without
  * occurred_at gets a new one each time, and metadata is annotation, not billed.
@@ -105,6 +109,8 @@ SELECT
   (SELECT coalesce(json_agg(json_build_array(c.tenant_id, c.idempotency_key)), '[]'::json) FROM conflicts c) AS conflicts,
   (SELECT coalesce(json_agg(json_build_array(
             c.tenant_id, c.agent, (extract(epoch FROM c.period_start) * 1000)::bigint,
-            (extract(epoch FROM c.period_end) * 1000)::bigint, c.count, a.quantity)), '[]'::json)
-     FROM counted c JOIN added a USING (tenant_id, agent, period_start)) AS counters
+            (extract(epoch FROM c.period_end) * 1000)::bigint, c.count)), '[]'::json)
+     FROM counted c) AS counters,
+  (SELECT coalesce(json_agg(json_build_array(a.tenant_id, a.agent, (extract(epoch FROM a.period_start) * 1000)::bigint, a.quantity)), '[]'::json)
+     FROM added a) AS added
 `;

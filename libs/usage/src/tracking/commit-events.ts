@@ -41,8 +41,10 @@ interface CommitRow {
   duplicates: Array<[string, string]>;
   /** [tenant_id, idempotency_key] of those stored with other content (dead-lettered). */
   conflicts: Array<[string, string]>;
-  /** [tenant_id, agent, period_start ms, period_end ms, count, added] of each moved counter. */
-  counters: Array<[string, AgentType, number | string, number | string, number | string, number | string]>;
+  /** [tenant_id, agent, period_start ms, period_end ms, count] of each moved counter. */
+  counters: Array<[string, AgentType, number | string, number | string, number | string]>;
+  /** [tenant_id, agent, period_start ms, quantity]: what the statement added to each of them. */
+  added: Array<[string, AgentType, number | string, number | string]>;
 }
 
 const keyOf = (tenantId: string, idempotencyKey: string): string => `${tenantId}\u0000${idempotencyKey}`;
@@ -105,17 +107,26 @@ export async function commitEvents(
     const { outcome, deadLetter } = outcomes(index);
     return { tenantId: event.tenantId, agent: event.agent, idempotencyKey: event.idempotencyKey, outcome, ...(deadLetter && { deadLetter }) };
   });
-  return {
-    results,
-    counters: result!.counters.map(([tenantId, agent, periodStartMs, periodEndMs, count, added]) => ({
+  return { results, counters: counterChanges(result!) };
+}
+
+/** Each moved counter with the count it had before the statement (its count minus what was added). */
+function counterChanges({ counters, added }: CommitRow): CounterChange[] {
+  const counterKey = (tenantId: string, agent: string, periodStartMs: number | string) => `${tenantId}\u0000${agent}\u0000${periodStartMs}`;
+  const addedTo = new Map(added.map(([tenantId, agent, periodStartMs, quantity]) => [counterKey(tenantId, agent, periodStartMs), Number(quantity)]));
+  return counters.map(([tenantId, agent, periodStartMs, periodEndMs, count]) => {
+    const quantity = addedTo.get(counterKey(tenantId, agent, periodStartMs));
+    // Every counter the statement moved was moved by an `added` row: anything else is a bug here.
+    if (quantity === undefined) throw new Error(`commit returned counter ${tenantId}/${agent}/${periodStartMs} without what was added to it`);
+    return {
       tenantId,
       agent,
       periodStart: new Date(Number(periodStartMs)),
       periodEnd: new Date(Number(periodEndMs)),
-      previousCount: Number(count) - Number(added),
+      previousCount: Number(count) - quantity,
       count: Number(count),
-    })),
-  };
+    };
+  });
 }
 
 type Outcome = { outcome: TrackOutcome; deadLetter?: NewDeadLetter };
