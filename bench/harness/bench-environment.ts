@@ -17,6 +17,13 @@ export const BENCH_JWT_SECRET = 'bench-secret-that-is-at-least-32-characters-lon
 export const BENCH_JWT_ISSUER = 'bench-issuer';
 export const BENCH_JWT_AUDIENCE = 'usage-metering-bench';
 
+/** A worker started beside the main one (BenchEnvironment.startSideWorker). */
+export interface SideWorker {
+  prefix: string;
+  usageClient: UsageClient;
+  stop(): Promise<void>;
+}
+
 export interface BenchEnvironmentOptions {
   profileDir?: string;
   verbose: boolean;
@@ -117,6 +124,27 @@ export class BenchEnvironment {
     await this.db.initialize();
     await runMigrationsWithLock(this.db);
     await this.startApps();
+  }
+
+  /**
+   * Another worker process on this run's database and Redis: the apps' environment with
+   * `overrides`, on a queue prefix of its own (`<run prefix>-<tag>`: none of the main worker's
+   * jobs, and still removed with the run's keys), with a producer client for that prefix.
+   */
+  async startSideWorker(tag: string, overrides: NodeJS.ProcessEnv): Promise<SideWorker> {
+    const port = await freePort();
+    const prefix = `${this.queuePrefix}-${tag}`;
+    const env = { ...this.appEnv(0, port), QUEUE_PREFIX: prefix, ...overrides };
+    const worker = await new AppProcess('worker', { env, readyUrl: `http://127.0.0.1:${port}/health`, readyTimeoutMs: 60_000, echo: this.options.verbose }).start();
+    const usageClient = createUsageClient({ redis: this.redis, prefix, window: DEFAULT_OCCURRED_AT_WINDOW });
+    return {
+      prefix,
+      usageClient,
+      stop: async () => {
+        await usageClient.close();
+        await worker.stop();
+      },
+    };
   }
 
   private async startApps(): Promise<void> {

@@ -30,6 +30,8 @@ export interface ScenarioResult {
   ratio: number;
   /** Each alternating round's rates, for the scenarios measured in rounds. */
   rounds?: Array<{ baseline: number; project: number }>;
+  /** Other points measured beside the baseline, in the same unit, to read the project's rate by; no target. */
+  references?: Array<{ name: string; rate: number }>;
   peakRssMb: { api: number; worker: number };
   /** CPU seconds the api and worker used during the scenario (baselines included when they ran there). */
   cpuSeconds: { api: number; worker: number };
@@ -77,8 +79,11 @@ export function formatRun(run: BenchRun): string {
   const targets = run.results.flatMap((r) =>
     r.targets.map((t) => `${t.pass ? 'PASS' : 'MISS'}  ${r.scenario}: ${t.name} ${t.expected} (got ${t.actual})`),
   );
+  const references = run.results.flatMap((r) =>
+    (r.references ?? []).map((ref) => `INFO  ${r.scenario}: ${ref.name}: ${fmtRate(ref.rate)} ${r.unit} (the project ${(r.project.rate / ref.rate).toFixed(2)}x that)`),
+  );
   const wrong = run.results.filter((r) => !r.correctness.ok).map((r) => `WRONG ${r.scenario}: ${r.correctness.detail}`);
-  return [table([header, ...rows]), '', ...targets, ...wrong].join('\n');
+  return [table([header, ...rows]), '', ...targets, ...references, ...wrong].join('\n');
 }
 
 /** Writes the run to `dir/<timestamp>.json`; returns the file path. */

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import { JOBS, QUEUES, TRACK_JOB_OPTIONS, trackEventJobId } from '@metering/usage';
-import { benchEvent, resetData, runPool, seedTenants } from '../harness/bench-data';
+import { benchEvent, counterSum, resetData, runPool, seedTenants } from '../harness/bench-data';
+import type { SideWorker } from '../harness/bench-environment';
 import { ratioTarget } from '../harness/bench-report';
 import { ChildScript } from '../harness/child-script';
 import { measureRounds } from '../harness/rounds';
@@ -61,17 +62,42 @@ async function noopJobRate(ctx: ScenarioContext, count: number, tenantIds: strin
   }
 }
 
-/** N single-event track jobs through the producer client into the running worker, until counted. */
-export async function singleEventRate(ctx: ScenarioContext, count: number, tenantIds: string[], tag = 'single'): Promise<number> {
+/**
+ * N single-event track jobs through the producer client into the running worker (or `into`, a
+ * side worker with its own prefix), until counted.
+ */
+export async function singleEventRate(ctx: ScenarioContext, count: number, tenantIds: string[], tag = 'single', into?: SideWorker): Promise<number> {
   const { env } = ctx;
-  // Emptied by env.resetQueues() before each round: only this round's jobs are in it.
-  const queue = new Queue(QUEUES.usageEvents, { connection: env.redis, prefix: env.queuePrefix });
+  const client = into?.usageClient ?? env.usageClient;
+  // Emptied by env.resetQueues() before each round (a side worker's is new): only this round's jobs are in it.
+  const queue = new Queue(QUEUES.usageEvents, { connection: env.redis, prefix: into?.prefix ?? env.queuePrefix });
   try {
     const started = Date.now();
-    await runPool(count, PRODUCER_CONCURRENCY, (i) => env.usageClient.track(benchEvent(tag, tenantIds, i)));
+    await runPool(count, PRODUCER_CONCURRENCY, (i) => client.track(benchEvent(tag, tenantIds, i)));
     return (count / ((await waitForDrainedQueue(queue, count)) - started)) * 1000;
   } finally {
     await queue.close();
+  }
+}
+
+/**
+ * A reference point, not a target: the project's own worker with micro-batching off
+ * (WORKER_BATCH_SIZE=1: one commit per job, the same statement and checks), fed like the project.
+ * What the batching earns, and what an exactly-once commit per job costs against a no-op job.
+ */
+async function unbatchedRate(ctx: ScenarioContext, count: number, tenantIds: string[]): Promise<number> {
+  const side = await ctx.env.startSideWorker('unbatched', { WORKER_BATCH_SIZE: '1', WORKER_BATCH_WAIT_MS: '0' });
+  try {
+    ctx.log(`reference: ${count} track-event jobs, one commit per job (WORKER_BATCH_SIZE=1)`);
+    const before = await counterSum(ctx.env.db);
+    const cpu = ctx.env.cpuMeter();
+    const rate = await singleEventRate(ctx, count, tenantIds, 'unbatched', side);
+    ctx.log(`  ${Math.round(rate)} events/s; CPU us per event: ${cpu.perUnit(count)}`);
+    const counted = (await counterSum(ctx.env.db)) - before;
+    if (counted !== count) throw new Error(`the unbatched worker counted ${counted} of ${count} events`);
+    return rate;
+  } finally {
+    await side.stop();
   }
 }
 
@@ -82,11 +108,12 @@ export const ingestSingleScenario: Scenario = {
     const count = ctx.sizes.ingestEvents;
     const { db } = ctx.env;
     let correctness = { ok: true, detail: '' };
+    let tenantIds: string[] = [];
     const measured = await measureRounds(ctx.sizes.rounds, async (round) => {
       // Fresh tenants each round: new job ids and keys, nothing left from the round before.
       await resetData(db);
       await ctx.env.resetQueues();
-      const { tenantIds } = await seedTenants(db, ctx.sizes.ingestTenants);
+      ({ tenantIds } = await seedTenants(db, ctx.sizes.ingestTenants));
       ctx.log(`round ${round + 1}: baseline: ${count} no-op BullMQ jobs`);
       const cpu = ctx.env.cpuMeter();
       const baseline = await noopJobRate(ctx, count, tenantIds);
@@ -98,6 +125,8 @@ export const ingestSingleScenario: Scenario = {
     });
     ctx.shared.set('ingest-single.project', measured.project);
     const ratio = measured.project / measured.baseline;
+    // A quarter of the events: it is several times slower, and its rate is what is read.
+    const unbatched = await unbatchedRate(ctx, Math.ceil(count / 4), tenantIds);
     return {
       size: { events: count, tenants: ctx.sizes.ingestTenants, rounds: ctx.sizes.rounds },
       unit: 'events/s',
@@ -105,6 +134,7 @@ export const ingestSingleScenario: Scenario = {
       project: { rate: measured.project },
       ratio,
       rounds: measured.rounds,
+      references: [{ name: 'the same worker with one commit per job (WORKER_BATCH_SIZE=1)', rate: unbatched }],
       correctness,
       // Issue 19 (was >= 75%).
       targets: [ratioTarget('rate', ratio, 0.8)],
