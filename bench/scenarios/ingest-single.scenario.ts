@@ -86,7 +86,8 @@ export async function singleEventRate(ctx: ScenarioContext, count: number, tenan
  * What the batching earns, and what an exactly-once commit per job costs against a no-op job.
  */
 async function unbatchedRate(ctx: ScenarioContext, count: number, tenantIds: string[]): Promise<number> {
-  const side = await ctx.env.startSideWorker('unbatched', { WORKER_BATCH_SIZE: '1', WORKER_BATCH_WAIT_MS: '0' });
+  // Track queues only: no maintenance schedules of its own on the shared database.
+  const side = await ctx.env.startSideWorker('unbatched', { WORKER_BATCH_SIZE: '1', WORKER_BATCH_WAIT_MS: '0', WORKER_QUEUES: 'usage-events' });
   try {
     ctx.log(`reference: ${count} track-event jobs, one commit per job (WORKER_BATCH_SIZE=1)`);
     const before = await counterSum(ctx.env.db);
