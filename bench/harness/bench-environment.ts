@@ -135,7 +135,7 @@ export class BenchEnvironment {
     const port = await freePort();
     const prefix = `${this.queuePrefix}-${tag}`;
     const env = { ...this.appEnv(0, port), QUEUE_PREFIX: prefix, ...overrides };
-    const worker = await new AppProcess('worker', { env, readyUrl: `http://127.0.0.1:${port}/health`, readyTimeoutMs: 60_000, echo: this.options.verbose }).start();
+    const worker = await this.startApp('worker', env, `http://127.0.0.1:${port}/health`);
     const usageClient = createUsageClient({ redis: this.redis, prefix, window: DEFAULT_OCCURRED_AT_WINDOW });
     return {
       prefix,
@@ -152,13 +152,17 @@ export class BenchEnvironment {
     this.apiUrl = `http://127.0.0.1:${apiPort}`;
     this.workerUrl = `http://127.0.0.1:${workerPort}`;
     const env = this.appEnv(apiPort, workerPort);
-    const echo = this.options.verbose;
     [this.api, this.worker] = await Promise.all([
-      new AppProcess('api', { env, readyUrl: `${this.apiUrl}/health/ready`, readyTimeoutMs: 60_000, echo }).start(),
-      new AppProcess('worker', { env, readyUrl: `${this.workerUrl}/health`, readyTimeoutMs: 60_000, echo }).start(),
+      this.startApp('api', env, `${this.apiUrl}/health/ready`),
+      this.startApp('worker', env, `${this.workerUrl}/health`),
     ]);
     this.apiMemory = new ProcessMemory(this.appPid(this.api, 'apps/api/src/main.ts'));
     this.workerMemory = new ProcessMemory(this.appPid(this.worker, 'apps/worker/src/main.ts'));
+  }
+
+  /** `npm run start:<app>` with `env`, resolved once `readyUrl` answers. */
+  private startApp(app: 'api' | 'worker', env: NodeJS.ProcessEnv, readyUrl: string): Promise<AppProcess> {
+    return new AppProcess(app, { env, readyUrl, readyTimeoutMs: 60_000, echo: this.options.verbose }).start();
   }
 
   private appPid(app: AppProcess, entry: string): number {
