@@ -7,7 +7,7 @@ import type { RuntimeServices } from '@metering/dev';
 import { createRedisConnection, runMigrationsWithLock, waitForRedis } from '@metering/platform';
 import { AppProcess, StripeTestServer, freePort } from '@metering/testing';
 import { DEFAULT_OCCURRED_AT_WINDOW, QUEUES, createUsageClient } from '@metering/usage';
-import type { UsageClient } from '@metering/usage';
+import type { UsageClient, UsageClientOptions } from '@metering/usage';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ProcessMemory, cpuSeconds, findAppProcess, serverCpuSeconds } from './process-memory';
@@ -129,14 +129,15 @@ export class BenchEnvironment {
   /**
    * Another worker process on this run's database and Redis: the apps' environment with
    * `overrides`, on a queue prefix of its own (`<run prefix>-<tag>`: none of the main worker's
-   * jobs, and still removed with the run's keys), with a producer client for that prefix.
+   * jobs, and still removed with the run's keys), with a producer client for that prefix
+   * (`client`: its options, e.g. coalescing off).
    */
-  async startSideWorker(tag: string, overrides: NodeJS.ProcessEnv): Promise<SideWorker> {
+  async startSideWorker(tag: string, overrides: NodeJS.ProcessEnv, client: Pick<UsageClientOptions, 'coalesce'> = {}): Promise<SideWorker> {
     const port = await freePort();
     const prefix = `${this.queuePrefix}-${tag}`;
     const env = { ...this.appEnv(0, port), QUEUE_PREFIX: prefix, ...overrides };
     const worker = await this.startApp('worker', env, `http://127.0.0.1:${port}/health`);
-    const usageClient = createUsageClient({ redis: this.redis, prefix, window: DEFAULT_OCCURRED_AT_WINDOW });
+    const usageClient = createUsageClient({ redis: this.redis, prefix, window: DEFAULT_OCCURRED_AT_WINDOW, ...client });
     return {
       prefix,
       usageClient,

@@ -1,6 +1,6 @@
 import { QueueEvents } from 'bullmq';
 import { createRedisConnection } from '@metering/platform';
-import { QUEUES, eventContentKey, trackEventJobId } from '@metering/usage';
+import { QUEUES } from '@metering/usage';
 import { benchEvent, resetData, seedTenants, verifyCountedExactly, waitForCounterSum } from '../harness/bench-data';
 import { maxTarget, percentiles } from '../harness/bench-report';
 import type { Scenario } from '../harness/scenario';
@@ -10,8 +10,10 @@ const TICK_MS = 10;
 
 /**
  * Events offered at a steady half of the measured max single-event rate; for each, the time from
- * the producer enqueueing it to its job completing, which the worker does only after the
- * transaction that counted it committed (read from BullMQ's event stream as it happens).
+ * the producer being called with it to the job carrying it completing, which the worker does only
+ * after the transactions that counted its events committed (read from BullMQ's event stream as it
+ * happens). A job may carry several calls' events (the producer coalesces): each event's lag is
+ * measured from its own call.
  */
 export const freshnessScenario: Scenario = {
   name: 'freshness',
@@ -35,11 +37,18 @@ export const freshnessScenario: Scenario = {
     const connection = createRedisConnection(env.services.redisUrl, 'worker');
     const queueEvents = new QueueEvents(QUEUES.usageEvents, { connection, prefix: env.queuePrefix });
     await queueEvents.waitUntilReady();
-    const enqueuedAt = new Map<string, number>();
+    // Per job: the call times of the events it carries, until its completion is seen; and the
+    // completions seen (a call that resolves after its job's completion was seen settles at once).
+    const calledAt = new Map<string, number[]>();
+    const completedAt = new Map<string, number>();
     const lags: number[] = [];
+    const settle = (jobId: string, at: number): void => {
+      for (const called of calledAt.get(jobId) ?? []) lags.push(at - called);
+      calledAt.delete(jobId);
+    };
     queueEvents.on('completed', ({ jobId }) => {
-      const at = enqueuedAt.get(jobId);
-      if (at !== undefined) lags.push(Date.now() - at);
+      completedAt.set(jobId, Date.now());
+      settle(jobId, Date.now());
     });
     try {
       const started = Date.now();
@@ -48,9 +57,16 @@ export const freshnessScenario: Scenario = {
       while (sent < total) {
         const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * offered));
         for (; sent < due; sent++) {
-          const event = benchEvent('fresh', tenantIds, sent);
-          enqueuedAt.set(trackEventJobId(event.tenantId, event.idempotencyKey!, eventContentKey(event.agent, event.actionType, event.resourceId, event.quantity ?? 1)), Date.now());
-          inFlight.push(env.usageClient.track(event));
+          const called = Date.now();
+          inFlight.push(
+            env.usageClient.track(benchEvent('fresh', tenantIds, sent)).then(({ jobIds: [jobId] }) => {
+              const list = calledAt.get(jobId!);
+              if (list) list.push(called);
+              else calledAt.set(jobId!, [called]);
+              const done = completedAt.get(jobId!);
+              if (done !== undefined) settle(jobId!, done);
+            }),
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, TICK_MS));
       }

@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
-import { JOBS, QUEUES, TRACK_JOB_OPTIONS, trackEventJobId } from '@metering/usage';
+import { DEFAULT_OCCURRED_AT_WINDOW, JOBS, QUEUES, TRACK_JOB_OPTIONS, createUsageClient, trackEventJobId } from '@metering/usage';
+import type { UsageClient } from '@metering/usage';
 import { benchEvent, counterSum, resetData, runPool, seedTenants } from '../harness/bench-data';
 import type { SideWorker } from '../harness/bench-environment';
 import { ratioTarget } from '../harness/bench-report';
@@ -63,12 +64,12 @@ async function noopJobRate(ctx: ScenarioContext, count: number, tenantIds: strin
 }
 
 /**
- * N single-event track jobs through the producer client into the running worker (or `into`, a
- * side worker with its own prefix), until counted.
+ * N single-event track() calls, PRODUCER_CONCURRENCY at a time, through the producer client (or
+ * `client`) into the running worker (or `into`, a side worker with its own prefix), until counted.
  */
-export async function singleEventRate(ctx: ScenarioContext, count: number, tenantIds: string[], tag = 'single', into?: SideWorker): Promise<number> {
+export async function singleEventRate(ctx: ScenarioContext, count: number, tenantIds: string[], tag = 'single', into?: SideWorker, client?: UsageClient): Promise<number> {
   const { env } = ctx;
-  const client = into?.usageClient ?? env.usageClient;
+  client ??= into?.usageClient ?? env.usageClient;
   // Emptied by env.resetQueues() before each round (a side worker's is new): only this round's jobs are in it.
   const queue = new Queue(QUEUES.usageEvents, { connection: env.redis, prefix: into?.prefix ?? env.queuePrefix });
   try {
@@ -82,12 +83,14 @@ export async function singleEventRate(ctx: ScenarioContext, count: number, tenan
 
 /**
  * A reference point, not a target: the project's own worker with micro-batching off
- * (WORKER_BATCH_SIZE=1: one commit per job, the same statement and checks), fed like the project.
+ * (WORKER_BATCH_SIZE=1 with a commit slot per job: one commit per job, the same statement and
+ * checks), fed like the project
+ * but one job per event (the producer's coalescing off).
  * What the batching earns, and what an exactly-once commit per job costs against a no-op job.
  */
 async function unbatchedRate(ctx: ScenarioContext, count: number, tenantIds: string[]): Promise<number> {
   // Track queues only: no maintenance schedules of its own on the shared database.
-  const side = await ctx.env.startSideWorker('unbatched', { WORKER_BATCH_SIZE: '1', WORKER_BATCH_WAIT_MS: '0', WORKER_QUEUES: 'usage-events' });
+  const side = await ctx.env.startSideWorker('unbatched', { WORKER_BATCH_SIZE: '1', WORKER_BATCH_WAIT_MS: '0', WORKER_COMMITS_IN_FLIGHT: String(WORKER_CONCURRENCY), WORKER_QUEUES: 'usage-events' }, { coalesce: false });
   try {
     ctx.log(`reference: ${count} track-event jobs, one commit per job (WORKER_BATCH_SIZE=1)`);
     const before = await counterSum(ctx.env.db);
@@ -99,6 +102,30 @@ async function unbatchedRate(ctx: ScenarioContext, count: number, tenantIds: str
     return rate;
   } finally {
     await side.stop();
+  }
+}
+
+/**
+ * A reference point, not a target: the same track() calls into the same worker with the
+ * producer's coalescing off (`coalesce: false`): one BullMQ job per event, as the no-op baseline
+ * has. What coalescing earns, and what the per-job path costs on its own.
+ */
+async function onePerJobRate(ctx: ScenarioContext, count: number, tenantIds: string[]): Promise<number> {
+  const { env } = ctx;
+  await env.resetQueues();
+  const client = createUsageClient({ redis: env.redis, prefix: env.queuePrefix, window: DEFAULT_OCCURRED_AT_WINDOW, coalesce: false });
+  try {
+    ctx.log(`reference: ${count} track-event calls, one job per event (coalesce: false)`);
+    const before = await counterSum(env.db);
+    const cpu = env.cpuMeter();
+    const batches = await env.commitBatchMeter();
+    const rate = await singleEventRate(ctx, count, tenantIds, 'per-job', undefined, client);
+    ctx.log(`  ${Math.round(rate)} events/s; CPU us per event: ${cpu.perUnit(count)}; ${await batches.summary()}`);
+    const counted = (await counterSum(env.db)) - before;
+    if (counted !== count) throw new Error(`one job per event counted ${counted} of ${count} events`);
+    return rate;
+  } finally {
+    await client.close();
   }
 }
 
@@ -126,6 +153,7 @@ export const ingestSingleScenario: Scenario = {
     });
     ctx.shared.set('ingest-single.project', measured.project);
     const ratio = measured.project / measured.baseline;
+    const perJob = await onePerJobRate(ctx, count, tenantIds);
     // A quarter of the events: it is several times slower, and its rate is what is read.
     const unbatched = await unbatchedRate(ctx, Math.ceil(count / 4), tenantIds);
     return {
@@ -135,7 +163,10 @@ export const ingestSingleScenario: Scenario = {
       project: { rate: measured.project },
       ratio,
       rounds: measured.rounds,
-      references: [{ name: 'the same worker with one commit per job (WORKER_BATCH_SIZE=1)', rate: unbatched }],
+      references: [
+        { name: 'the same calls with one job per event (coalesce: false)', rate: perJob },
+        { name: 'the same worker with one job per event and one commit per job (WORKER_BATCH_SIZE=1)', rate: unbatched },
+      ],
       correctness,
       // Issue 19 (was >= 75%).
       targets: [ratioTarget('rate', ratio, 0.8)],

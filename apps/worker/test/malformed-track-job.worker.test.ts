@@ -77,4 +77,27 @@ describe('a track job whose data the parser refuses', () => {
     const job = await queue.add(JOBS.trackEvents, { events: [{ tenant_id: 42 }], enqueued_at: Date.now() }, { jobId: `garbage-${Date.now()}` });
     expect((await failedJob(job.id!)).failedReason).toBe('job data is not a valid track-events payload');
   });
+
+  it('fails a coalesced job whose call sizes do not add up to its events, and counts none of them', async () => {
+    const plan = await seedPlan(db.current.dataSource);
+    const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id });
+    const queue = worker.current.runtime.queues.get(QUEUES.usageEvents)!;
+    const events = ['a', 'b', 'c'].map((key) => ({ tenant_id: tenantId, event: { agent: 'inbox', action_type: 'email_processed', resource_id: key, quantity: 1, idempotency_key: key } }));
+    const job = await queue.add(JOBS.trackEvents, { events, enqueued_at: Date.now(), calls: [1, 1] }, { jobId: `bad-calls-${tenantId}` });
+    expect((await failedJob(job.id!)).failedReason).toBe('job data is not a valid track-events payload: calls must be positive event counts adding up to 3');
+    expect(await eventRows(tenantId)).toBe(0);
+  });
+
+  it('dead-letters a refused event of a coalesced job under its place in the job, and counts the other calls', async () => {
+    const plan = await seedPlan(db.current.dataSource);
+    const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id });
+    const queue = worker.current.runtime.queues.get(QUEUES.usageEvents)!;
+    const event = (key: string, quantity = 1) => ({ tenant_id: tenantId, event: { agent: 'inbox', action_type: 'email_processed', resource_id: key, quantity, idempotency_key: key } });
+    const job = await queue.add(JOBS.trackEvents, { events: [event('one'), event('two'), event('bad', 0)], enqueued_at: Date.now(), calls: [1, 2] }, { jobId: `coalesced-${tenantId}` });
+    expect((await completedJob(job.id!)).returnvalue).toEqual({ recorded: 2, duplicates: 0, deadLettered: 1 });
+    const [dead] = await deadLetters(tenantId);
+    expect(dead).toMatchObject({ idempotency_key: 'bad', reason: 'invalid_event', job_id: job.id });
+    expect(dead!.detail).toContain('events[2].quantity: quantity must be at least 1');
+    expect(await eventRows(tenantId)).toBe(2);
+  });
 });

@@ -1,5 +1,6 @@
 import { counterValue, seedPlan, seedTenant, useTestDatabase, whileTriggerRaises } from '@metering/testing';
-import { ActionType, AgentType, QUEUES } from '@metering/usage';
+import { ActionType, AgentType, ENQUEUES_IN_FLIGHT_PER_SHARD, QUEUES } from '@metering/usage';
+import type { TrackEventsJobData } from '@metering/usage';
 import type { TrackEventInput } from '@metering/usage';
 import { eventually, useTestWorker } from './worker-test-kit';
 
@@ -35,5 +36,32 @@ it('commits the healthy jobs of a batch whose data Postgres rejects for one job'
     expect(await queue.getJobState(accepted[0]!.jobIds[0]!)).not.toBe('completed');
     const [poisonRows] = await ds.query(`SELECT count(*)::int AS n FROM usage_events WHERE resource_id = 'poison'`);
     expect(poisonRows.n).toBe(0);
+  });
+});
+
+it('commits the other calls coalesced into one job with the poison, and keeps that job failing', async () => {
+  const plan = await seedPlan(db.current.dataSource);
+  const { tenantId } = await seedTenant(db.current.dataSource, { planId: plan.id });
+  const ds = db.current.dataSource;
+  const poison = { name: 'refuse_poison_coalesced', table: 'usage_events', when: `NEW.resource_id = 'poison'`, errcode: 'check_violation', message: 'poison row' };
+  await whileTriggerRaises(ds, poison, async () => {
+    // The first calls take the adds that are free; the poison and the calls after it, made in the
+    // same tick, wait and share one job.
+    const first = Array.from({ length: ENQUEUES_IN_FLIGHT_PER_SHARD }, (_, i) => `first-${i}`);
+    const after = Array.from({ length: 6 }, (_, i) => `after-${i}`);
+    const accepted = await Promise.all([...first, 'poison', ...after].map((key) => worker.current.client.track(email(tenantId, key))));
+    const shared = accepted[first.length]!.jobIds[0]!;
+    const queue = worker.current.runtime.queues.get(QUEUES.usageEvents)!;
+    const job = (await queue.getJob(shared))!;
+    expect((job.data as TrackEventsJobData).calls).toEqual([1, ...after.map(() => 1)]);
+    expect(accepted.slice(first.length).every((call) => call.jobIds[0] === shared)).toBe(true);
+
+    await eventually(async () => ((await counterValue(ds, tenantId, 'inbox')) === first.length + after.length ? true : undefined));
+    // The shared job failed (and is retried): its healthy calls were committed once, the poison never.
+    await eventually(async () => ((await queue.getJob(shared))!.attemptsMade >= 2 ? true : undefined), 15_000);
+    expect(await queue.getJobState(shared)).not.toBe('completed');
+    expect(await counterValue(ds, tenantId, 'inbox')).toBe(first.length + after.length);
+    const [rows] = await ds.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE resource_id = 'poison')::int AS poison FROM usage_events WHERE tenant_id = $1`, [tenantId]);
+    expect(rows).toEqual({ n: first.length + after.length, poison: 0 });
   });
 });

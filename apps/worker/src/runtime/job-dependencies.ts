@@ -48,6 +48,7 @@ export function buildJobDependencies({ config, logger, clock, dataSource, redis,
     logger,
     batchSize: config.worker.batchSize,
     batchWaitMs: config.worker.batchWaitMs,
+    maxCommitsInFlight: config.worker.commitsInFlight,
     onCommitted: (counters) => outbox.raise(counters),
   });
   const track = { trackBatcher, window: occurredAtWindow(config.usage), clock };

@@ -17,6 +17,12 @@ export interface TrackEventBatcherOptions {
   batchSize: number;
   /** Flush at the latest this long after the first event of a batch arrived. */
   batchWaitMs: number;
+  /**
+   * Commits out at once (WORKER_COMMITS_IN_FLIGHT; default COMMITS_IN_FLIGHT). While that many
+   * run, what arrives waits and goes as one larger commit when one finishes (up to
+   * MAX_COMMIT_EVENTS events).
+   */
+  maxCommitsInFlight?: number;
   /** Runs after each commit with the counters it moved (threshold alerts); errors are logged. */
   onCommitted?: (counters: CounterChange[]) => Promise<void>;
 }
@@ -42,6 +48,16 @@ const batchEvents = histogram({
 });
 
 /**
+ * Commits a batcher has out at once by default (WORKER_COMMITS_IN_FLIGHT's default). Two keep
+ * Postgres busy while the next batch forms;
+ * more only race each other for the same counter rows (a tenant's counters are locked by every
+ * batch that moves them, in one order) and wait in the connection pool.
+ */
+export const COMMITS_IN_FLIGHT = 2;
+/** The largest commit a batcher sends when events piled up behind commits in flight. */
+export const MAX_COMMIT_EVENTS = 2000;
+
+/**
  * Micro-batching: gathers the events of concurrently running track jobs and records them with
  * ONE `tracker.track` per batch (one job = one group), so throughput does not pay a transaction
  * per event. Each job's promise settles only after its own events are committed: events that
@@ -54,8 +70,14 @@ export class TrackEventBatcher {
   private pending: PendingJob[] = [];
   private pendingEvents = 0;
   private timer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+  /** A flush came due (size or wait) while every commit slot was taken: send when one frees. */
+  private due = false;
+  private readonly maxInFlight: number;
 
-  constructor(private readonly options: TrackEventBatcherOptions) {}
+  constructor(private readonly options: TrackEventBatcherOptions) {
+    this.maxInFlight = options.maxCommitsInFlight ?? COMMITS_IN_FLIGHT;
+  }
 
   submit(events: ValidEvent[], enqueuedAt: number, deadLetters: NewDeadLetter[] = []): Promise<TrackJobResult> {
     return new Promise<TrackJobResult>((resolve, reject) => {
@@ -66,15 +88,36 @@ export class TrackEventBatcher {
     });
   }
 
-  /** Sends whatever is waiting now; batches already sent keep running concurrently. */
+  /**
+   * Sends what is waiting (up to MAX_COMMIT_EVENTS events) if a commit slot is free; else it goes
+   * as soon as one frees, with whatever arrived meanwhile. Batches already sent keep running.
+   */
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.pending.length === 0) return;
-    const batch = this.pending;
-    this.pending = [];
-    this.pendingEvents = 0;
-    void this.process(batch);
+    while (this.pending.length > 0 && this.inFlight < this.maxInFlight) this.send(this.take());
+    this.due = this.pending.length > 0;
+  }
+
+  private send(batch: PendingJob[]): void {
+    this.inFlight++;
+    void this.process(batch).finally(() => {
+      this.inFlight--;
+      if (this.due || this.pendingEvents >= this.options.batchSize) this.flush();
+      else if (this.pending.length > 0) this.timer ??= setTimeout(() => this.flush(), this.options.batchWaitMs);
+    });
+  }
+
+  /** Whole jobs from the front, up to MAX_COMMIT_EVENTS events (at least one job). */
+  private take(): PendingJob[] {
+    let events = 0;
+    let count = 0;
+    while (count < this.pending.length && (count === 0 || events + this.pending[count]!.events.length <= MAX_COMMIT_EVENTS)) {
+      events += this.pending[count]!.events.length;
+      count++;
+    }
+    this.pendingEvents -= events;
+    return this.pending.splice(0, count);
   }
 
   private async process(batch: PendingJob[]): Promise<void> {

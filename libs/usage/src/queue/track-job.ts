@@ -13,10 +13,17 @@ export interface TrackEventJobData {
   enqueued_at: number;
 }
 
-/** A `track-events` job: up to MAX_EVENTS_PER_BATCH events, recorded in one transaction. */
+/**
+ * A `track-events` job: up to MAX_EVENTS_PER_BATCH events. Without `calls`, one producer call
+ * (trackMany, an HTTP batch): recorded in one transaction, failed together. With `calls`, the
+ * producer coalesced several calls into this job (EnqueueLane): the event counts of each call in
+ * order, and the worker records and fails each call on its own, as if it were its own job.
+ */
 export interface TrackEventsJobData {
   events: Array<Omit<TrackEventJobData, 'enqueued_at'>>;
+  /** When the first of its calls was accepted; a later call's events carry their own occurred_at. */
   enqueued_at: number;
+  calls?: number[];
 }
 
 /**

@@ -14,12 +14,13 @@ import type { UsageCheckResponse } from '@metering/contract';
 import type { AgentType } from '../domain/agent-type';
 import type { UsageQuotaService } from '../quota/usage-quota.service';
 import { isoStrings } from '../support/iso-strings';
-import { JOBS } from './queue-names';
 import { confirmReplicated } from './replica-ack';
 import type { ReplicaAcknowledgement } from './replica-ack';
 import { queueKey, trackQueueShards, trackShardOf } from './track-queue-shards';
-import { jobEventContentKey, trackEventJobId, trackEventsJobId } from './track-job';
-import type { TrackEventJobData, TrackEventsJobData } from './track-job';
+import type { QueueAddress } from './track-queue-shards';
+import { EnqueueLane } from './enqueue-lane';
+import type { TrackJob } from './enqueue-lane';
+import type { TrackEventJobData } from './track-job';
 
 /**
  * Completed track jobs kept in Redis: only their ids matter (a resend of an event still there is
@@ -61,12 +62,28 @@ export interface UsageClientOptions {
    * throws and every event is enqueued (the worker still refuses blocked ones).
    */
   quota?: UsageQuotaService;
+  /**
+   * Coalesce calls that arrive while a shard's adds are out into one job (EnqueueLane; default
+   * true). false: every call is its own job at once, as before coalescing (the benchmark's
+   * one-job-per-event reference).
+   */
+  coalesce?: boolean;
 }
 
 export interface TrackAcceptance {
   accepted: number;
+  /**
+   * The BullMQ jobs that carry the call's events (one per track shard it touched). A job may also
+   * carry other calls' events: calls made while earlier ones were still being enqueued share one.
+   */
   jobIds: string[];
 }
+
+/**
+ * Adds a producer has out per track queue before further calls wait to share the next job: 2 keeps
+ * one add on the wire while the next is formed, and batches grow with the number of callers.
+ */
+export const ENQUEUES_IN_FLIGHT_PER_SHARD = 2;
 
 /** The producer agent services use to report work: validates, then enqueues for the workers. */
 export interface UsageClient {
@@ -83,28 +100,42 @@ export interface UsageClient {
   close(): Promise<void>;
 }
 
+/** One track queue of the producer: where its jobs go, and the lane that forms them. */
+interface ShardTarget {
+  address: QueueAddress;
+  /** Its meta key: the slot WAIT is asked about. */
+  key: string;
+  queue: Queue;
+}
+
+interface Shard extends ShardTarget {
+  lane: EnqueueLane;
+}
+
 /**
  * Creates the producer client. Every event is validated before anything is enqueued; one bad
  * event rejects the call with a ValidationFailedError naming it, and nothing is enqueued.
  */
 export function createUsageClient(options: UsageClientOptions): UsageClient {
   const shardCount = options.shards ?? 1;
-  const shards = trackQueueShards(options.prefix ?? '{metering}', shardCount).map((address) => ({
-    address,
-    key: queueKey(address),
-    queue: new Queue(address.name, { connection: options.redis, prefix: address.prefix, defaultJobOptions: TRACK_JOB_OPTIONS }),
-  }));
-  const shardOf = (tenantId: string) => shards[trackShardOf(tenantId, shardCount)]!;
+  const maxInFlight = options.coalesce === false ? Number.POSITIVE_INFINITY : ENQUEUES_IN_FLIGHT_PER_SHARD;
   const replicaAck = options.replicaAck;
-
-  type Shard = (typeof shards)[number];
+  const shards: Shard[] = trackQueueShards(options.prefix ?? '{metering}', shardCount).map((address) => {
+    const target = {
+      address,
+      key: queueKey(address),
+      queue: new Queue(address.name, { connection: options.redis, prefix: address.prefix, defaultJobOptions: TRACK_JOB_OPTIONS }),
+    };
+    return { ...target, lane: new EnqueueLane((job) => addToShard(target, job), maxInFlight) };
+  });
+  const shardOf = (tenantId: string): Shard => shards[trackShardOf(tenantId, shardCount)]!;
 
   /**
    * Adds a job to the shard; with `replicaAck`, resolves only once that many replicas hold it (and
    * everything else this connection wrote to the shard's master), else rejects with
    * EnqueueNotReplicatedError. Without it, the add alone: the single-Redis path stays as it was.
    */
-  async function addToShard(shard: Shard, name: string, data: TrackEventJobData | TrackEventsJobData, jobId: string): Promise<void> {
+  async function addToShard(shard: ShardTarget, { name, data, jobId }: TrackJob): Promise<void> {
     if (!replicaAck) {
       await shard.queue.add(name, data, { jobId });
       return;
@@ -149,29 +180,16 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
 
   async function enqueue(jobs: TrackEventJobData[], parsed: readonly ValidEvent[], admit?: (events: readonly ValidEvent[]) => Promise<void>): Promise<TrackAcceptance> {
     await admitted(parsed, admit);
-    if (jobs.length === 1) {
-      const job = jobs[0]!;
-      const jobId = trackEventJobId(job.tenant_id, job.event.idempotency_key, jobEventContentKey(job));
-      await addToShard(shardOf(job.tenant_id), JOBS.trackEvent, job, jobId);
-      return { accepted: 1, jobIds: [jobId] };
-    }
-    // One job per shard, so each tenant's events stay in its own queue (one job for one shard).
-    const byShard = new Map<Shard, TrackEventsJobData['events']>();
-    for (const { tenant_id, event } of jobs) {
-      const shard = shardOf(tenant_id);
+    // One lane call per shard the call touches, so each tenant's events stay in its own queue.
+    const byShard = new Map<Shard, TrackEventJobData[]>();
+    for (const job of jobs) {
+      const shard = shardOf(job.tenant_id);
       const list = byShard.get(shard);
-      if (list) list.push({ tenant_id, event });
-      else byShard.set(shard, [{ tenant_id, event }]);
+      if (list) list.push(job);
+      else byShard.set(shard, [job]);
     }
-    const jobIds = await Promise.all(
-      [...byShard].map(async ([shard, events]) => {
-        const data: TrackEventsJobData = { events, enqueued_at: jobs[0]!.enqueued_at };
-        const jobId = trackEventsJobId(events);
-        await addToShard(shard, JOBS.trackEvents, data, jobId);
-        return jobId;
-      }),
-    );
-    return { accepted: jobs.length, jobIds };
+    const jobIds = await Promise.all([...byShard].map(([shard, events]) => shard.lane.enqueue({ events, single: jobs.length === 1 })));
+    return { accepted: jobs.length, jobIds: [...new Set(jobIds)] };
   }
 
   const toItem = (event: TrackEventInput): WireEventItem => ({ tenant_id: event.tenantId, event: toWireEvent(event) });
@@ -195,6 +213,7 @@ export function createUsageClient(options: UsageClientOptions): UsageClient {
       return options.quota.check(tenantId, agent, quantity);
     },
     close: async () => {
+      await Promise.all(shards.map(({ lane }) => lane.idle()));
       await Promise.all(shards.map(({ queue }) => queue.close()));
     },
   };

@@ -18,6 +18,10 @@ class WorkerEnvDto {
   @IsInt() @Min(0) @Max(1000)
   WORKER_BATCH_WAIT_MS!: number;
 
+  /** Micro-batch commits a worker has out at once; what arrives meanwhile waits and goes as one larger commit. */
+  @IsInt() @Min(1) @Max(5000)
+  WORKER_COMMITS_IN_FLIGHT!: number;
+
   @IsString()
   WORKER_QUEUES!: string;
 
@@ -51,6 +55,7 @@ export interface WorkerPoolConfig {
     concurrency: number;
     batchSize: number;
     batchWaitMs: number;
+    commitsInFlight: number;
     queues: string[] | 'all';
     /** BullMQ lock of an active job; a crashed worker's jobs are re-queued after it expires. */
     lockDurationMs: number;
@@ -69,6 +74,7 @@ export const workerSection = configSection({
     WORKER_CONCURRENCY: '400',
     WORKER_BATCH_SIZE: '200',
     WORKER_BATCH_WAIT_MS: '10',
+    WORKER_COMMITS_IN_FLIGHT: '2',
     WORKER_QUEUES: 'all',
     WORKER_LOCK_DURATION_MS: '30000',
     WORKER_STALLED_INTERVAL_MS: '30000',
@@ -84,6 +90,7 @@ export const workerSection = configSection({
         concurrency: env.WORKER_CONCURRENCY,
         batchSize: env.WORKER_BATCH_SIZE,
         batchWaitMs: env.WORKER_BATCH_WAIT_MS,
+        commitsInFlight: env.WORKER_COMMITS_IN_FLIGHT,
         queues: queues === 'all' ? 'all' : queues.split(',').map((q) => q.trim()).filter(Boolean),
         lockDurationMs: env.WORKER_LOCK_DURATION_MS,
         stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
