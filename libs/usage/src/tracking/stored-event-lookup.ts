@@ -23,27 +23,38 @@ SELECT e.tenant_id, e.idempotency_key, e.agent, e.action_type, e.resource_id, e.
   JOIN usage_events e ON e.tenant_id = s.tenant_id AND e.occurred_at = s.occurred_at AND e.idempotency_key = s.idempotency_key`;
 
 /**
- * Finds which idempotency keys are already stored, and for what. Lookups that arrive in the same
- * turn of the event loop (concurrent ingest requests) share ONE query, so the API pays one round
- * trip per burst of requests rather than one per request. Per key: a probe of usage_event_keys'
- * primary key, then of the events' primary key in the one partition the key's occurred_at names.
+ * Finds which idempotency keys are already stored, and for what. One query at a time: lookups
+ * that arrive in the same turn of the event loop, or while a query is out (concurrent ingest
+ * requests), share the next ONE, so the API pays one round trip per burst of requests rather than
+ * one per request, and a request waits at most for the query already out. Per key: a probe of
+ * usage_event_keys' primary key, then of the events' primary key in the one partition the key's
+ * occurred_at names.
  */
 export class StoredEventLookup {
   private waiting: Waiting[] = [];
+  private busy = false;
 
   constructor(private readonly dataSource: DataSource) {}
 
   /** Stored content by key, for the keys of `tenantId` that are stored. */
   find(tenantId: string, keys: readonly string[]): Promise<Map<string, StoredEventContent>> {
     return new Promise((resolve, reject) => {
-      if (this.waiting.length === 0) setImmediate(() => void this.flush());
+      if (this.waiting.length === 0 && !this.busy) setImmediate(() => void this.flush());
       this.waiting.push({ tenantId, keys, resolve, reject });
     });
   }
 
   private async flush(): Promise<void> {
-    const batch = this.waiting;
-    this.waiting = [];
+    this.busy = true;
+    try {
+      await this.query(this.waiting.splice(0));
+    } finally {
+      this.busy = false;
+      if (this.waiting.length > 0) setImmediate(() => void this.flush());
+    }
+  }
+
+  private async query(batch: Waiting[]): Promise<void> {
     const tenantIds: string[] = [];
     const keys: string[] = [];
     for (const request of batch) {
